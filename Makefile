@@ -1,0 +1,106 @@
+# mxclient: send one message directly to the recipient domain's MX,
+# with STARTTLS and DANE.  Local settings go in config.mak (CC, CFLAGS,
+# PREFIX, ...), which this file reads last.
+
+PREFIX ?=	/usr/local
+BINDIR ?=	$(PREFIX)/bin
+MANDIR ?=	$(PREFIX)/share/man
+DESTDIR ?=
+CC ?=		cc
+PKG_CONFIG ?=	pkg-config
+CFLAGS ?=	-O2 -g
+
+VERSION =	0.1
+OS !=		uname -s
+-include config.mak
+
+PKGS =		libtls libseccomp ldns libcrypto
+WARN =		-Wall -Wextra -Werror -Wstrict-prototypes \
+		-Wmissing-prototypes -Wshadow -Wpointer-arith
+CFLAGS +=	$(WARN)
+CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
+		-Isrc/common -Isrc/parent -Isrc/tls -Isandbox \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
+		    echo -ltls -lseccomp -lldns -lcrypto)
+
+COMMON_SRCS =	src/common/frame.c \
+		src/common/log.c \
+		src/common/msg.c
+PARENT_SRCS =	src/parent/addr.c \
+		src/parent/main.c \
+		src/parent/norm.c \
+		src/parent/spool.c
+CHILD_SRCS =	src/dns/dns.c \
+		src/net/net.c \
+		src/tls/conn.c \
+		src/tls/reply.c \
+		src/tls/tls.c
+ifeq ($(OS),OpenBSD)
+SANDBOX_SRCS =	sandbox/sandbox_common.c \
+		sandbox/sandbox_openbsd.c
+else
+SANDBOX_SRCS =	sandbox/sandbox_common.c \
+		sandbox/sandbox_linux.c \
+		sandbox/seccomp_tables.c
+endif
+SRCS =		$(COMMON_SRCS) $(PARENT_SRCS) $(CHILD_SRCS) $(SANDBOX_SRCS)
+HDRS =		$(wildcard src/*/*.h sandbox/*.h)
+
+# Test builds: unit tests, and mxclient-sbtest whose children can be told
+# to try a forbidden system call after locking down.
+UNIT_TESTS =	tests/unit/test_frame \
+		tests/unit/test_addr \
+		tests/unit/test_norm \
+		tests/unit/test_reply
+
+all: mxclient
+
+mxclient: $(SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRCS) $(LDLIBS)
+
+mxclient-sbtest: $(SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) -DSANDBOX_TEST $(CFLAGS) $(LDFLAGS) -o $@ \
+	    $(SRCS) $(LDLIBS)
+
+tests/unit/test_frame: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(COMMON_SRCS)
+
+tests/unit/test_addr: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/addr.c
+
+tests/unit/test_norm: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/norm.c
+
+tests/unit/test_reply: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/reply.c
+
+test-programs: mxclient mxclient-sbtest $(UNIT_TESTS)
+
+# The README's test command: unit tests, then the lab tests inside a
+# private network namespace (needs root for unshare, like the lab).
+check: test-programs
+	tests/run.sh
+
+demo: mxclient
+	@command -v nsd >/dev/null && command -v unbound >/dev/null && \
+	    command -v postfix >/dev/null || $(MAKE) deps
+	tests/demo.sh
+
+deps:
+	@if [ "$(OS)" = OpenBSD ]; then \
+		echo "pkg_add ldns-utils nsd unbound postfix"; \
+		echo "(libtls is in base; tests are Linux-only)"; \
+	else \
+		tests/deps.sh; \
+	fi
+
+install: mxclient
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 mxclient $(DESTDIR)$(BINDIR)/mxclient
+	install -m 644 man/mxclient.8 $(DESTDIR)$(MANDIR)/man8/mxclient.8
+
+clean:
+	rm -f mxclient mxclient-sbtest $(UNIT_TESTS)
+
+.PHONY: all check demo deps install clean test-programs

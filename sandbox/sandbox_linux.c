@@ -1,0 +1,563 @@
+/*
+ * Linux lock-down, in the same order for every process:
+ *
+ *	1. rlimits		no core files, no processes, few descriptors
+ *	2. chroot, setres*id	only when started as root (cfg->drop)
+ *	3. no_new_privs		needed by Landlock and seccomp without root
+ *	4. Landlock		no filesystem at all; TCP connect to the
+ *				configured ports only; no signals or abstract
+ *				sockets across the domain boundary
+ *	5. seccomp		an allow-list per process (seccomp_tables.c);
+ *				anything else traps, is reported to the
+ *				parent and kills the process
+ *
+ * Landlock is optional (old kernels lack it); everything else is not.
+ */
+#ifdef __linux__
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/landlock.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "frame.h"
+#include "sandbox_priv.h"
+#include "seccomp_tables.h"
+
+#ifdef SANDBOX_TEST
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#endif
+
+/*
+ * Landlock constants newer than the installed headers (Linux 6.1 has
+ * ABI 1 and 2 only).  The values are kernel ABI and never change.
+ */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP		(1ULL << 1)
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET	(1ULL << 0)	/* ABI 6 */
+#define LANDLOCK_SCOPE_SIGNAL			(1ULL << 1)
+#endif
+#define SB_LL_RULE_NET_PORT			2	/* ABI 4 */
+
+#define SB_LL_FS_V1	(LANDLOCK_ACCESS_FS_EXECUTE |			\
+			LANDLOCK_ACCESS_FS_WRITE_FILE |			\
+			LANDLOCK_ACCESS_FS_READ_FILE |			\
+			LANDLOCK_ACCESS_FS_READ_DIR |			\
+			LANDLOCK_ACCESS_FS_REMOVE_DIR |			\
+			LANDLOCK_ACCESS_FS_REMOVE_FILE |		\
+			LANDLOCK_ACCESS_FS_MAKE_CHAR |			\
+			LANDLOCK_ACCESS_FS_MAKE_DIR |			\
+			LANDLOCK_ACCESS_FS_MAKE_REG |			\
+			LANDLOCK_ACCESS_FS_MAKE_SOCK |			\
+			LANDLOCK_ACCESS_FS_MAKE_FIFO |			\
+			LANDLOCK_ACCESS_FS_MAKE_BLOCK |			\
+			LANDLOCK_ACCESS_FS_MAKE_SYM)
+
+/* The kernel's struct landlock_ruleset_attr as of ABI 6. */
+struct sb_ll_ruleset {
+	uint64_t	handled_fs;
+	uint64_t	handled_net;
+	uint64_t	scoped;
+};
+
+/* The kernel's struct landlock_net_port_attr. */
+struct sb_ll_port {
+	uint64_t	allowed;
+	uint64_t	port;
+};
+
+/* What each ABI version added; we handle all of it. */
+static const struct {
+	int		abi;
+	uint64_t	fs, net, scoped;
+} sb_ll_abis[] = {
+	{ 1, SB_LL_FS_V1, 0, 0 },
+	{ 2, LANDLOCK_ACCESS_FS_REFER, 0, 0 },
+	{ 3, LANDLOCK_ACCESS_FS_TRUNCATE, 0, 0 },
+	{ 4, 0, LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP,
+	    0 },
+	{ 5, LANDLOCK_ACCESS_FS_IOCTL_DEV, 0, 0 },
+	{ 6, 0, 0,
+	    LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL },
+	/* 7 added audit logging controls, no access rights. */
+};
+
+/* The frame the SIGSYS handler writes, built before the filter loads. */
+struct sb_death_frame {
+	uint32_t			type;
+	uint32_t			len;
+	uint32_t			id;
+	uint16_t			sender;
+	uint16_t			flags;
+	struct msg_sandbox_death	body;
+};
+_Static_assert(sizeof(struct sb_death_frame) ==
+    FRAME_HDR_SIZE + sizeof(struct msg_sandbox_death),
+    "death frame must be header + payload, without padding");
+
+/* State of the SIGSYS handler: set once, before it is installed. */
+static struct sb_death_frame	 sb_death;
+static int			 sb_death_fd = -1;
+static uint32_t			 sb_arch;
+static char			 sb_note[64];
+static size_t			 sb_notelen;
+
+static void	 sb_nnp(enum proc_id);
+static int	 sb_ll_abi(enum proc_id);
+static void	 sb_landlock(enum proc_id, const struct sandbox_cfg *);
+static void	 sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
+static void	 sb_write_note(int);
+static void	 sb_sigsys(int, siginfo_t *, void *);
+static void	 sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
+static void	 sb_add_calls(scmp_filter_ctx, enum proc_id);
+static void	 sb_add_rules(scmp_filter_ctx, enum proc_id);
+static void	 sb_seccomp(enum proc_id, const struct sandbox_cfg *);
+#ifdef SANDBOX_TEST
+static void	 sb_test(enum proc_id, const char *);
+#endif
+
+void
+sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	sb_check_cfg(proc, cfg);
+	sb_rlimits(proc);
+	if (cfg->drop) {
+		sb_chroot(proc, cfg);
+		sb_drop_privs(proc, cfg);
+	}
+	sb_nnp(proc);
+	sb_landlock(proc, cfg);
+	sb_seccomp(proc, cfg);
+#ifdef SANDBOX_TEST
+	if (cfg->test_syscall != NULL)
+		sb_test(proc, cfg->test_syscall);
+#endif
+}
+
+/*
+ * libseccomp hands out a malloc'd string; keep a copy in a static buffer
+ * so that a locked-down parent can name a syscall without leaking.
+ */
+const char *
+sandbox_syscall_name(int nr)
+{
+	static char	 name[64];
+	char		*s;
+
+	if ((s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr)) ==
+	    NULL)
+		return NULL;
+	(void)snprintf(name, sizeof(name), "%s", s);
+	free(s);
+	return name;
+}
+
+/* Without it a non-root process can neither use Landlock nor seccomp. */
+static void
+sb_nnp(enum proc_id proc)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(1, "sandbox: %s: PR_SET_NO_NEW_PRIVS", sb_procname(proc));
+}
+
+/* The Landlock ABI version, or 0 when the kernel has no Landlock. */
+static int
+sb_ll_abi(enum proc_id proc)
+{
+	long	abi;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi == -1 && (errno == ENOSYS || errno == EOPNOTSUPP))
+		return 0;
+	if (abi < 1)
+		err(1, "sandbox: %s: landlock_create_ruleset",
+		    sb_procname(proc));
+	return (int)abi;
+}
+
+/*
+ * Handle every access right the kernel knows and grant none on the
+ * filesystem: after lock-down no process opens, creates or removes
+ * anything (descriptors opened before stay usable).  TCP bind is refused
+ * everywhere, TCP connect allowed to cfg->ports only: net gets 25, dns
+ * the resolver's port for its TCP fallback, tls and the parent nothing.
+ * UDP is not covered by Landlock; seccomp keeps it to dns.
+ *
+ * Scopes: no process connects to an abstract unix socket, so all are
+ * scoped for that.  Signals are different.  A scoped process may signal
+ * only processes in its own domain or in domains nested under it.  The
+ * children lock down after fork, each creating a domain that descends
+ * from none (they had none when forked), and the parent locks down
+ * after forking them; so the children are never nested under the
+ * parent's domain, and a signal-scoped parent could not kill() them.
+ * The parent is therefore not scoped for signals; the children are (the
+ * only signal they send is abort()'s to themselves, in their domain).
+ */
+static void
+sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	struct sb_ll_ruleset	attr;
+	size_t			i;
+	int			abi, fd;
+
+	if ((abi = sb_ll_abi(proc)) == 0)
+		return;
+	memset(&attr, 0, sizeof(attr));
+	for (i = 0; i < sizeof(sb_ll_abis) / sizeof(sb_ll_abis[0]); i++) {
+		if (sb_ll_abis[i].abi > abi)
+			break;
+		attr.handled_fs |= sb_ll_abis[i].fs;
+		attr.handled_net |= sb_ll_abis[i].net;
+		attr.scoped |= sb_ll_abis[i].scoped;
+	}
+	if (proc == PROC_PARENT)
+		attr.scoped &= ~LANDLOCK_SCOPE_SIGNAL;
+	/* Older kernels accept the larger struct: the unknown tail is 0. */
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd == -1)
+		err(1, "sandbox: %s: landlock_create_ruleset",
+		    sb_procname(proc));
+	if (attr.handled_net != 0)
+		sb_ll_ports(fd, proc, cfg);
+	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
+		err(1, "sandbox: %s: landlock_restrict_self",
+		    sb_procname(proc));
+	if (close(fd) == -1)
+		err(1, "sandbox: %s: close", sb_procname(proc));
+}
+
+static void
+sb_ll_ports(int fd, enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	struct sb_ll_port	rule;
+	int			i;
+
+	for (i = 0; i < cfg->nports; i++) {
+		rule.allowed = LANDLOCK_ACCESS_NET_CONNECT_TCP;
+		rule.port = cfg->ports[i];
+		if (syscall(SYS_landlock_add_rule, fd, SB_LL_RULE_NET_PORT,
+		    &rule, 0) == -1)
+			err(1, "sandbox: %s: landlock_add_rule port %u",
+			    sb_procname(proc), (unsigned int)cfg->ports[i]);
+	}
+}
+
+/* "sandbox: dns: forbidden system call 257" on stderr, signal-safely. */
+static void
+sb_write_note(int nr)
+{
+	char		buf[sizeof(sb_note) + 16];
+	char		digits[12];
+	size_t		len, n = 0;
+	unsigned int	u = (unsigned int)nr;
+	ssize_t		r;
+
+	memcpy(buf, sb_note, sb_notelen);
+	len = sb_notelen;
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0 && n < sizeof(digits));
+	while (n > 0)
+		buf[len++] = digits[--n];
+	buf[len++] = '\n';
+	r = write(STDERR_FILENO, buf, len);
+	(void)r;
+}
+
+/*
+ * The default action of the filter traps here.  Report the system call
+ * (a pre-built frame to the parent, or a line on stderr), then die *by
+ * SIGSYS*, so that the parent's wait status says what happened: SIGSYS
+ * is blocked while its handler runs, and when seccomp traps a second
+ * time on a blocked SIGSYS the kernel resets the action to SIG_DFL,
+ * unblocks it and delivers it, which kills the process.  So issue the
+ * same call again.  Its arguments are all ones, which fail every
+ * argument comparison in seccomp_tables.c (they compare with small
+ * constants), so an argument-filtered call traps again too.  Only calls
+ * of our own architecture are re-issued (the filter kills foreign ones
+ * before they get here).  exit_group is the last resort.  Everything
+ * here is async-signal-safe: stores, write(), raw system calls.
+ */
+static void
+sb_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	ssize_t	r;
+
+	(void)sig;
+	(void)uc;
+	if (sb_death_fd != -1) {
+		sb_death.body.syscall_nr = si->si_syscall;
+		sb_death.body.arch = si->si_arch;
+		r = write(sb_death_fd, &sb_death, sizeof(sb_death));
+		(void)r;
+	} else
+		sb_write_note(si->si_syscall);
+	if (si->si_arch == sb_arch)
+		(void)syscall(si->si_syscall, -1L, -1L, -1L, -1L, -1L, -1L);
+	(void)syscall(SYS_exit_group, 127);
+}
+
+static void
+sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	struct sigaction	sa;
+	int			n;
+
+	memset(&sb_death, 0, sizeof(sb_death));
+	sb_death.type = MSG_SANDBOX_DEATH;
+	sb_death.len = sizeof(sb_death);
+	sb_death.id = 0;
+	sb_death.sender = (uint16_t)proc;
+	sb_death.flags = 0;
+	sb_death_fd = cfg->death_fd;
+	sb_arch = seccomp_arch_native();
+	n = snprintf(sb_note, sizeof(sb_note),
+	    "sandbox: %s: forbidden system call ", sb_procname(proc));
+	if (n < 0 || (size_t)n >= sizeof(sb_note))
+		errx(1, "sandbox: %s: note too long", sb_procname(proc));
+	sb_notelen = (size_t)n;
+
+	/* No SA_NODEFER: SIGSYS must stay blocked in the handler. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sb_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) == -1)
+		err(1, "sandbox: %s: sigaction SIGSYS", sb_procname(proc));
+}
+
+static void
+sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
+{
+	const struct sb_policy	*pol = &sb_policies[proc];
+	size_t			 i;
+	int			 nr, rc;
+
+	for (i = 0; i < pol->ncalls; i++) {
+		nr = seccomp_syscall_resolve_name(pol->calls[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			errx(1, "sandbox: %s: unknown system call %s",
+			    sb_procname(proc), pol->calls[i].name);
+		if (nr < 0)
+			continue;	/* not on this architecture */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
+			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+			    sb_procname(proc), pol->calls[i].name,
+			    strerror(-rc));
+	}
+}
+
+static void
+sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
+{
+	const struct sb_policy	*pol = &sb_policies[proc];
+	struct scmp_arg_cmp	 cmp[SB_MAX_CMP];
+	unsigned int		 n;
+	size_t			 i;
+	int			 nr, rc;
+
+	for (i = 0; i < pol->nrules; i++) {
+		nr = seccomp_syscall_resolve_name(pol->rules[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			errx(1, "sandbox: %s: unknown system call %s",
+			    sb_procname(proc), pol->rules[i].name);
+		if (nr < 0)
+			continue;	/* not on this architecture */
+		for (n = 0; n < SB_MAX_CMP && pol->rules[i].cmp[n].op != 0;
+		    n++) {
+			cmp[n] = pol->rules[i].cmp[n];
+			if (cmp[n].datum_a == SB_SELF)
+				cmp[n].datum_a = (scmp_datum_t)getpid();
+		}
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+		if (rc < 0)
+			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+			    sb_procname(proc), pol->rules[i].name,
+			    strerror(-rc));
+	}
+}
+
+/*
+ * The handler goes in before the filter: from the moment the filter is
+ * loaded, a forbidden call must be reported.  We set no_new_privs
+ * ourselves (step 3), so libseccomp is told not to; a load failure is
+ * fatal, never a reason to run unfiltered.
+ */
+static void
+sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	scmp_filter_ctx	ctx;
+	int		rc;
+
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		errx(1, "sandbox: %s: no_new_privs is not set",
+		    sb_procname(proc));
+	sb_sigsys_setup(proc, cfg);
+	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
+		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS)) < 0)
+		errx(1, "sandbox: %s: seccomp_attr_set: %s",
+		    sb_procname(proc), strerror(-rc));
+	sb_add_calls(ctx, proc);
+	sb_add_rules(ctx, proc);
+	if ((rc = seccomp_load(ctx)) < 0)
+		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),
+		    strerror(-rc));
+	seccomp_release(ctx);
+}
+
+#ifdef SANDBOX_TEST
+/*
+ * Test builds only: right after lock-down, make one system call the
+ * sandbox should refuse (or, for a control, allow).  A refused call
+ * normally never returns; one that returns is reported on stderr and
+ * the process exits with its errno (0: the call succeeded).  Landlock
+ * refuses a connect with EACCES rather than killing: exit 13.
+ */
+static long
+sb_t_open(void)
+{
+	return openat(AT_FDCWD, "/etc/passwd", O_RDONLY);
+}
+
+static long
+sb_t_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static long
+sb_t_socket_unix(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0);
+}
+
+static long
+sb_t_execve(void)
+{
+	char	*argv[] = { "sh", "-c", "exit 0", NULL };
+	char	*envp[] = { NULL };
+
+	return execve("/bin/sh", argv, envp);
+}
+
+static long
+sb_t_fork(void)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == 0)
+		_exit(0);
+	return pid;
+}
+
+static long
+sb_t_ptrace(void)
+{
+	return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+}
+
+static long
+sb_t_mmap_exec(void)
+{
+	void	*p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static long
+sb_t_connect80(void)
+{
+	struct sockaddr_in	sin;
+	int			s;
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(80);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return connect(s, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static long
+sb_t_abort(void)
+{
+	abort();
+}
+
+static const struct {
+	const char	*name;
+	long		(*fn)(void);
+} sb_tests[] = {
+	{ "open", sb_t_open },
+	{ "socket", sb_t_socket },
+	{ "socket-unix", sb_t_socket_unix },
+	{ "execve", sb_t_execve },
+	{ "fork", sb_t_fork },
+	{ "ptrace", sb_t_ptrace },
+	{ "mmap-exec", sb_t_mmap_exec },
+	{ "connect-port-80", sb_t_connect80 },
+	{ "abort", sb_t_abort },
+};
+
+static void
+sb_test(enum proc_id proc, const char *name)
+{
+	size_t	i;
+	int	save;
+
+	for (i = 0; i < sizeof(sb_tests) / sizeof(sb_tests[0]); i++) {
+		if (strcmp(sb_tests[i].name, name) != 0)
+			continue;
+		if (sb_tests[i].fn() == -1) {
+			save = errno;
+			fprintf(stderr, "sandbox test: %s: %s: %s\n",
+			    sb_procname(proc), name, strerror(save));
+			_exit(save);
+		}
+		fprintf(stderr, "sandbox test: %s: %s: allowed\n",
+		    sb_procname(proc), name);
+		_exit(0);
+	}
+	errx(2, "sandbox test: %s: unknown test %s", sb_procname(proc), name);
+}
+#endif /* SANDBOX_TEST */
+
+#endif /* __linux__ */

@@ -1,0 +1,60 @@
+/*
+ * OpenBSD lock-down: the same first steps as on Linux (rlimits, chroot,
+ * setres*id), then unveil hides the whole filesystem and pledge keeps
+ * each process to its promises.  A pledge violation kills the process
+ * with SIGABRT and the kernel logs the call, so there is no SIGSYS
+ * report here and cfg->death_fd is not used; neither is the test mode.
+ */
+#ifdef __OpenBSD__
+
+#include <err.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "sandbox_priv.h"
+
+/*
+ * pledge's "dns" promise only covers libc's resolver; ldns opens its
+ * own sockets, so dns needs "inet".  Only the socket hand-off passes a
+ * descriptor: net sends it, tls receives it.
+ */
+static const char *const sb_promises[PROC_COUNT] = {
+	[PROC_PARENT] = "stdio proc",	/* kill() the children */
+	[PROC_DNS] = "stdio inet",
+	[PROC_NET] = "stdio inet sendfd",
+	[PROC_TLS] = "stdio recvfd",
+};
+
+void
+sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
+{
+	const char	*name = sb_procname(proc);
+
+	sb_check_cfg(proc, cfg);
+	sb_rlimits(proc);
+	if (cfg->drop) {
+		sb_chroot(proc, cfg);
+		sb_drop_privs(proc, cfg);
+	}
+	/*
+	 * unveil(NULL, NULL) alone only locks the unveil state; hiding "/"
+	 * first is what makes every path invisible (the parent is not
+	 * chrooted).
+	 */
+	if (unveil("/", "") == -1)
+		err(1, "sandbox: %s: unveil /", name);
+	if (unveil(NULL, NULL) == -1)
+		err(1, "sandbox: %s: unveil", name);
+	if (pledge(sb_promises[proc], NULL) == -1)
+		err(1, "sandbox: %s: pledge", name);
+}
+
+/* pledge reports violations itself; there is no number to name. */
+const char *
+sandbox_syscall_name(int nr)
+{
+	(void)nr;
+	return NULL;
+}
+
+#endif /* __OpenBSD__ */

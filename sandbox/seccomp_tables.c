@@ -1,0 +1,250 @@
+/*
+ * What each process may ask of the kernel once it is locked down.
+ *
+ * The lists start from what glibc 2.36 on x86_64, ldns 1.8 and libtls
+ * (on OpenSSL 3.0) were seen to call after initialisation (strace of
+ * the real code paths).  Each row says which code path needs it; a row
+ * that no longer has a reason should go.  Names are resolved by
+ * libseccomp at run time: a name that does not exist on this
+ * architecture (poll on arm64 and riscv, which only have ppoll) is
+ * skipped, a name libseccomp does not know at all is an error.
+ *
+ * Not allowed anywhere, on purpose: anything that opens a path (the
+ * processes have no files, and Landlock would refuse them anyway),
+ * mprotect (nothing here changes page protections: no threads, no
+ * dlopen after lock-down, no OpenSSL secure heap), fork, exec, ptrace,
+ * setsockopt, bind, and the exit system call (no threads).
+ *
+ * Initialise before locking down: glibc opens /etc/localtime the first
+ * time a time is converted (libtls does at the end of the handshake),
+ * so tls and dns call tzset() first; libtls loads the CA bundle in
+ * tls_config_new().
+ */
+#ifdef __linux__
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <linux/futex.h>
+#include <netinet/in.h>
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include "seccomp_tables.h"
+
+#define EQ(n, v)	{ (n), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
+#define MASKED(n, m, v)	{ (n), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(m), \
+			    (scmp_datum_t)(v) }
+
+/* mmap(addr, len, prot, ...): never executable memory. */
+#define NOEXEC		MASKED(2, PROT_EXEC, 0)
+/* socket(domain, type, protocol): the type without its flags. */
+#define SOCKTYPE(t)	MASKED(1, ~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), (t))
+
+#define NROWS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Rows every process needs, with reasons that hold for every process.
+ * They are repeated in each table (rather than shared) so that one table
+ * reads as the whole truth about one process.
+ */
+
+static const struct sb_call parent_calls[] = {
+	{ "read",		"chan_read(): frames from the children" },
+	{ "write",		"chan_flush(): frames to tls; progress lines on "
+				"stdout, errors on stderr" },
+	{ "recvmsg",		"framing layer: receiving frames" },
+	{ "sendmsg",		"framing layer: sending frames" },
+	{ "poll",		"the event loop over the children's channels" },
+	{ "ppoll",		"glibc poll() where the arch has no poll" },
+	{ "pread64",		"message body: the spool at the offset tls asks "
+				"for (MSG_BODY_REQ)" },
+	{ "close",		"a channel whose child has gone" },
+	{ "wait4",		"reaping the children (waitpid())" },
+	{ "kill",		"stopping the other children when one fails" },
+	{ "clock_gettime",	"deadlines; the vDSO falls back to the system "
+				"call when the clock source has no vDSO support" },
+	{ "brk",		"malloc" },
+	{ "munmap",		"free() of large blocks" },
+	{ "mremap",		"realloc() of large blocks" },
+	{ "newfstatat",		"stdio: the first write to stdout stats it to size "
+				"its buffer (glibc 2.33-2.38: fstat(fd) is "
+				"newfstatat(fd, \"\", AT_EMPTY_PATH))" },
+	{ "fstat",		"the same in glibc versions that call fstat" },
+	{ "exit_group",		"exit()" },
+	{ "rt_sigreturn",	"return from a signal handler" },
+	{ "writev",		"glibc's fatal messages (heap corruption, "
+				"stack smashing) before abort()" },
+	{ "rt_sigprocmask",	"abort(): unblock SIGABRT" },
+	{ "getpid",		"abort(): raise() addresses itself" },
+	{ "gettid",		"abort(): raise() addresses itself" },
+};
+
+static const struct sb_rule parent_rules[] = {
+	{ "mmap", { NOEXEC },	"malloc: large blocks" },
+	{ "ioctl", { EQ(1, TCGETS) },
+				"stdio: isatty() on a stdout that is a character "
+				"device, to line-buffer it" },
+	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+				"abort(): raise(SIGABRT) on itself" },
+};
+
+static const struct sb_call dns_calls[] = {
+	{ "read",		"chan_read(): frames from the parent and tls" },
+	{ "write",		"chan_flush(): frames; fatal() on stderr" },
+	{ "recvmsg",		"framing layer: receiving frames" },
+	{ "sendmsg",		"framing layer: sending frames" },
+	{ "poll",		"the event loop; ldns waits for each answer" },
+	{ "ppoll",		"glibc poll() where the arch has no poll" },
+	{ "connect",		"ldns: TCP to the resolver when an answer is "
+				"truncated (Landlock allows the resolver's port "
+				"only)" },
+	{ "sendto",		"ldns: UDP queries; send() on TCP" },
+	{ "recvfrom",		"ldns: UDP answers; recv() on TCP" },
+	{ "close",		"ldns closes the socket after each query" },
+	{ "clock_gettime",	"deadlines; vDSO fallback (see parent)" },
+	{ "gettimeofday",	"ldns_send_buffer() times each query; vDSO "
+				"fallback" },
+	{ "clock_nanosleep",	"ldns_send_buffer(): sleep() between retry "
+				"rounds when no server answered" },
+	{ "getrandom",		"OpenSSL RAND_bytes() (re)seeding: ldns draws "
+				"query ids from it" },
+	{ "getpid",		"OpenSSL checks for a fork on each RAND_bytes(); "
+				"abort()" },
+	{ "brk",		"malloc" },
+	{ "munmap",		"free() of large blocks" },
+	{ "mremap",		"realloc() of large blocks (TCP answers)" },
+	{ "exit_group",		"exit()" },
+	{ "rt_sigreturn",	"return from a signal handler" },
+	{ "writev",		"glibc's fatal messages before abort()" },
+	{ "rt_sigprocmask",	"abort(): unblock SIGABRT" },
+	{ "gettid",		"abort(): raise() addresses itself" },
+};
+
+static const struct sb_rule dns_rules[] = {
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
+				"ldns: UDP query to an IPv4 resolver" },
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
+				"UDP query, IPv4, protocol left to the kernel" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
+				"ldns: UDP query to an IPv6 resolver" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
+				"UDP query, IPv6, protocol left to the kernel" },
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+				"ldns: TCP fallback, IPv4 resolver" },
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+				"TCP fallback, IPv4, protocol left to the kernel" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+				"ldns: TCP fallback, IPv6 resolver" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+				"TCP fallback, IPv6, protocol left to the kernel" },
+	{ "fcntl", { EQ(1, F_GETFL) },
+				"ldns_sock_nonblock()/ldns_sock_block()" },
+	{ "fcntl", { EQ(1, F_SETFL) },
+				"ldns_sock_nonblock()/ldns_sock_block()" },
+	{ "getsockopt", { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
+				"ldns: outcome of the non-blocking TCP connect" },
+	{ "mmap", { NOEXEC },	"malloc: large blocks" },
+	{ "futex", { EQ(1, FUTEX_WAKE_PRIVATE) },
+				"OpenSSL's run-once initialisers (first "
+				"RAND_bytes(), OPENSSL_cleanup() at exit): glibc "
+				"pthread_once() wakes waiters when one completes" },
+	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+				"abort(): raise(SIGABRT) on itself" },
+};
+
+static const struct sb_call net_calls[] = {
+	{ "read",		"chan_read(): frames from the parent and tls" },
+	{ "write",		"chan_flush(): frames; fatal() on stderr" },
+	{ "recvmsg",		"framing layer: receiving frames" },
+	{ "sendmsg",		"framing layer; MSG_CONNECT_OK carries the "
+				"connected socket to tls (SCM_RIGHTS)" },
+	{ "poll",		"the event loop; waiting for connect() to finish" },
+	{ "ppoll",		"glibc poll() where the arch has no poll" },
+	{ "connect",		"the MX, port 25 (Landlock allows no other port)" },
+	{ "close",		"our copy of the socket after the hand-off, or a "
+				"failed attempt" },
+	{ "clock_gettime",	"connect deadlines; vDSO fallback (see parent)" },
+	{ "brk",		"malloc" },
+	{ "munmap",		"free() of large blocks" },
+	{ "mremap",		"realloc() of large blocks" },
+	{ "exit_group",		"exit()" },
+	{ "rt_sigreturn",	"return from a signal handler" },
+	{ "writev",		"glibc's fatal messages before abort()" },
+	{ "rt_sigprocmask",	"abort(): unblock SIGABRT" },
+	{ "getpid",		"abort(): raise() addresses itself" },
+	{ "gettid",		"abort(): raise() addresses itself" },
+};
+
+static const struct sb_rule net_rules[] = {
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+				"TCP to an IPv4 MX" },
+	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+				"TCP to an IPv4 MX, protocol spelt out" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+				"TCP to an IPv6 MX" },
+	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+				"TCP to an IPv6 MX, protocol spelt out" },
+	{ "fcntl", { EQ(1, F_GETFL) },
+				"non-blocking connect on a socket made without "
+				"SOCK_NONBLOCK" },
+	{ "fcntl", { EQ(1, F_SETFL) },
+				"non-blocking connect on a socket made without "
+				"SOCK_NONBLOCK" },
+	{ "getsockopt", { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
+				"outcome of the non-blocking connect" },
+	{ "mmap", { NOEXEC },	"malloc: large blocks" },
+	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+				"abort(): raise(SIGABRT) on itself" },
+};
+
+static const struct sb_call tls_calls[] = {
+	{ "read",		"chan_read(): frames; TLS records (OpenSSL's "
+				"socket BIO reads with read())" },
+	{ "write",		"chan_flush(): frames; TLS records; fatal() on "
+				"stderr" },
+	{ "recvmsg",		"framing layer; the connected socket from net "
+				"(SCM_RIGHTS)" },
+	{ "sendmsg",		"framing layer: sending frames" },
+	{ "poll",		"the event loop over channels and the SMTP socket" },
+	{ "ppoll",		"glibc poll() where the arch has no poll" },
+	{ "close",		"the SMTP socket after an attempt" },
+	{ "clock_gettime",	"SMTP timeouts; vDSO fallback (see parent)" },
+	{ "getrandom",		"OpenSSL DRBG (re)seeding; libtls "
+				"arc4random_buf()" },
+	{ "getpid",		"OpenSSL checks for a fork on each RAND_bytes(); "
+				"abort()" },
+	{ "brk",		"malloc" },
+	{ "munmap",		"free() of large blocks" },
+	{ "mremap",		"realloc() of large blocks" },
+	{ "exit_group",		"exit()" },
+	{ "rt_sigreturn",	"return from a signal handler" },
+	{ "writev",		"glibc's fatal messages before abort()" },
+	{ "rt_sigprocmask",	"abort(): unblock SIGABRT" },
+	{ "gettid",		"abort(): raise() addresses itself" },
+};
+
+static const struct sb_rule tls_rules[] = {
+	{ "mmap", { NOEXEC },	"malloc: large blocks (TLS buffers)" },
+	{ "futex", { EQ(1, FUTEX_WAKE_PRIVATE) },
+				"OpenSSL's run-once initialisers (seen in the "
+				"handshake and in OPENSSL_cleanup() at exit): glibc "
+				"pthread_once() wakes waiters when one completes" },
+	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+				"abort(): raise(SIGABRT) on itself" },
+};
+
+const struct sb_policy sb_policies[PROC_COUNT] = {
+	[PROC_PARENT] = { parent_calls, NROWS(parent_calls),
+	    parent_rules, NROWS(parent_rules) },
+	[PROC_DNS] = { dns_calls, NROWS(dns_calls),
+	    dns_rules, NROWS(dns_rules) },
+	[PROC_NET] = { net_calls, NROWS(net_calls),
+	    net_rules, NROWS(net_rules) },
+	[PROC_TLS] = { tls_calls, NROWS(tls_calls),
+	    tls_rules, NROWS(tls_rules) },
+};
+
+#endif /* __linux__ */

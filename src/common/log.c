@@ -1,0 +1,137 @@
+/*
+ * Output.  Only the parent writes progress to stdout, so lines from the
+ * three children come out in one stream; children send MSG_LOG frames.
+ * Server text reaches here already made printable by the caller.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+
+const char *log_procname = "mxclient";
+
+static enum proc_id log_proc = PROC_PARENT;
+static struct chan *log_chan;	/* children: the channel to the parent */
+static int log_flags;		/* parent: JOB_VERBOSE, JOB_QUIET */
+
+void
+log_init(enum proc_id proc, struct chan *c, int flags)
+{
+	log_proc = proc;
+	log_chan = c;
+	log_flags = flags;
+	log_procname = proc == PROC_PARENT ? "mxclient" : proc_name(proc);
+}
+
+/* Parent side: print one line at its level. */
+void
+log_print(uint32_t level, const char *line)
+{
+	switch (level) {
+	case LOGL_ERROR:
+		fprintf(stderr, "mxclient: %s\n", line);
+		break;
+	case LOGL_DEBUG:
+		if (log_flags & JOB_VERBOSE)
+			printf("%s\n", line);
+		break;
+	default:
+		if (!(log_flags & JOB_QUIET))
+			printf("%s\n", line);
+		break;
+	}
+	fflush(stdout);
+}
+
+static void
+log_vsend(uint32_t level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	struct msg_log l;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_chan == NULL) {
+		log_print(level, line);
+		return;
+	}
+	l.level = level;
+	/* A lost log line is not worth dying for; the flush error is. */
+	if (chan_compose2(log_chan, MSG_LOG, 0, &l, sizeof(l), line) == 0 &&
+	    chan_flush(log_chan) == -1)
+		fatalx("lost the channel to the parent");
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vsend(LOGL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vsend(LOGL_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vsend(LOGL_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((noreturn))
+vfatal(int err, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err)
+		fprintf(stderr, "mxclient[%s]: %s: %s\n", log_procname, msg,
+		    strerror(err));
+	else
+		fprintf(stderr, "mxclient[%s]: %s\n", log_procname, msg);
+	fflush(stderr);
+	/*
+	 * An internal fault must never bounce the message: the parent exits
+	 * EX_TEMPFAIL, and a child exits 1, which the parent maps to it.
+	 */
+	_exit(log_proc == PROC_PARENT ? EX_TEMPFAIL : 1);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(err, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(0, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,241 @@
+/*
+ * The rules every frame must satisfy, one row per message type: who may
+ * send it, whether it carries a descriptor, its exact size, and a check
+ * of the values inside.  Receivers call msg_check() (through chan_get())
+ * before they look at a payload, so handlers can trust sizes, string
+ * termination and enum ranges.
+ */
+#include <string.h>
+
+#include "frame.h"
+#include "msg.h"
+
+#define FROM(p)		(1U << (p))
+#define P_PARENT	FROM(PROC_PARENT)
+#define P_DNS		FROM(PROC_DNS)
+#define P_NET		FROM(PROC_NET)
+#define P_TLS		FROM(PROC_TLS)
+#define P_CHILD		(P_DNS | P_NET | P_TLS)
+
+enum tail {
+	TAIL_NONE,		/* exactly `fixed' bytes */
+	TAIL_STR,		/* a string, NUL only as its last byte */
+	TAIL_BLOB		/* 0..tailmax arbitrary bytes */
+};
+
+struct msg_rule {
+	const char	*name;
+	unsigned	 senders;
+	int		 fd;		/* 1: must carry one, 0: must not */
+	size_t		 fixed;
+	enum tail	 tail;
+	size_t		 tailmax;	/* including the NUL of a string */
+	int		(*check)(const struct frame *);
+};
+
+static int	check_job(const struct frame *);
+static int	check_mx_host(const struct frame *);
+static int	check_host_addr(const struct frame *);
+static int	check_dns_end(const struct frame *);
+static int	check_connect_req(const struct frame *);
+static int	check_log(const struct frame *);
+static int	check_result(const struct frame *);
+
+#define NAMESZ	(NAME_MAX_LEN + 1)
+#define TEXTSZ	4096
+#define ADDRSZ	(256 + 1)	/* RFC 5321 path without <> */
+
+static const struct msg_rule rules[MSG_TYPE_COUNT] = {
+	[MSG_JOB_SENDER] = { "JOB_SENDER", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
+	[MSG_JOB_RCPT] = { "JOB_RCPT", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
+	[MSG_JOB_HELO] = { "JOB_HELO", P_PARENT, 0, 0, TAIL_STR, NAMESZ, NULL },
+	[MSG_JOB_START] = { "JOB_START", P_PARENT, 0,
+	    sizeof(struct msg_job), TAIL_NONE, 0, check_job },
+	[MSG_BODY_REQ] = { "BODY_REQ", P_TLS, 0,
+	    sizeof(struct msg_body_req), TAIL_NONE, 0, NULL },
+	[MSG_BODY_DATA] = { "BODY_DATA", P_PARENT, 0, 0, TAIL_BLOB,
+	    BODY_CHUNK, NULL },
+	[MSG_MX_REQ] = { "MX_REQ", P_TLS, 0, 0, TAIL_STR, NAMESZ, NULL },
+	[MSG_HOST_REQ] = { "HOST_REQ", P_TLS, 0, 0, TAIL_STR, NAMESZ, NULL },
+	[MSG_MX_HOST] = { "MX_HOST", P_DNS, 0,
+	    sizeof(struct msg_mx_host), TAIL_NONE, 0, check_mx_host },
+	[MSG_MX_END] = { "MX_END", P_DNS, 0,
+	    sizeof(struct msg_dns_end), TAIL_NONE, 0, check_dns_end },
+	[MSG_HOST_ADDR] = { "HOST_ADDR", P_DNS, 0,
+	    sizeof(struct msg_host_addr), TAIL_NONE, 0, check_host_addr },
+	[MSG_HOST_END] = { "HOST_END", P_DNS, 0,
+	    sizeof(struct msg_dns_end), TAIL_NONE, 0, check_dns_end },
+	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, 0,
+	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
+	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, 1,
+	    sizeof(struct msg_connect_res), TAIL_NONE, 0, NULL },
+	[MSG_CONNECT_FAIL] = { "CONNECT_FAIL", P_NET, 0,
+	    sizeof(struct msg_connect_res), TAIL_NONE, 0, NULL },
+	[MSG_LOG] = { "LOG", P_CHILD, 0, sizeof(struct msg_log), TAIL_STR,
+	    TEXTSZ, check_log },
+	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, 0,
+	    sizeof(struct msg_sandbox_death), TAIL_NONE, 0, NULL },
+	[MSG_RESULT] = { "RESULT", P_TLS, 0, sizeof(struct msg_result),
+	    TAIL_STR, TEXTSZ, check_result },
+};
+
+static const char *const proc_names[PROC_COUNT] = {
+	"parent", "dns", "net", "tls"
+};
+
+static const char *const outcome_names[OUT_COUNT] = {
+	"delivered", "temporary failure", "no such host", "no such user",
+	"unavailable", "protocol error", "data error", "configuration error",
+	"internal error"
+};
+
+static const char *const dns_status_names[DNS_STATUS_COUNT] = {
+	"ok", "NXDOMAIN", "NODATA", "null MX", "temporary failure",
+	"bad answer"
+};
+
+const char *
+msg_type_name(uint32_t type)
+{
+	if (type < MSG_TYPE_COUNT && rules[type].name != NULL)
+		return rules[type].name;
+	return "unknown";
+}
+
+const char *
+proc_name(uint32_t p)
+{
+	return p < PROC_COUNT ? proc_names[p] : "unknown";
+}
+
+const char *
+outcome_name(uint32_t o)
+{
+	return o < OUT_COUNT ? outcome_names[o] : "unknown";
+}
+
+const char *
+dns_status_name(uint32_t s)
+{
+	return s < DNS_STATUS_COUNT ? dns_status_names[s] : "unknown";
+}
+
+static int
+check_tail(const struct msg_rule *r, const struct frame *f)
+{
+	size_t n = f->len - r->fixed;
+	const uint8_t *t = f->data + r->fixed;
+
+	switch (r->tail) {
+	case TAIL_NONE:
+		return n == 0 ? 0 : -1;
+	case TAIL_BLOB:
+		return n <= r->tailmax ? 0 : -1;
+	case TAIL_STR:
+		if (n == 0 || n > r->tailmax || t[n - 1] != '\0')
+			return -1;
+		return memchr(t, '\0', n) == t + n - 1 ? 0 : -1;
+	}
+	return -1;
+}
+
+/* 0 when f obeys the rules of its type and came from `sender'. */
+int
+msg_check(const struct frame *f, uint32_t sender, const char **why)
+{
+	const struct msg_rule *r;
+
+	if (f->type == MSG_NONE || f->type >= MSG_TYPE_COUNT ||
+	    rules[f->type].name == NULL)
+		return *why = "unknown message type", -1;
+	r = &rules[f->type];
+	if (sender >= PROC_COUNT || !(r->senders & FROM(sender)))
+		return *why = "message type not allowed from this sender", -1;
+	if (r->fd != ((f->flags & FRAME_F_FD) != 0))
+		return *why = "descriptor where none belongs, or missing", -1;
+	if (f->len < r->fixed || check_tail(r, f) == -1)
+		return *why = "wrong payload length", -1;
+	if (r->check != NULL && r->check(f) == -1)
+		return *why = "invalid payload contents", -1;
+	return 0;
+}
+
+static int
+check_job(const struct frame *f)
+{
+	struct msg_job j;
+
+	memcpy(&j, f->data, sizeof(j));
+	if (j.size > j.wire_size || j.connect_timeout == 0 ||
+	    j.command_timeout == 0 || j.data_timeout == 0)
+		return -1;
+	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT)) ? -1 : 0;
+}
+
+static int
+check_mx_host(const struct frame *f)
+{
+	struct msg_mx_host h;
+	size_t n;
+
+	memcpy(&h, f->data, sizeof(h));
+	n = strnlen(h.name, sizeof(h.name));
+	if (n == 0 || n == sizeof(h.name))
+		return -1;
+	return (h.flags & ~(MX_SECURE | MX_IMPLICIT)) ? -1 : 0;
+}
+
+static int
+check_family(uint8_t family)
+{
+	return family == 4 || family == 6 ? 0 : -1;
+}
+
+static int
+check_host_addr(const struct frame *f)
+{
+	struct msg_host_addr a;
+
+	memcpy(&a, f->data, sizeof(a));
+	if (check_family(a.family) == -1)
+		return -1;
+	return (a.flags & ~ADDR_SECURE) ? -1 : 0;
+}
+
+static int
+check_dns_end(const struct frame *f)
+{
+	struct msg_dns_end e;
+
+	memcpy(&e, f->data, sizeof(e));
+	return e.status < DNS_STATUS_COUNT ? 0 : -1;
+}
+
+static int
+check_connect_req(const struct frame *f)
+{
+	struct msg_connect_req r;
+
+	memcpy(&r, f->data, sizeof(r));
+	if (check_family(r.family) == -1 || r.port == 0 || r.timeout == 0)
+		return -1;
+	return 0;
+}
+
+static int
+check_log(const struct frame *f)
+{
+	struct msg_log l;
+
+	memcpy(&l, f->data, sizeof(l));
+	return l.level < LOGL_COUNT ? 0 : -1;
+}
+
+static int
+check_result(const struct frame *f)
+{
+	struct msg_result r;
+
+	memcpy(&r, f->data, sizeof(r));
+	return r.outcome < OUT_COUNT ? 0 : -1;
+}

@@ -1,0 +1,722 @@
+/*
+ * mxclient: send one message directly to the recipient domain's MX.
+ *
+ * The parent checks the command line, spools the message, starts the
+ * dns, net and tls children, locks itself down and then only serves the
+ * message to tls, prints what the children report and turns the outcome
+ * into an exit status (exit_status(): the one place for that).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+#include "parent.h"
+#include "proc.h"
+
+#ifndef MXCLIENT_VERSION
+#define MXCLIENT_VERSION "0.1"
+#endif
+
+/* Defaults: RFC 5321 §4.5.3.2 and Postfix (connect 30 s). */
+#define CONNECT_TIMEOUT	30
+#define COMMAND_TIMEOUT	300
+#define DATA_TIMEOUT	600
+#define DNS_TIMEOUT	5
+
+struct options {
+	const char	*sender;
+	const char	*rcpt;
+	const char	*helo;
+	const char	*user;
+	const char	*chroot_dir;
+	const char	*resolver;
+	int		 flags;		/* JOB_VERBOSE, JOB_QUIET */
+};
+
+struct child {
+	enum proc_id	 proc;
+	pid_t		 pid;
+	struct chan	 chan;		/* frames from the child */
+	struct chan	 death;		/* its SIGSYS handler's report */
+	int		 status;	/* from waitpid, once reaped */
+	int		 reaped;
+	int32_t		 sysnr;		/* syscall that killed it, or -1 */
+};
+
+struct parent {
+	struct child	 child[PROC_COUNT];	/* [PROC_PARENT] unused */
+	struct spool	 spool;
+	int		 have_result;
+	int		 stopping;	/* children are being stopped */
+	enum outcome	 outcome;
+	const char	*fault;		/* why the delivery broke inside */
+	enum proc_id	 fault_proc;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void	usage(int) __attribute__((noreturn));
+static void	set_fault(struct parent *, enum proc_id, const char *);
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: mxclient [-iqv] [-f sender] [-F name] [-o option] "
+	    "recipient < message\n"
+	    "  -f sender        envelope sender (\"\" or \"<>\": null sender)\n"
+	    "  -F name, -i, -o option   accepted for sendmail compatibility, "
+	    "ignored\n"
+	    "  -q, --quiet      print errors only\n"
+	    "  -v, --verbose    print more detail (DNS answers)\n"
+	    "  --resolver ADDR[#PORT]  validating resolver to use instead "
+	    "of resolv.conf's\n"
+	    "  --helo NAME      name sent with EHLO (default: this host's "
+	    "FQDN, else an address literal)\n"
+	    "  --user NAME      unprivileged user for the children when "
+	    "started as root (default: nobody)\n"
+	    "  --chroot DIR     empty directory for the children (default: a "
+	    "fresh empty one)\n"
+	    "  --help, --version\n");
+	exit(status);
+}
+
+static void
+check_address(const char *what, const char *a, int nullok)
+{
+	const char *why;
+
+	if ((why = addr_check(a, nullok)) != NULL) {
+		fprintf(stderr, "mxclient: bad %s address: %s\n", what, why);
+		exit(EX_USAGE);
+	}
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_RESOLVER = 256, OPT_HELO, OPT_USER, OPT_CHROOT,
+	    OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "helo", required_argument, NULL, OPT_HELO },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "chroot", required_argument, NULL, OPT_CHROOT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "f:F:hio:qv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			o->sender = optarg;
+			break;
+		case 'F':
+		case 'i':
+		case 'o':
+			break;	/* sendmail compatibility; see mxclient(8) */
+		case 'q':
+			o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
+			break;
+		case 'v':
+			o->flags = (o->flags & ~JOB_QUIET) | JOB_VERBOSE;
+			break;
+		case 'h':
+			usage(0);
+		case OPT_RESOLVER:
+			o->resolver = optarg;
+			break;
+		case OPT_HELO:
+			o->helo = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_CHROOT:
+			o->chroot_dir = optarg;
+			break;
+		case OPT_VERSION:
+			printf("mxclient %s\n", MXCLIENT_VERSION);
+			exit(0);
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		fprintf(stderr, "mxclient: %s\n", argc == 0 ?
+		    "no recipient given" : "exactly one recipient per run");
+		usage(EX_USAGE);
+	}
+	o->rcpt = argv[0];
+	if (o->sender != NULL && strcmp(o->sender, "<>") == 0)
+		o->sender = "";
+}
+
+/* NULL if `name' is a valid domain for EHLO. */
+static const char *
+helo_check(const char *name)
+{
+	char probe[NAME_MAX_LEN + 3];
+
+	if (snprintf(probe, sizeof(probe), "x@%s", name) >= (int)sizeof(probe))
+		return "name too long";
+	return addr_check(probe, 0);
+}
+
+/* This host's name if it is an FQDN; else "" (tls uses [address]). */
+static void
+default_helo(char *buf, size_t len)
+{
+	if (gethostname(buf, len) == -1 || strchr(buf, '.') == NULL ||
+	    helo_check(buf) != NULL)
+		buf[0] = '\0';
+}
+
+static void
+default_sender(struct options *o, const char *fqdn)
+{
+	static char buf[300];
+	struct passwd *pw;
+
+	if (o->sender != NULL)
+		return;
+	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
+		fprintf(stderr, "mxclient: no -f sender given and this host "
+		    "has no FQDN to build one\n");
+		exit(EX_USAGE);
+	}
+	snprintf(buf, sizeof(buf), "%s@%s", pw->pw_name, fqdn);
+	o->sender = buf;
+}
+
+static void
+parse_resolver(const char *spec, struct child_cfg *cfg)
+{
+	const char *hash = strchr(spec, '#');
+	size_t alen = hash ? (size_t)(hash - spec) : strlen(spec);
+	char *end;
+	long port = 53;
+
+	if (hash != NULL) {
+		port = strtol(hash + 1, &end, 10);
+		if (*end != '\0' || end == hash + 1 || port < 1 || port > 65535)
+			goto bad;
+	}
+	if (alen == 0 || alen >= sizeof(cfg->resolver))
+		goto bad;
+	memcpy(cfg->resolver, spec, alen);
+	cfg->resolver[alen] = '\0';
+	cfg->resolver_port = port;
+	return;
+bad:
+	fprintf(stderr, "mxclient: bad --resolver: %s (ADDR[#PORT])\n", spec);
+	exit(EX_CONFIG);
+}
+
+static void
+setup_privdrop(const struct options *o, struct child_cfg *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(o->user ? o->user : "nobody")) == NULL) {
+		fprintf(stderr, "mxclient: unknown user %s\n",
+		    o->user ? o->user : "nobody");
+		exit(EX_CONFIG);
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "mxclient: --user must not be root\n");
+		exit(EX_CONFIG);
+	}
+	cfg->sb.drop = 1;
+	cfg->sb.uid = pw->pw_uid;
+	cfg->sb.gid = pw->pw_gid;
+	cfg->sb.chroot_dir = o->chroot_dir;
+}
+
+static void
+make_pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1)
+		fatal("socketpair");
+}
+
+/* Keep only `keep' (and stderr); stdin and stdout become /dev/null. */
+static void
+close_others(const int *keep, int nkeep)
+{
+	int fd, i, k, nul;
+
+	if ((nul = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	if (dup2(nul, 0) == -1 || dup2(nul, 1) == -1)
+		fatal("dup2");
+	for (fd = 3; fd < 1024; fd++) {
+		for (k = 0, i = 0; i < nkeep; i++)
+			k |= keep[i] == fd;
+		if (!k)
+			close(fd);
+	}
+}
+
+#ifdef SANDBOX_TEST
+/*
+ * Test builds only: MXCLIENT_SANDBOX_TEST=proc:syscall makes that child
+ * try the syscall right after locking down, to prove the sandbox kills.
+ */
+static void
+sandbox_test_hook(enum proc_id proc, struct sandbox_cfg *sb)
+{
+	const char *spec = getenv("MXCLIENT_SANDBOX_TEST"), *colon;
+	size_t n = strlen(proc_name(proc));
+
+	if (spec == NULL || (colon = strchr(spec, ':')) == NULL)
+		return;
+	if ((size_t)(colon - spec) == n && strncmp(spec, proc_name(proc),
+	    n) == 0)
+		sb->test_syscall = colon + 1;
+}
+#else
+static void
+sandbox_test_hook(enum proc_id proc, struct sandbox_cfg *sb)
+{
+	(void)proc;
+	(void)sb;
+}
+#endif
+
+/*
+ * The channels: every child has one to the parent and one for its
+ * sandbox death report; tls has one to dns and one to net.
+ */
+enum { PAIR_DNS, PAIR_NET, PAIR_TLS, DEATH_DNS, DEATH_NET, DEATH_TLS,
+	TLS_DNS, TLS_NET, NPAIRS };
+
+static pid_t
+start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
+{
+	int me = proc - PROC_DNS, keep[4], nkeep = 0;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		return pid;
+	keep[nkeep++] = pairs[PAIR_DNS + me][1];
+	keep[nkeep++] = pairs[DEATH_DNS + me][1];
+	if (proc == PROC_TLS) {
+		keep[nkeep++] = pairs[TLS_DNS][0];
+		keep[nkeep++] = pairs[TLS_NET][0];
+	} else
+		keep[nkeep++] = pairs[proc == PROC_DNS ? TLS_DNS : TLS_NET][1];
+	close_others(keep, nkeep);
+	cfg->sb.death_fd = pairs[DEATH_DNS + me][1];
+	sandbox_test_hook(proc, &cfg->sb);
+	/* the parent decides when we end; it stops us with SIGKILL */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &cfg->sigmask, NULL);
+	if (proc == PROC_DNS)
+		dns_main(keep[0], keep[2], cfg);
+	if (proc == PROC_NET) {
+		cfg->sb.ports[0] = 25;
+		cfg->sb.nports = 1;
+		net_main(keep[0], keep[2], cfg);
+	}
+	tls_main(keep[0], keep[2], keep[3], cfg);
+}
+
+static void
+start_children(struct parent *p, struct child_cfg *cfg)
+{
+	int pairs[NPAIRS][2], i;
+	enum proc_id proc;
+
+	for (i = 0; i < NPAIRS; i++)
+		make_pair(pairs[i]);
+	for (proc = PROC_DNS; proc < PROC_COUNT; proc++) {
+		struct child *c = &p->child[proc];
+		int me = proc - PROC_DNS;
+
+		c->proc = proc;
+		c->sysnr = -1;
+		c->pid = start_child(proc, pairs, cfg);
+		chan_init(&c->chan, pairs[PAIR_DNS + me][0], PROC_PARENT, proc,
+		    proc_name(proc));
+		chan_init(&c->death, pairs[DEATH_DNS + me][0], PROC_PARENT,
+		    proc, proc_name(proc));
+	}
+	for (i = 0; i < NPAIRS; i++) {
+		close(pairs[i][1]);
+		if (i >= TLS_DNS)
+			close(pairs[i][0]);
+	}
+}
+
+static void
+send_job(struct parent *p, const struct options *o, const char *helo)
+{
+	struct chan *c = &p->child[PROC_TLS].chan;
+	struct msg_job job;
+
+	memset(&job, 0, sizeof(job));
+	job.size = p->spool.n.size;
+	job.wire_size = p->spool.n.wire;
+	job.flags = o->flags | (p->spool.n.has8bit ? JOB_8BIT : 0);
+	job.connect_timeout = CONNECT_TIMEOUT;
+	job.command_timeout = COMMAND_TIMEOUT;
+	job.data_timeout = DATA_TIMEOUT;
+	if (chan_compose(c, MSG_JOB_SENDER, 0, -1, o->sender,
+	    strlen(o->sender) + 1) == -1 ||
+	    chan_compose(c, MSG_JOB_RCPT, 0, -1, o->rcpt,
+	    strlen(o->rcpt) + 1) == -1 ||
+	    chan_compose(c, MSG_JOB_HELO, 0, -1, helo, strlen(helo) + 1) == -1 ||
+	    chan_compose(c, MSG_JOB_START, 0, -1, &job, sizeof(job)) == -1)
+		fatalx("cannot queue the job: %s", c->err);
+}
+
+/* tls reads the message in chunks, from any offset (one per MX try). */
+static void
+serve_body(struct parent *p, const struct frame *f)
+{
+	struct chan *c = &p->child[PROC_TLS].chan;
+	uint8_t buf[BODY_CHUNK];
+	struct msg_body_req req;
+	uint64_t left;
+	ssize_t n;
+
+	memcpy(&req, f->data, sizeof(req));
+	if (req.offset > p->spool.n.wire) {
+		set_fault(p, PROC_TLS, "asked for data beyond the message");
+		return;
+	}
+	left = p->spool.n.wire - req.offset;
+	n = pread(p->spool.fd, buf, left < sizeof(buf) ? left : sizeof(buf),
+	    req.offset);
+	if (n == -1)
+		fatal("read the spool");
+	if (chan_compose(c, MSG_BODY_DATA, f->id, -1, buf, n) == -1)
+		set_fault(p, PROC_TLS, c->err);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+static void
+record_result(struct parent *p, const struct frame *f)
+{
+	struct msg_result r;
+
+	if (p->have_result) {
+		set_fault(p, PROC_TLS, "sent a second result");
+		return;
+	}
+	memcpy(&r, f->data, sizeof(r));
+	p->have_result = 1;
+	p->outcome = r.outcome;
+	log_print(r.outcome == OUT_DELIVERED ? LOGL_INFO : LOGL_ERROR,
+	    frame_str(f, sizeof(r)));
+}
+
+static void
+handle_frame(struct parent *p, struct child *c, const struct frame *f)
+{
+	struct msg_log l;
+
+	switch (f->type) {
+	case MSG_LOG:
+		memcpy(&l, f->data, sizeof(l));
+		log_print(l.level, frame_str(f, sizeof(l)));
+		break;
+	case MSG_BODY_REQ:
+		serve_body(p, f);
+		break;
+	case MSG_RESULT:
+		record_result(p, f);
+		break;
+	default:
+		set_fault(p, c->proc, "sent a message the parent never takes");
+		break;
+	}
+}
+
+/* Stop every child still running; deaths after this are expected. */
+static void
+stop_children(struct parent *p)
+{
+	enum proc_id i;
+
+	p->stopping = 1;
+	for (i = PROC_DNS; i < PROC_COUNT; i++)
+		if (!p->child[i].reaped)
+			kill(p->child[i].pid, SIGKILL);
+}
+
+/* The first fault wins; every child is stopped at once. */
+static void
+set_fault(struct parent *p, enum proc_id proc, const char *why)
+{
+	if (p->fault == NULL) {
+		p->fault = why;
+		p->fault_proc = proc;
+	}
+	stop_children(p);
+}
+
+/* Learn which syscall a SIGSYS death was about, if the child said. */
+static void
+read_death_report(struct child *c)
+{
+	struct msg_sandbox_death d;
+	struct frame f;
+
+	if (chan_read(&c->death) == -1 || chan_get(&c->death, &f) != 1 ||
+	    f.type != MSG_SANDBOX_DEATH)
+		return;
+	memcpy(&d, f.data, sizeof(d));
+	c->sysnr = d.syscall_nr;
+}
+
+static const char *
+describe_exit(struct child *c)
+{
+	static char buf[160];
+	const char *name;
+
+	if (WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGSYS) {
+		read_death_report(c);
+		name = c->sysnr >= 0 ? sandbox_syscall_name(c->sysnr) : NULL;
+		if (c->sysnr < 0)
+			return "killed by its sandbox (SIGSYS)";
+		snprintf(buf, sizeof(buf), "killed by its sandbox: system "
+		    "call %d (%s)", c->sysnr, name ? name : "unknown");
+	} else if (WIFSIGNALED(c->status))
+		snprintf(buf, sizeof(buf), "killed by signal %d (%s)",
+		    WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+	else
+		snprintf(buf, sizeof(buf), "exited with status %d",
+		    WEXITSTATUS(c->status));
+	return buf;
+}
+
+static void
+reap(struct parent *p, struct child *c)
+{
+	while (waitpid(c->pid, &c->status, 0) == -1)
+		if (errno != EINTR)
+			fatal("waitpid");
+	c->reaped = 1;
+	if (WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGSYS) {
+		/* the root cause, even if a sibling noticed it first */
+		p->fault = NULL;
+		set_fault(p, c->proc, describe_exit(c));
+		return;
+	}
+	if (p->stopping)
+		return;
+	if (c->proc == PROC_TLS && p->have_result &&
+	    WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
+		stop_children(p);	/* the delivery is over */
+		return;
+	}
+	set_fault(p, c->proc, describe_exit(c));
+}
+
+static int
+live_children(const struct parent *p)
+{
+	enum proc_id i;
+	int n = 0;
+
+	for (i = PROC_DNS; i < PROC_COUNT; i++)
+		n += !p->child[i].reaped;
+	return n;
+}
+
+static void
+service_child(struct parent *p, struct child *c, short revents)
+{
+	struct frame f;
+	int r;
+
+	if (revents & POLLOUT && chan_flush(&c->chan) == -1)
+		set_fault(p, c->proc, c->chan.err);
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	if ((r = chan_read(&c->chan)) == -1)
+		set_fault(p, c->proc, c->chan.err);
+	while ((r = chan_get(&c->chan, &f)) == 1)
+		handle_frame(p, c, &f);
+	if (r == -1) {
+		set_fault(p, c->proc, c->chan.err);
+		reap(p, c);
+	} else if (c->chan.eof)
+		reap(p, c);
+}
+
+static void
+parent_loop(struct parent *p)
+{
+	struct pollfd pfd[PROC_COUNT];
+	struct child *map[PROC_COUNT];
+	sigset_t none;
+	enum proc_id i;
+	int n;
+
+	sigemptyset(&none);
+	while (live_children(p) > 0) {
+		for (n = 0, i = PROC_DNS; i < PROC_COUNT; i++) {
+			if (p->child[i].reaped)
+				continue;
+			map[n] = &p->child[i];
+			pfd[n].fd = p->child[i].chan.fd;
+			pfd[n].events = chan_events(&p->child[i].chan);
+			pfd[n++].revents = 0;
+		}
+		/* signals are blocked except while waiting here */
+		if (ppoll(pfd, n, NULL, &none) == -1) {
+			if (errno != EINTR)
+				fatal("ppoll");
+			if (got_signal)
+				set_fault(p, PROC_PARENT, got_signal == SIGINT ?
+				    "interrupted" : "terminated by a signal");
+			continue;
+		}
+		for (i = 0; i < (enum proc_id)n; i++)
+			service_child(p, map[i], pfd[i].revents);
+	}
+}
+
+/* The one place where outcomes become sysexits codes (README table). */
+static int
+exit_status(const struct parent *p)
+{
+	static const int codes[OUT_COUNT] = {
+		[OUT_DELIVERED] = EX_OK,
+		[OUT_TEMPFAIL] = EX_TEMPFAIL,
+		[OUT_NOHOST] = EX_NOHOST,
+		[OUT_NOUSER] = EX_NOUSER,
+		[OUT_UNAVAILABLE] = EX_UNAVAILABLE,
+		[OUT_PROTOCOL] = EX_PROTOCOL,
+		[OUT_DATAERR] = EX_DATAERR,
+		[OUT_CONFIG] = EX_CONFIG,
+		/* Postfix pipe(8) bounces on 70: an internal fault retries */
+		[OUT_INTERNAL] = EX_TEMPFAIL,
+	};
+
+	if (p->have_result && p->outcome == OUT_DELIVERED)
+		return EX_OK;	/* delivered is delivered, whatever followed */
+	if (p->fault != NULL) {
+		fprintf(stderr, "mxclient: %s%s%s; message not delivered, "
+		    "will need a retry\n", p->fault_proc == PROC_PARENT ? "" :
+		    proc_name(p->fault_proc), p->fault_proc == PROC_PARENT ?
+		    "" : ": ", p->fault);
+		return EX_TEMPFAIL;
+	}
+	if (!p->have_result) {
+		fprintf(stderr, "mxclient: tls ended without a result; "
+		    "message not delivered\n");
+		return EX_TEMPFAIL;
+	}
+	return codes[p->outcome];
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+block_signals(sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigprocmask(SIG_BLOCK, &set, old) == -1)
+		fatal("signals");
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct parent p;
+	struct options o;
+	struct child_cfg cfg;
+	struct sandbox_cfg pcfg;
+	char helo[NAME_MAX_LEN + 1];
+	const char *why;
+
+	memset(&o, 0, sizeof(o));
+	memset(&cfg, 0, sizeof(cfg));
+	signal(SIGPIPE, SIG_IGN);
+	parse_args(argc, argv, &o);
+	check_address("recipient", o.rcpt, 0);
+	if (o.helo != NULL && (why = helo_check(o.helo)) != NULL) {
+		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);
+		exit(EX_USAGE);
+	}
+	default_helo(helo, sizeof(helo));
+	default_sender(&o, o.helo ? o.helo : helo);
+	check_address("sender", o.sender, 1);
+	cfg.dns_timeout = DNS_TIMEOUT;
+	cfg.verbose = (o.flags & JOB_VERBOSE) != 0;
+	cfg.sb.death_fd = -1;
+	if (o.resolver != NULL)
+		parse_resolver(o.resolver, &cfg);
+	setup_privdrop(&o, &cfg);
+	log_init(PROC_PARENT, NULL, o.flags);
+
+	if (spool_read(STDIN_FILENO, &p.spool, &why) == -1) {
+		if (p.spool.n.err == NORM_OK) {
+			fprintf(stderr, "mxclient: %s: %s\n", why,
+			    strerror(errno));
+			exit(EX_IOERR);
+		}
+		fprintf(stderr, "mxclient: message not sent: line %llu: %s\n",
+		    (unsigned long long)p.spool.n.line, why);
+		exit(EX_DATAERR);
+	}
+
+	block_signals(&cfg.sigmask);
+	start_children(&p, &cfg);
+	memset(&pcfg, 0, sizeof(pcfg));
+	pcfg.death_fd = -1;
+	sandbox_test_hook(PROC_PARENT, &pcfg);
+	sandbox_lock(PROC_PARENT, &pcfg);
+	send_job(&p, &o, o.helo ? o.helo : helo);
+	parent_loop(&p);
+	return exit_status(&p);
+}

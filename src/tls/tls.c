@@ -1,0 +1,767 @@
+/*
+ * The tls process drives the delivery.  It takes the job from the
+ * parent, asks dns for the MX hosts and their addresses, asks net for a
+ * connection to one address after another, and runs the SMTP dialogue
+ * (STARTTLS with libtls) on each socket it receives.  It never creates
+ * a socket, never opens a file and never resolves a name.  The message
+ * reaches it from the parent in chunks, only while DATA is being sent.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "conn.h"
+#include "frame.h"
+#include "log.h"
+#include "proc.h"
+#include "smtp.h"
+
+#define MX_MAX		32
+#define ADDRS_MAX	16
+#define DNS_WAIT	120	/* seconds for dns to answer one request */
+#define QUIT_TIMEOUT	30	/* a failed QUIT changes nothing */
+#define DATA_INIT_TIMEOUT 120	/* RFC 5321 §4.5.3.2.5: DATA -> 354 */
+#define DATA_BLOCK_TIMEOUT 180	/* RFC 5321 §4.5.3.2.6: each block */
+#define ADDRSZ		(256 + 1)
+#define WRITE_TIMEOUT	300	/* one command line out */
+
+struct job {
+	char		 sender[ADDRSZ];
+	char		 rcpt[ADDRSZ];
+	char		 helo[NAME_MAX_LEN + 1];
+	struct msg_job	 j;
+};
+
+/* The verdict of one attempt, and of the whole run. */
+enum verdict {
+	V_NEXT,			/* this host failed: try the next one */
+	V_FINAL			/* decided: do not try other hosts */
+};
+
+struct result {
+	enum outcome	 outcome;
+	char		 text[1024];
+};
+
+struct session {
+	struct conn	 conn;
+	const char	*host;
+	char		 where[NAME_MAX_LEN + 64];	/* host [addr] */
+	char		 helo[NAME_MAX_LEN + 64];
+	struct ehlo	 ehlo;
+	struct reply	 reply;
+	int		 tls;		/* STARTTLS done */
+	int		 data_sent;	/* the final "." went out */
+};
+
+struct delivery {
+	struct chan	 parent, dns, net;
+	struct job	 job;
+	struct tls_config *tlscfg;
+	uint32_t	 nextid;
+	int		 transient;	/* some host failed transiently */
+	int		 protocol;	/* some host broke the protocol */
+	struct result	 last;		/* the last host failure */
+};
+
+static void	 set_result(struct result *, enum outcome, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+set_result(struct result *r, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+}
+
+/* Wait for the answer to request `id' on a helper channel. */
+static void
+wait_frame(struct chan *c, struct frame *f, uint32_t id, int timeout)
+{
+	int r;
+
+	if ((r = chan_wait(c, f, timeout * 1000)) == 1 && f->id == id)
+		return;
+	if (r == 0)
+		fatalx("%s: no answer in %d seconds", c->name, timeout);
+	if (r == 1)
+		fatalx("%s: answer to the wrong request", c->name);
+	fatalx("%s: %s", c->name, c->err ? c->err : "channel failed");
+}
+
+static void
+read_job(struct delivery *d)
+{
+	struct frame f;
+	char *dst;
+	size_t len;
+
+	for (;;) {
+		if (chan_wait(&d->parent, &f, -1) != 1)
+			fatalx("parent: %s", d->parent.err);
+		switch (f.type) {
+		case MSG_JOB_SENDER:
+			dst = d->job.sender, len = sizeof(d->job.sender);
+			break;
+		case MSG_JOB_RCPT:
+			dst = d->job.rcpt, len = sizeof(d->job.rcpt);
+			break;
+		case MSG_JOB_HELO:
+			dst = d->job.helo, len = sizeof(d->job.helo);
+			break;
+		case MSG_JOB_START:
+			memcpy(&d->job.j, f.data, sizeof(d->job.j));
+			return;
+		default:
+			fatalx("parent: unexpected %s", msg_type_name(f.type));
+		}
+		snprintf(dst, len, "%s", frame_str(&f, 0));
+	}
+}
+
+/* --- talking to dns and net --- */
+
+static size_t
+ask_mx(struct delivery *d, const char *domain, struct msg_mx_host *hosts,
+    enum dns_status *st)
+{
+	struct msg_dns_end end;
+	uint32_t id = ++d->nextid;
+	struct frame f;
+	size_t n = 0;
+
+	if (chan_compose(&d->dns, MSG_MX_REQ, id, -1, domain,
+	    strlen(domain) + 1) == -1)
+		fatalx("dns: %s", d->dns.err);
+	for (;;) {
+		wait_frame(&d->dns, &f, id, DNS_WAIT);
+		if (f.type == MSG_MX_END)
+			break;
+		if (f.type != MSG_MX_HOST || n == MX_MAX)
+			fatalx("dns: unexpected %s", msg_type_name(f.type));
+		memcpy(&hosts[n++], f.data, sizeof(hosts[0]));
+	}
+	memcpy(&end, f.data, sizeof(end));
+	if (end.count != n)
+		fatalx("dns: MX count mismatch");
+	*st = end.status;
+	return n;
+}
+
+static size_t
+ask_addrs(struct delivery *d, const char *host, struct msg_host_addr *a,
+    enum dns_status *st)
+{
+	struct msg_dns_end end;
+	uint32_t id = ++d->nextid;
+	struct frame f;
+	size_t n = 0, seen = 0;
+
+	if (chan_compose(&d->dns, MSG_HOST_REQ, id, -1, host,
+	    strlen(host) + 1) == -1)
+		fatalx("dns: %s", d->dns.err);
+	for (;;) {
+		wait_frame(&d->dns, &f, id, DNS_WAIT);
+		if (f.type == MSG_HOST_END)
+			break;
+		if (f.type != MSG_HOST_ADDR)
+			fatalx("dns: unexpected %s", msg_type_name(f.type));
+		seen++;
+		if (n < ADDRS_MAX)	/* RFC 5321 §5.1: try a few, not all */
+			memcpy(&a[n++], f.data, sizeof(a[0]));
+	}
+	memcpy(&end, f.data, sizeof(end));
+	if (end.count != seen)
+		fatalx("dns: address count mismatch");
+	*st = end.status;
+	return n;
+}
+
+/* A connected socket from net, or -1 with the reason in *err. */
+static int
+ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
+{
+	struct msg_connect_req req;
+	struct msg_connect_res res;
+	uint32_t id = ++d->nextid;
+	struct frame f;
+
+	memset(&req, 0, sizeof(req));
+	req.family = a->family;
+	req.port = 25;
+	memcpy(req.addr, a->addr, sizeof(req.addr));
+	req.timeout = d->job.j.connect_timeout;
+	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req,
+	    sizeof(req)) == -1)
+		fatalx("net: %s", d->net.err);
+	wait_frame(&d->net, &f, id, d->job.j.connect_timeout + 10);
+	memcpy(&res, f.data, sizeof(res));
+	*err = res.error;
+	return f.type == MSG_CONNECT_OK ? f.fd : -1;
+}
+
+/* --- the SMTP dialogue --- */
+
+static int
+send_line(struct session *s, const char *line)
+{
+	char buf[600];
+	int n;
+
+	log_info(">>> %s", line);
+	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
+	return conn_write(&s->conn, buf, n, WRITE_TIMEOUT);
+}
+
+/* Read one whole reply; -1 on a broken connection or bad reply. */
+static int
+read_reply(struct session *s, int timeout, const char **why)
+{
+	const char *line;
+	char shown[REPLY_LINE_MAX + 1];
+	size_t len;
+	int r;
+
+	reply_init(&s->reply);
+	do {
+		if (conn_getline(&s->conn, &line, &len, timeout) == -1) {
+			*why = s->conn.err;
+			return -1;
+		}
+		printable(shown, line, len, sizeof(shown));
+		log_info("<<< %s", shown);
+	} while ((r = reply_line(&s->reply, line, len, why)) == 0);
+	return r == 1 ? 0 : -2;
+}
+
+/* The first line of the last reply, for messages. */
+static const char *
+reply_first(const struct session *s)
+{
+	static char buf[512];
+	size_t n = strcspn(s->reply.text, "\n");
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, s->reply.text, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+quit(struct session *s)
+{
+	const char *why;
+
+	if (send_line(s, "QUIT") == 0)
+		(void)read_reply(s, QUIT_TIMEOUT, &why);
+}
+
+/* A reply that did not come: lost connection or broken protocol. */
+static enum verdict
+io_failure(struct delivery *d, struct session *s, int r, const char *step,
+    const char *why, struct result *res)
+{
+	if (r == -2)
+		d->protocol = 1;
+	else
+		d->transient = 1;
+	set_result(res, r == -2 ? OUT_PROTOCOL : OUT_TEMPFAIL,
+	    "%s: %s: %s", s->where, step, why);
+	return V_NEXT;
+}
+
+static enum verdict
+host_refused(struct delivery *d, struct session *s, const char *step,
+    struct result *res)
+{
+	if (s->reply.code < 500)
+		d->transient = 1;
+	set_result(res, s->reply.code < 500 ? OUT_TEMPFAIL : OUT_UNAVAILABLE,
+	    "%s: %s: %s", s->where, step, reply_first(s));
+	quit(s);
+	return V_NEXT;
+}
+
+static int
+ehlo(struct delivery *d, struct session *s, struct result *res,
+    enum verdict *v)
+{
+	char line[NAME_MAX_LEN + 80];
+	const char *why;
+	int r;
+
+	snprintf(line, sizeof(line), "EHLO %s", s->helo);
+	if (send_line(s, line) == -1 ||
+	    (r = read_reply(s, d->job.j.command_timeout, &why)) == -1) {
+		*v = io_failure(d, s, -1, "EHLO", s->conn.err, res);
+		return -1;
+	}
+	if (r == -2) {
+		*v = io_failure(d, s, r, "EHLO", why, res);
+		return -1;
+	}
+	if (s->reply.code / 100 == 2) {
+		ehlo_parse(&s->reply, &s->ehlo);
+		return 0;
+	}
+	if (s->reply.code == 421 || s->tls) {
+		*v = host_refused(d, s, "EHLO", res);
+		return -1;
+	}
+	/* RFC 5321 §3.2: fall back to HELO; no STARTTLS is possible then */
+	snprintf(line, sizeof(line), "HELO %s", s->helo);
+	if (send_line(s, line) == -1 ||
+	    (r = read_reply(s, d->job.j.command_timeout, &why)) != 0) {
+		*v = io_failure(d, s, r == -2 ? -2 : -1, "HELO",
+		    r == -2 ? why : s->conn.err, res);
+		return -1;
+	}
+	if (s->reply.code / 100 != 2) {
+		*v = host_refused(d, s, "HELO", res);
+		return -1;
+	}
+	memset(&s->ehlo, 0, sizeof(s->ehlo));
+	return 0;
+}
+
+/*
+ * Opportunistic STARTTLS (this host has no TLSA records).  A refusal
+ * leaves the session in cleartext; a failed handshake fails the host,
+ * since the connection is unusable afterwards.
+ */
+static int
+starttls(struct delivery *d, struct session *s, struct result *res,
+    enum verdict *v)
+{
+	const char *why;
+	int r;
+
+	if (send_line(s, "STARTTLS") == -1 ||
+	    (r = read_reply(s, d->job.j.command_timeout, &why)) == -1) {
+		*v = io_failure(d, s, -1, "STARTTLS", s->conn.err, res);
+		return -1;
+	}
+	if (r == -2) {
+		*v = io_failure(d, s, r, "STARTTLS", why, res);
+		return -1;
+	}
+	if (s->reply.code != 220) {
+		log_info("STARTTLS refused; continuing without TLS "
+		    "(no TLSA records for this host)");
+		return 0;
+	}
+	if (conn_starttls(&s->conn, d->tlscfg, s->host,
+	    d->job.j.command_timeout) == -1) {
+		d->transient = 1;
+		set_result(res, OUT_TEMPFAIL, "%s: TLS handshake failed: %s",
+		    s->where, s->conn.err);
+		*v = V_NEXT;
+		return -1;
+	}
+	s->tls = 1;
+	log_info("TLS started: %s %s; server certificate not checked "
+	    "(opportunistic TLS)", tls_conn_version(s->conn.tls),
+	    tls_conn_cipher(s->conn.tls));
+	/* RFC 3207 §4.2: forget everything learned before TLS */
+	memset(&s->ehlo, 0, sizeof(s->ehlo));
+	return ehlo(d, s, res, v);
+}
+
+/* Checks that need the server's extensions, before MAIL FROM. */
+static int
+message_fits(struct delivery *d, struct session *s, struct result *res)
+{
+	if ((d->job.j.flags & JOB_8BIT) && !(s->ehlo.flags & EXT_8BITMIME)) {
+		set_result(res, OUT_DATAERR, "%s: message has 8-bit data and "
+		    "the server does not offer 8BITMIME (RFC 6152)", s->where);
+		return -1;
+	}
+	if ((s->ehlo.flags & EXT_SIZE) && s->ehlo.size > 0 &&
+	    d->job.j.size > s->ehlo.size) {
+		set_result(res, OUT_DATAERR, "%s: message of %llu octets "
+		    "exceeds the server's SIZE %llu", s->where,
+		    (unsigned long long)d->job.j.size,
+		    (unsigned long long)s->ehlo.size);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+envelope(struct delivery *d, struct session *s, char *mail, size_t mlen,
+    char *rcpt, size_t rlen)
+{
+	char params[80] = "";
+
+	if (s->ehlo.flags & EXT_SIZE)
+		snprintf(params, sizeof(params), " SIZE=%llu",
+		    (unsigned long long)d->job.j.size);
+	snprintf(mail, mlen, "MAIL FROM:<%s>%s%s", d->job.sender, params,
+	    (d->job.j.flags & JOB_8BIT) ? " BODY=8BITMIME" : "");
+	snprintf(rcpt, rlen, "RCPT TO:<%s>", d->job.rcpt);
+}
+
+/* 5xx: whose fault, per the table in README.md. */
+static enum outcome
+permanent_outcome(const struct session *s, int step)
+{
+	char esc[32];
+	const char *e = reply_enhanced(&s->reply, esc, sizeof(esc));
+
+	if (e != NULL && (strncmp(e, "5.6.", 4) == 0 ||
+	    strcmp(e, "5.3.4") == 0))
+		return OUT_DATAERR;	/* the message itself is refused */
+	return step == 1 ? OUT_NOUSER : OUT_UNAVAILABLE;
+}
+
+/* A reply to MAIL, RCPT, DATA or "." that is not what we wanted. */
+static void
+transaction_failed(struct session *s, int step, const char *what,
+    struct result *res)
+{
+	enum outcome o = s->reply.code < 500 ? OUT_TEMPFAIL :
+	    permanent_outcome(s, step);
+
+	set_result(res, o, "%s: %s: %s", s->where, what, reply_first(s));
+}
+
+/* Stream the message from the parent, chunk by chunk. */
+static int
+send_body(struct delivery *d, struct session *s)
+{
+	struct msg_body_req req;
+	uint64_t off = 0;
+	struct frame f;
+	uint32_t id;
+
+	while (off < d->job.j.wire_size) {
+		req.offset = off;
+		id = ++d->nextid;
+		if (chan_compose(&d->parent, MSG_BODY_REQ, id, -1, &req,
+		    sizeof(req)) == -1)
+			fatalx("parent: %s", d->parent.err);
+		wait_frame(&d->parent, &f, id, DNS_WAIT);
+		if (f.type != MSG_BODY_DATA || f.len == 0)
+			fatalx("parent: bad message data");
+		if (conn_write(&s->conn, f.data, f.len,
+		    DATA_BLOCK_TIMEOUT) == -1)
+			return -1;
+		off += f.len;
+	}
+	s->data_sent = 1;
+	return 0;
+}
+
+static const char *const steps[3] = { "MAIL FROM", "RCPT TO", "DATA" };
+
+/*
+ * MAIL, RCPT and DATA: in one write with PIPELINING (RFC 2920), where
+ * every reply is still read and checked in order; else one by one.
+ * Returns the step that failed (0..2), 3 when DATA got its 354, or -1
+ * with the connection broken.
+ */
+static int
+envelope_dialogue(struct delivery *d, struct session *s, int *codes,
+    const char **why)
+{
+	char mail[400], rcpt[300];
+	const char *cmds[3] = { mail, rcpt, "DATA" };
+	int pipe = (s->ehlo.flags & EXT_PIPELINING) != 0, i, r, bad = -1;
+
+	envelope(d, s, mail, sizeof(mail), rcpt, sizeof(rcpt));
+	for (i = 0; pipe && i < 3; i++)
+		if (send_line(s, cmds[i]) == -1)
+			return *why = s->conn.err, -1;
+	for (i = 0; i < 3; i++) {
+		if (!pipe && send_line(s, cmds[i]) == -1)
+			return *why = s->conn.err, -1;
+		r = read_reply(s, i == 2 ? DATA_INIT_TIMEOUT :
+		    d->job.j.command_timeout, why);
+		if (r == -1)
+			return *why = s->conn.err, -1;
+		if (r == -2)
+			return -2;
+		codes[i] = s->reply.code;
+		if (bad == -1 && codes[i] != (i == 2 ? 354 : 250) &&
+		    codes[i] / 100 != (i == 2 ? 3 : 2))
+			bad = i;
+		if (bad != -1 && !pipe)
+			return bad;
+	}
+	return bad == -1 ? 3 : bad;
+}
+
+static enum verdict
+transaction(struct delivery *d, struct session *s, struct result *res)
+{
+	struct reply failed;
+	int codes[3], step;
+	const char *why;
+
+	if (message_fits(d, s, res) == -1) {
+		quit(s);
+		return V_FINAL;
+	}
+	step = envelope_dialogue(d, s, codes, &why);
+	if (step < 0)
+		return io_failure(d, s, step, "MAIL/RCPT/DATA", why, res);
+	if (step < 3) {
+		failed = s->reply;
+		if (codes[2] == 354) {
+			/* RFC 2920 §3.1: DATA was accepted alone; end it */
+			if (send_line(s, ".") == 0)
+				(void)read_reply(s, d->job.j.data_timeout, &why);
+		}
+		s->reply = failed;
+		transaction_failed(s, step, steps[step], res);
+		quit(s);
+		return V_FINAL;
+	}
+	log_info("(message: %llu octets)", (unsigned long long)d->job.j.size);
+	if (send_body(d, s) == -1 || read_reply(s, d->job.j.data_timeout,
+	    &why) != 0) {
+		/* RFC 5321 §4.5.3.2.6: it may have arrived; do not resend now */
+		set_result(res, OUT_TEMPFAIL, "%s: delivery status unknown: "
+		    "%s after the message was sent", s->where,
+		    s->data_sent ? (s->conn.err ? s->conn.err : why) :
+		    "connection lost");
+		return V_FINAL;
+	}
+	if (s->reply.code / 100 != 2) {
+		transaction_failed(s, 2, "end of data", res);
+		quit(s);
+		return V_FINAL;
+	}
+	set_result(res, OUT_DELIVERED, "delivered: %s via %s, %s%s%s: %s",
+	    d->job.rcpt, s->where, s->tls ? tls_conn_version(s->conn.tls) :
+	    "no TLS", s->tls ? " " : "", s->tls ?
+	    tls_conn_cipher(s->conn.tls) : "", reply_first(s));
+	if (s->tls)
+		strncat(res->text, " (encrypted, server not authenticated)",
+		    sizeof(res->text) - strlen(res->text) - 1);
+	quit(s);	/* RFC 5321 §4.1.1.10; its failure changes nothing */
+	return V_FINAL;
+}
+
+/* EHLO name: --helo, else this host's FQDN, else [our address]. */
+static void
+helo_name(struct delivery *d, struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char a[INET6_ADDRSTRLEN];
+
+	if (d->job.helo[0] != '\0') {
+		snprintf(s->helo, sizeof(s->helo), "%s", d->job.helo);
+		return;
+	}
+	if (getsockname(s->conn.fd, (struct sockaddr *)&ss, &len) == -1)
+		fatal("getsockname");
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    a, sizeof(a));
+		snprintf(s->helo, sizeof(s->helo), "[IPv6:%s]", a);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a,
+		    sizeof(a));
+		snprintf(s->helo, sizeof(s->helo), "[%s]", a);
+	}
+}
+
+static enum verdict
+session(struct delivery *d, const char *host, const char *addr, int fd,
+    struct result *res)
+{
+	struct session s;
+	enum verdict v = V_NEXT;
+	const char *why;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	conn_init(&s.conn, fd);
+	s.host = host;
+	snprintf(s.where, sizeof(s.where), "%s [%s]", host, addr);
+	helo_name(d, &s);
+	/* RFC 5321 §4.3.1: wait for the greeting */
+	if ((r = read_reply(&s, d->job.j.command_timeout, &why)) != 0)
+		v = io_failure(d, &s, r, "greeting", r == -1 ? s.conn.err :
+		    why, res);
+	else if (s.reply.code != 220)
+		v = host_refused(d, &s, "greeting", res);
+	else if (ehlo(d, &s, res, &v) == 0 &&
+	    (!(s.ehlo.flags & EXT_STARTTLS) || starttls(d, &s, res, &v) == 0))
+		v = transaction(d, &s, res);
+	conn_close(&s.conn);
+	return v;
+}
+
+static const char *
+addr_text(const struct msg_host_addr *a, char *buf, size_t len)
+{
+	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf, len);
+	return buf;
+}
+
+/* Every address of one host, in order.  V_FINAL ends the delivery. */
+static enum verdict
+try_host(struct delivery *d, const struct msg_mx_host *mx,
+    struct result *res)
+{
+	struct msg_host_addr addrs[ADDRS_MAX];
+	char text[INET6_ADDRSTRLEN];
+	enum dns_status st;
+	size_t i, n;
+	int fd, err;
+
+	n = ask_addrs(d, mx->name, addrs, &st);
+	if (st != DNS_OK) {
+		if (st == DNS_TEMPFAIL || st == DNS_BADANSWER)
+			d->transient = 1;
+		set_result(res, st == DNS_TEMPFAIL ? OUT_TEMPFAIL : OUT_NOHOST,
+		    "%s: address lookup: %s", mx->name, dns_status_name(st));
+		log_info("%s", res->text);
+		return V_NEXT;
+	}
+	for (i = 0; i < n; i++) {
+		addr_text(&addrs[i], text, sizeof(text));
+		log_info("connecting to %s [%s]:25", mx->name, text);
+		if ((fd = ask_connect(d, &addrs[i], &err)) == -1) {
+			d->transient = 1;
+			set_result(res, OUT_TEMPFAIL, "%s [%s]: connect: %s",
+			    mx->name, text, strerror(err));
+			log_info("%s", res->text);
+			continue;
+		}
+		if (session(d, mx->name, text, fd, res) == V_FINAL)
+			return V_FINAL;
+		log_info("%s", res->text);
+	}
+	return V_NEXT;
+}
+
+/* The outcome when every host failed (README: exit status table). */
+static void
+all_failed(struct delivery *d, struct result *res)
+{
+	if (d->transient)
+		res->outcome = OUT_TEMPFAIL;
+	else if (d->protocol)
+		res->outcome = OUT_PROTOCOL;
+}
+
+static void
+deliver(struct delivery *d, struct result *res)
+{
+	struct msg_mx_host hosts[MX_MAX];
+	const char *domain = strrchr(d->job.rcpt, '@') + 1;
+	enum dns_status st;
+	size_t i, n;
+
+	n = ask_mx(d, domain, hosts, &st);
+	switch (st) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+		set_result(res, OUT_NOHOST, "domain %s does not exist",
+		    domain);
+		return;
+	case DNS_NULLMX:
+		set_result(res, OUT_NOHOST, "domain %s accepts no mail "
+		    "(null MX, RFC 7505)", domain);
+		return;
+	case DNS_BADANSWER:
+		set_result(res, OUT_UNAVAILABLE, "domain %s: no usable MX "
+		    "host", domain);
+		return;
+	default:
+		set_result(res, OUT_TEMPFAIL, "MX lookup for %s failed: %s",
+		    domain, dns_status_name(st));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		log_info("MX %u %s%s (%s MX)", hosts[i].pref, hosts[i].name,
+		    hosts[i].flags & MX_IMPLICIT ? " (implicit)" : "",
+		    hosts[i].flags & MX_SECURE ? "secure" : "insecure");
+	for (i = 0; i < n; i++)
+		if (try_host(d, &hosts[i], res) == V_FINAL)
+			return;
+	all_failed(d, res);
+}
+
+static void
+report(struct delivery *d, const struct result *res)
+{
+	struct msg_result r;
+	char text[sizeof(res->text) + ADDRSZ + 32];
+
+	r.outcome = res->outcome;
+	if (res->outcome == OUT_DELIVERED)
+		snprintf(text, sizeof(text), "%s", res->text);
+	else
+		snprintf(text, sizeof(text), "not delivered to %s (%s): %s",
+		    d->job.rcpt, outcome_name(res->outcome), res->text);
+	if (chan_compose2(&d->parent, MSG_RESULT, 0, &r, sizeof(r),
+	    text) == -1 || chan_flush(&d->parent) == -1)
+		fatalx("parent: %s", d->parent.err);
+}
+
+/*
+ * libtls and OpenSSL read their configuration here, before the
+ * sandbox.  This version runs opportunistic TLS only: the certificate
+ * is not checked (DANE authentication comes with the TLSA lookups).
+ */
+static struct tls_config *
+tls_setup(void)
+{
+	struct tls_config *cfg;
+	struct tls *probe;
+
+	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
+		fatalx("cannot initialise libtls");
+	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
+	    TLS_PROTOCOL_TLSv1_3) == -1)
+		fatalx("tls_config_set_protocols: %s", tls_config_error(cfg));
+	tls_config_insecure_noverifycert(cfg);
+	tls_config_insecure_noverifyname(cfg);
+	tls_config_insecure_noverifytime(cfg);
+	/* a first context loads whatever OpenSSL loads lazily */
+	if ((probe = tls_client()) == NULL || tls_configure(probe, cfg) == -1)
+		fatalx("tls_configure failed");
+	tls_free(probe);
+	return cfg;
+}
+
+void
+tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
+{
+	static struct delivery d;
+	static struct result res;
+
+	chan_init(&d.parent, parent_fd, PROC_TLS, PROC_PARENT, "parent");
+	chan_init(&d.dns, dns_fd, PROC_TLS, PROC_DNS, "dns");
+	chan_init(&d.net, net_fd, PROC_TLS, PROC_NET, "net");
+	log_init(PROC_TLS, &d.parent, 0);
+	d.tlscfg = tls_setup();
+
+	sandbox_lock(PROC_TLS, &cfg->sb);
+
+	read_job(&d);
+	set_result(&res, OUT_TEMPFAIL, "no MX host could be tried");
+	deliver(&d, &res);
+	report(&d, &res);
+	exit(0);
+}

@@ -1,0 +1,632 @@
+#!/bin/bash
+# lab.sh - the mxclient test lab: DNSSEC-signed DNS, a validating resolver
+# and a real Postfix MX, all on loopback addresses.
+#
+# Usage:
+#   tests/lab/lab.sh start DIR    build and start the lab in DIR
+#   tests/lab/lab.sh stop DIR     stop everything started in DIR, and wait
+#   tests/lab/lab.sh status DIR   exit 0 if all lab daemons in DIR run
+#
+# It MUST run inside a private network and mount namespace, e.g.
+#   tests/lab/netns.sh tests/lab/lab.sh start "$(mktemp -d)"
+# (netns.sh = `unshare -n -m`, `mount --make-rprivate /`, `ip link set lo up`).
+# It refuses to run in the network namespace of PID 1. It never touches the
+# host's /etc/resolv.conf, /etc or network; all files live under DIR:
+#
+#   DIR/lab.env          shell variables describing the lab (source it)
+#   DIR/resolv.conf      "nameserver 127.0.0.1" + "options edns0 trust-ad"
+#   DIR/tls/             mx.key, mx.crt (CN/SAN mx.secure.example), mx.tlsa
+#   DIR/dns/             zone sources (*.zone), keys, signed zones, trust anchor
+#   DIR/nsd/             nsd.conf, pid, state         log: DIR/nsd.log
+#   DIR/unbound/         unbound.conf, root.ds, pid   log: DIR/unbound.log
+#   DIR/postfix/         main.cf, master.cf           log: DIR/postfix.log
+#   DIR/postfix-queue/   Postfix queue_directory
+#   DIR/postfix-data/    Postfix data_directory
+#   DIR/mail/            Maildir (new/ cur/ tmp/) receiving all lab mail
+#
+# Addresses:
+#   127.0.0.1:53   Unbound, validating, trust anchor = lab root KSK
+#   127.0.0.2:53   NSD, authoritative for "." and "example." (and any zone
+#                  added in lab_zones below)
+#   127.0.0.10:25  Postfix (STARTTLS), final destination for
+#                  secure.example, nomx.example, multi.example
+#   127.0.0.11     free for tests/fixtures/smtpd.py (mx.slow.example)
+#   127.0.0.12     nothing listens (mx1.multi.example: connection refused)
+set -eu
+
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# ---------------------------------------------------------------------------
+# The DNS tree. One line per zone:  zone NAME TEMPLATE MODE
+#   NAME      absolute zone name ("." for the root)
+#   TEMPLATE  file in tests/lab/zones/ (placeholders @TLSA@ ... see subst)
+#   MODE      signed    signed, DS in the parent        -> secure
+#             unsigned  not signed, no DS in the parent -> insecure
+#             bogus     signed, but the parent's DS is of another key -> bogus
+#             expired   signed with signatures that expired yesterday -> bogus
+# The parent (nearest enclosing zone in this list) gets the delegation
+# "NAME NS ns.NAME" with glue "ns.NAME A 127.0.0.2" (plus DS by MODE)
+# appended automatically; a child template must define "ns" A 127.0.0.2.
+# All zones are served by the one NSD on 127.0.0.2. The root must be signed.
+# ---------------------------------------------------------------------------
+lab_zones() {
+	zone .        root.zone     signed
+	zone example. example.zone  signed
+}
+
+# Domains that the Postfix MX accepts mail for (all into DIR/mail).
+LAB_MAIL_DOMAINS="secure.example nomx.example multi.example"
+
+NS_ADDR=127.0.0.2
+RESOLVER_ADDR=127.0.0.1
+MX_ADDR=127.0.0.10
+MX_NAME=mx.secure.example
+FIXTURE_ADDR=127.0.0.11
+REFUSED_ADDR=127.0.0.12
+MAIL_UID=65534          # nobody: owner of the delivered mail files
+MAIL_GID=65534
+
+POSTFIX_DAEMON_DIR=$(postconf -dh daemon_directory 2>/dev/null || echo /usr/lib/postfix/sbin)
+
+die() { echo "lab.sh: error: $*" >&2; exit 1; }
+say() { echo "lab: $*"; }
+# LAB_TIMING=1: print how long each start-up step took
+T_LAST=$EPOCHREALTIME
+step() {
+	[ "${LAB_TIMING:-0}" = 1 ] || return 0
+	local now=$EPOCHREALTIME
+	awk -v a="$T_LAST" -v b="$now" -v s="$1" 'BEGIN{printf "lab: timing %-10s %.3f s\n", s, b-a}' >&2
+	T_LAST=$now
+}
+
+usage() {
+	sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+check_namespace() {
+	local mine init
+	mine=$(readlink /proc/self/ns/net)
+	init=$(readlink /proc/1/ns/net 2>/dev/null || echo unknown)
+	if [ "$mine" = "$init" ]; then
+		die "refusing to run in the host's network namespace; use: $LAB_SRC/netns.sh $0 $*"
+	fi
+	# lo must be up for 127.0.0.0/8 to work; harmless in a private netns.
+	ip link set lo up 2>/dev/null || true
+	# Postfix insists that inet_interfaces addresses exist on an interface
+	local a
+	for a in $NS_ADDR $MX_ADDR $FIXTURE_ADDR; do
+		ip -4 addr show dev lo | grep -q "inet $a/" ||
+			ip addr add "$a/32" dev lo 2>/dev/null ||
+			die "cannot add $a to lo (not root? not in a private netns?)"
+	done
+}
+
+check_tools() {
+	local t missing=""
+	for t in openssl ldns-keygen ldns-signzone ldns-key2ds nsd unbound \
+		postfix postconf drill ip; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	[ -z "$missing" ] || die "missing tools:$missing (apt-get install nsd unbound postfix ldnsutils openssl iproute2)"
+}
+
+# pid_alive PID
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# read_pid FILE -> first word of FILE or nothing
+read_pid() { [ -s "$1" ] && awk '{print $1; exit}' "$1" 2>/dev/null || true; }
+
+# wait_gone PID SECONDS -> 0 once PID has exited
+wait_gone() {
+	local pid=$1 n=$(( $2 * 20 ))
+	while pid_alive "$pid"; do
+		n=$((n - 1)); [ $n -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+
+# lab_pids DIR -> pids of lab daemons belonging to DIR: an nsd/unbound/
+# Postfix binary whose cwd is inside DIR or whose command line names DIR.
+lab_pids() {
+	local dir=$1 pid
+	find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name cwd \) \
+		-printf '%h\t%f\t%l\n' 2>/dev/null |
+	awk -F'\t' -v dir="$dir" -v pfx="$POSTFIX_DAEMON_DIR/" -v self=$$ '
+		$1 ~ /^\/proc\/[0-9]+$/ {
+			pid = substr($1, 7)
+			if ($2 == "exe") exe[pid] = $3; else cwd[pid] = $3
+		}
+		END {
+			for (p in exe) {
+				e = exe[p]
+				if (p == self) continue
+				if (e !~ /\/(nsd|unbound)$/ && index(e, pfx) != 1) continue
+				c = cwd[p]
+				if (c == dir || index(c, dir "/") == 1) print p
+				else print "?" p
+			}
+		}' |
+	while read -r pid; do
+		case "$pid" in
+		\?*)	pid=${pid#?}
+			tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
+				grep -qF -- "$dir/" && echo "$pid" ;;
+		*)	echo "$pid" ;;
+		esac
+	done
+	return 0
+}
+
+show_logs() {
+	local f
+	for f in "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" "$DIR/start.log"; do
+		[ -s "$f" ] || continue
+		echo "---- tail $f" >&2
+		tail -n 25 "$f" >&2
+	done
+}
+
+# ---------------------------------------------------------------------------
+# TLS: key + self-signed cert for the MX, and its DANE-EE 3 1 1 digest
+# ---------------------------------------------------------------------------
+make_tls() {
+	local d=$DIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/mx.key" -out "$d/mx.crt" -days 3650 \
+		-subj "/CN=$MX_NAME" -addext "subjectAltName=DNS:$MX_NAME" \
+		-addext "basicConstraints=critical,CA:FALSE" \
+		-addext "extendedKeyUsage=serverAuth" \
+		>>"$DIR/start.log" 2>&1 || die "openssl req failed (see $DIR/start.log)"
+	chmod 600 "$d/mx.key"
+	openssl x509 -in "$d/mx.crt" -noout -pubkey |
+		openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -hex | sed 's/^.*= *//' > "$d/mx.tlsa"
+	TLSA_HEX=$(cat "$d/mx.tlsa")
+	[ ${#TLSA_HEX} -eq 64 ] || die "could not compute TLSA digest"
+}
+
+# ---------------------------------------------------------------------------
+# DNS: templates -> zone files -> keys -> signed zones, deepest zone first
+# ---------------------------------------------------------------------------
+ZONE_NAMES=()
+ZONE_TEMPLATES=()
+ZONE_MODES=()
+zone() {
+	case "$1" in *.) ;; *) die "zone name must be absolute: $1" ;; esac
+	case "$3" in signed|unsigned|bogus|expired) ;; *) die "zone $1: bad mode $3" ;; esac
+	[ -f "$LAB_SRC/zones/$2" ] || die "zone $1: no template $LAB_SRC/zones/$2"
+	ZONE_NAMES+=("$1"); ZONE_TEMPLATES+=("$2"); ZONE_MODES+=("$3")
+}
+
+# file stem for a zone name: "." -> root, "a.example." -> a.example
+zone_stem() { if [ "$1" = . ]; then echo root; else echo "${1%.}"; fi; }
+
+# label count: "." -> 0, "example." -> 1
+zone_depth() { if [ "$1" = . ]; then echo 0; else local s=${1//[^.]/}; echo ${#s}; fi; }
+
+# parent_zone NAME -> nearest enclosing zone from the list (or nothing)
+parent_zone() {
+	local n=$1 z best="" bestd=-1 d
+	for z in "${ZONE_NAMES[@]}"; do
+		[ "$z" != "$n" ] || continue
+		if [ "$z" = . ] || [ "${n%.$z}" != "$n" ]; then
+			d=$(zone_depth "$z")
+			if [ "$d" -gt "$bestd" ]; then best=$z; bestd=$d; fi
+		fi
+	done
+	echo "$best"
+}
+
+# subst < template > zone : replace @NAME@ placeholders
+subst() {
+	sed -e "s|@TLSA@|$TLSA_HEX|g"
+}
+
+# keygen ZONE [-k] -> basename of a new ECDSAP256SHA256 key (in $DIR/dns/keys)
+keygen() {
+	(cd "$DIR/dns/keys" && ldns-keygen -r /dev/urandom -a ECDSAP256SHA256 "$@") 2>>"$DIR/start.log" ||
+		die "ldns-keygen $* failed"
+}
+
+make_dns() {
+	local d=$DIR/dns i z stem mode parent ksk zsk decoy now inc exp
+	mkdir -p "$d/keys"
+	lab_zones
+	# 1. zone sources from templates
+	for i in "${!ZONE_NAMES[@]}"; do
+		stem=$(zone_stem "${ZONE_NAMES[$i]}")
+		subst < "$LAB_SRC/zones/${ZONE_TEMPLATES[$i]}" > "$d/$stem.zone"
+	done
+	[ "${ZONE_NAMES[0]}" = . ] && [ "${ZONE_MODES[0]}" = signed ] ||
+		die "the first zone in lab_zones must be the signed root"
+	now=$(date +%s)
+	# 2. deepest first: sign, then append delegation (+DS) to the parent
+	for i in $(for i in "${!ZONE_NAMES[@]}"; do
+			echo "$(zone_depth "${ZONE_NAMES[$i]}") $i"; done | sort -rn | cut -d' ' -f2); do
+		z=${ZONE_NAMES[$i]}; mode=${ZONE_MODES[$i]}; stem=$(zone_stem "$z")
+		inc=$((now - 86400)); exp=$((now + 90 * 86400))
+		[ "$mode" != expired ] || { inc=$((now - 30 * 86400)); exp=$((now - 86400)); }
+		if [ "$mode" = unsigned ]; then
+			cp "$d/$stem.zone" "$d/$stem.zone.signed"
+		else
+			ksk=$(keygen -k "$z"); zsk=$(keygen "$z")
+			ldns-signzone -o "$z" -i "$inc" -e "$exp" -f "$d/$stem.zone.signed" \
+				"$d/$stem.zone" "$d/keys/$ksk" "$d/keys/$zsk" 2>>"$DIR/start.log" ||
+				die "ldns-signzone $z failed (see $DIR/start.log)"
+			ldns-key2ds -n -2 "$d/keys/$ksk.key" > "$d/$stem.ds"
+			cp "$d/keys/$ksk.key" "$d/$stem.dnskey"
+			if [ "$mode" = bogus ]; then
+				# the parent gets the DS of a key that signs nothing
+				decoy=$(keygen -k "$z")
+				ldns-key2ds -n -2 "$d/keys/$decoy.key" > "$d/$stem.ds"
+			fi
+		fi
+		parent=$(parent_zone "$z")
+		if [ -z "$parent" ]; then
+			[ "$z" = . ] || die "zone $z has no parent zone in lab_zones"
+			continue
+		fi
+		{
+			echo "; delegation to $z (mode $mode), added by lab.sh"
+			echo "$z 3600 IN NS ns.$z"
+			echo "ns.$z 3600 IN A $NS_ADDR"
+			[ "$mode" = unsigned ] || cat "$d/$stem.ds"
+		} >> "$d/$(zone_stem "$parent").zone"
+	done
+	# trust anchor: DS (and DNSKEY) of the root KSK
+	cp "$d/root.ds" "$DIR/trust-anchor.ds"
+	cp "$d/root.dnskey" "$DIR/trust-anchor.dnskey"
+}
+
+# ---------------------------------------------------------------------------
+# NSD on 127.0.0.2:53
+# ---------------------------------------------------------------------------
+start_nsd() {
+	local d=$DIR/nsd z stem
+	mkdir -p "$d/xfr"
+	{
+		cat <<-EOF
+		# generated by tests/lab/lab.sh
+		server:
+		    ip-address: $NS_ADDR
+		    port: 53
+		    do-ip4: yes
+		    do-ip6: no
+		    username: ""
+		    chroot: ""
+		    zonesdir: "$DIR/dns"
+		    database: ""
+		    zonelistfile: "$d/zone.list"
+		    xfrdfile: "$d/xfrd.state"
+		    xfrdir: "$d/xfr"
+		    pidfile: "$d/nsd.pid"
+		    logfile: "$DIR/nsd.log"
+		    server-count: 1
+		    reuseport: no
+		    hide-version: yes
+		    verbosity: 1
+		remote-control:
+		    control-enable: no
+		EOF
+		for z in "${ZONE_NAMES[@]}"; do
+			stem=$(zone_stem "$z")
+			printf 'zone:\n    name: "%s"\n    zonefile: "%s.zone.signed"\n' "$z" "$stem"
+		done
+	} > "$d/nsd.conf"
+	nsd-checkconf "$d/nsd.conf" >>"$DIR/start.log" 2>&1 || die "bad nsd.conf (see $DIR/start.log)"
+	nsd -c "$d/nsd.conf" >>"$DIR/start.log" 2>&1 || die "nsd failed to start"
+}
+
+# ---------------------------------------------------------------------------
+# Unbound on 127.0.0.1:53, validating with the lab root as trust anchor
+# ---------------------------------------------------------------------------
+start_unbound() {
+	local d=$DIR/unbound
+	mkdir -p "$d"
+	cp "$DIR/trust-anchor.ds" "$d/root.ds"
+	cat > "$d/unbound.conf" <<-EOF
+	# generated by tests/lab/lab.sh
+	server:
+	    interface: $RESOLVER_ADDR
+	    port: 53
+	    do-ip4: yes
+	    do-ip6: no
+	    do-udp: yes
+	    do-tcp: yes
+	    access-control: 127.0.0.0/8 allow
+	    username: ""
+	    chroot: ""
+	    directory: "$d"
+	    pidfile: "$d/unbound.pid"
+	    logfile: "$DIR/unbound.log"
+	    use-syslog: no
+	    log-time-ascii: yes
+	    verbosity: 1
+	    do-daemonize: yes
+	    num-threads: 1
+	    so-reuseport: no
+	    outgoing-range: 64
+	    num-queries-per-thread: 32
+	    do-not-query-localhost: no
+	    module-config: "validator iterator"
+	    trust-anchor-file: "$d/root.ds"
+	    val-log-level: 2
+	    harden-dnssec-stripped: yes
+	    # small caches and TTL caps: a lab lives for seconds
+	    msg-cache-size: 1m
+	    rrset-cache-size: 1m
+	    key-cache-size: 1m
+	    neg-cache-size: 256k
+	    cache-max-ttl: 300
+	    cache-max-negative-ttl: 60
+	stub-zone:
+	    name: "."
+	    stub-addr: $NS_ADDR
+	remote-control:
+	    control-enable: no
+	EOF
+	unbound-checkconf "$d/unbound.conf" >>"$DIR/start.log" 2>&1 || die "bad unbound.conf (see $DIR/start.log)"
+	unbound -c "$d/unbound.conf" >>"$DIR/start.log" 2>&1 || die "unbound failed to start"
+}
+
+# ---------------------------------------------------------------------------
+# Postfix on 127.0.0.10:25, final destination for the lab mail domains
+# ---------------------------------------------------------------------------
+write_postfix_config() {
+	local c=$DIR/postfix q=$DIR/postfix-queue dd=$DIR/postfix-data domains
+	domains=$(echo $LAB_MAIL_DOMAINS | sed 's/ /, /g')
+	mkdir -p "$c" "$dd" "$DIR/mail/new" "$DIR/mail/cur" "$DIR/mail/tmp"
+	chown -R "$MAIL_UID:$MAIL_GID" "$DIR/mail"
+	chmod 700 "$DIR/mail"
+	chown postfix: "$dd"; chmod 700 "$dd"
+	# the queue: directories as in /etc/postfix/postfix-files
+	mkdir -p "$q"; chown root: "$q"; chmod 755 "$q"
+	mkdir -p "$q/pid"; chown root: "$q/pid"; chmod 755 "$q/pid"
+	local sub
+	for sub in active bounce corrupt defer deferred flush hold incoming private saved trace; do
+		mkdir -p "$q/$sub"; chown postfix: "$q/$sub"; chmod 700 "$q/$sub"
+	done
+	mkdir -p "$q/maildrop"; chown postfix:postdrop "$q/maildrop"; chmod 730 "$q/maildrop"
+	mkdir -p "$q/public"; chown postfix:postdrop "$q/public"; chmod 710 "$q/public"
+
+	cat > "$c/main.cf" <<-EOF
+	# generated by tests/lab/lab.sh - private Postfix instance of the lab
+	compatibility_level = 3.6
+	queue_directory = $q
+	data_directory = $dd
+	command_directory = $(postconf -dh command_directory)
+	daemon_directory = $POSTFIX_DAEMON_DIR
+	meta_directory = $(postconf -dh meta_directory)
+	shlib_directory = $(postconf -dh shlib_directory)
+	mail_owner = postfix
+	setgid_group = postdrop
+	maillog_file = $DIR/postfix.log
+	maillog_file_prefixes = $DIR
+	import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME
+
+	myhostname = $MX_NAME
+	mydomain = secure.example
+	myorigin = \$myhostname
+	mydestination =
+	# a final-destination MX: no client is trusted to relay
+	mynetworks = 127.0.0.1/32
+	smtpd_relay_restrictions = reject_unauth_destination
+	inet_interfaces = $MX_ADDR
+	inet_protocols = ipv4
+	smtpd_banner = \$myhostname ESMTP lab
+	smtpd_peername_lookup = no
+	biff = no
+	notify_classes =
+
+	# nothing leaves: no local delivery, no outbound SMTP
+	alias_maps =
+	alias_database =
+	local_recipient_maps =
+	local_transport = error:local delivery is disabled in the lab
+	default_transport = error:outbound mail is disabled in the lab
+	relay_transport = error:outbound mail is disabled in the lab
+
+	# every recipient of a lab domain goes to the Maildir $DIR/mail/
+	virtual_mailbox_domains = $domains
+	virtual_mailbox_base = $DIR
+	virtual_mailbox_maps = static:mail/
+	virtual_uid_maps = static:$MAIL_UID
+	virtual_gid_maps = static:$MAIL_GID
+	virtual_minimum_uid = 100
+
+	smtpd_tls_security_level = may
+	smtpd_tls_cert_file = $DIR/tls/mx.crt
+	smtpd_tls_key_file = $DIR/tls/mx.key
+	smtpd_tls_loglevel = 1
+	smtpd_tls_received_header = yes
+	EOF
+
+	# master.cf: as Debian's, minus optional services; nothing chrooted
+	cat > "$c/master.cf" <<-'EOF'
+	# generated by tests/lab/lab.sh; chroot column is n everywhere
+	# service  type  private unpriv  chroot  wakeup  maxproc command + args
+	smtp       inet  n       -       n       -       -       smtpd
+	pickup     unix  n       -       n       60      1       pickup
+	cleanup    unix  n       -       n       -       0       cleanup
+	qmgr       unix  n       -       n       300     1       qmgr
+	tlsmgr     unix  -       -       n       1000?   1       tlsmgr
+	rewrite    unix  -       -       n       -       -       trivial-rewrite
+	bounce     unix  -       -       n       -       0       bounce
+	defer      unix  -       -       n       -       0       bounce
+	trace      unix  -       -       n       -       0       bounce
+	verify     unix  -       -       n       -       1       verify
+	flush      unix  n       -       n       1000?   0       flush
+	proxymap   unix  -       -       n       -       -       proxymap
+	proxywrite unix  -       -       n       -       1       proxymap
+	smtp       unix  -       -       n       -       -       smtp
+	relay      unix  -       -       n       -       -       smtp
+	showq      unix  n       -       n       -       -       showq
+	error      unix  -       -       n       -       -       error
+	retry      unix  -       -       n       -       -       error
+	discard    unix  -       -       n       -       -       discard
+	local      unix  -       n       n       -       -       local
+	virtual    unix  -       n       n       -       -       virtual
+	lmtp       unix  -       -       n       -       -       lmtp
+	anvil      unix  -       -       n       -       1       anvil
+	scache     unix  -       -       n       -       1       scache
+	postlog    unix-dgram n  -       n       -       1       postlogd
+	EOF
+}
+
+start_postfix() {
+	write_postfix_config; step pf-config
+	# Postfix waits ("lets it cool down") while main.cf is < 2 s old:
+	# back-date the generated files so start-up does not pause.
+	touch -d '-1 minute' "$DIR/postfix/main.cf" "$DIR/postfix/master.cf"
+	# quick-start: skip postfix-script's slow integrity checks; the queue
+	# was just built above with the right owners and modes.
+	touch "$DIR/postfix-queue/quick-start"
+	postfix -c "$DIR/postfix" start >>"$DIR/start.log" 2>&1 ||
+		die "postfix failed to start (see $DIR/start.log, $DIR/postfix.log)"
+}
+
+# ---------------------------------------------------------------------------
+# readiness
+# ---------------------------------------------------------------------------
+
+# tcp_open ADDR PORT -> 0 if something listens
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_until SECONDS WHAT CMD... -> poll CMD every 50 ms
+wait_until() {
+	local n=$(( $1 * 20 )) what=$2; shift 2
+	until "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || { show_logs; die "timed out waiting for $what"; }
+		sleep 0.05
+	done
+}
+
+dns_answer() { drill -Q @"$1" "$2" "$3" 2>/dev/null | grep -q .; }
+dns_secure() { drill -D @"$RESOLVER_ADDR" "$1" "$2" 2>/dev/null | grep -q '^;; flags:.* ad[ ;]'; }
+
+# ---------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------
+
+cmd_start() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	check_namespace "$@"
+	check_tools
+	if pid_alive "$(read_pid "$DIR/nsd/nsd.pid")" ||
+		pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" ||
+		pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")"; then
+		say "lab in $DIR is running; stopping it first"
+		cmd_stop
+	fi
+	mkdir -p "$DIR"
+	chmod 755 "$DIR"          # Postfix daemons (uid postfix/nobody) walk it
+	# the virtual delivery agent runs as $MAIL_UID and opens $DIR/mail/...
+	if command -v setpriv >/dev/null 2>&1 &&
+		! setpriv --reuid="$MAIL_UID" --regid="$MAIL_GID" --clear-groups test -x "$DIR"; then
+		die "uid $MAIL_UID cannot reach $DIR (a parent directory is not searchable); use a DIR under /tmp"
+	fi
+	# a fresh state every time: nothing of a previous run in DIR survives
+	rm -rf "$DIR/tls" "$DIR/dns" "$DIR/nsd" "$DIR/unbound" "$DIR/postfix" \
+		"$DIR/postfix-queue" "$DIR/postfix-data" "$DIR/mail"
+	rm -f "$DIR/start.log" "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" \
+		"$DIR/lab.env" "$DIR/resolv.conf" "$DIR/trust-anchor.ds" "$DIR/trust-anchor.dnskey"
+	: > "$DIR/start.log"
+
+	step checks
+	make_tls; step tls
+	make_dns; step dns
+	printf 'nameserver %s\noptions edns0 trust-ad\n' "$RESOLVER_ADDR" > "$DIR/resolv.conf"
+
+	start_nsd; step nsd
+	start_unbound; step unbound
+	start_postfix; step postfix
+
+	wait_until 10 "NSD on $NS_ADDR:53" dns_answer "$NS_ADDR" SOA .
+	step nsd-ready
+	wait_until 10 "Unbound on $RESOLVER_ADDR:53 (secure answer)" dns_secure MX secure.example
+	step ub-ready
+	wait_until 10 "Postfix on $MX_ADDR:25" tcp_open "$MX_ADDR" 25
+	step pf-ready
+
+	cat > "$DIR/lab.env" <<-EOF
+	# generated by tests/lab/lab.sh; source it
+	LAB_DIR='$DIR'
+	LAB_RESOLVER=$RESOLVER_ADDR
+	LAB_NS=$NS_ADDR
+	LAB_MX_ADDR=$MX_ADDR
+	LAB_MX_NAME=$MX_NAME
+	LAB_FIXTURE_ADDR=$FIXTURE_ADDR
+	LAB_REFUSED_ADDR=$REFUSED_ADDR
+	LAB_MAILDIR='$DIR/mail'
+	LAB_RESOLV_CONF='$DIR/resolv.conf'
+	LAB_TRUST_ANCHOR='$DIR/trust-anchor.ds'
+	LAB_MX_CERT='$DIR/tls/mx.crt'
+	LAB_MX_KEY='$DIR/tls/mx.key'
+	LAB_MX_TLSA='3 1 1 $TLSA_HEX'
+	LAB_MAIL_DOMAINS='$LAB_MAIL_DOMAINS'
+	EOF
+
+	t1=$(date +%s.%N)
+	say "started in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s; dir $DIR (variables: $DIR/lab.env)"
+	say "  resolver  $RESOLVER_ADDR:53 unbound (trust anchor $DIR/trust-anchor.ds)  log $DIR/unbound.log"
+	say "  auth DNS  $NS_ADDR:53 nsd, zones: ${ZONE_NAMES[*]}  log $DIR/nsd.log"
+	say "  MX        $MX_ADDR:25 postfix ($MX_NAME, STARTTLS, TLSA 3 1 1 ${TLSA_HEX:0:16}...)  log $DIR/postfix.log"
+	say "  maildir   $DIR/mail  resolv.conf $DIR/resolv.conf"
+}
+
+cmd_stop() {
+	local pid pids n
+	# Postfix: master kills its process group on SIGTERM
+	pid=$(read_pid "$DIR/postfix-queue/pid/master.pid")
+	if pid_alive "$pid"; then
+		postfix -c "$DIR/postfix" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+	fi
+	for pid in "$(read_pid "$DIR/nsd/nsd.pid")" "$(read_pid "$DIR/unbound/unbound.pid")"; do
+		pid_alive "$pid" && kill "$pid" 2>/dev/null || true
+	done
+	# wait for everything of this lab, then force
+	n=100
+	while pids=$(lab_pids "$DIR") && [ -n "$pids" ]; do
+		n=$((n - 1))
+		if [ $n -eq 0 ]; then
+			echo "lab.sh: killing leftover processes:" $pids >&2
+			kill -9 $pids 2>/dev/null || true
+		elif [ $n -lt 0 ]; then
+			[ $n -gt -40 ] || die "processes would not die: $pids"
+		fi
+		sleep 0.05
+	done
+	rm -f "$DIR/nsd/nsd.pid" "$DIR/unbound/unbound.pid" "$DIR/postfix-queue/pid/master.pid"
+	say "stopped ($DIR)"
+}
+
+cmd_status() {
+	local ok=0
+	pid_alive "$(read_pid "$DIR/nsd/nsd.pid")" || { echo "nsd: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" || { echo "unbound: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")" || { echo "postfix: not running"; ok=1; }
+	[ $ok -ne 0 ] || echo "lab in $DIR: running"
+	return $ok
+}
+
+[ $# -eq 2 ] || usage
+DIR=$(realpath -m -- "$2")
+[ "$DIR" != / ] || die "DIR must not be /"
+case "$1" in
+start)
+	trap 'rc=$?; if [ $rc -ne 0 ]; then show_logs; echo "lab.sh: start failed; stopping" >&2; cmd_stop >/dev/null 2>&1 || true; fi' EXIT
+	cmd_start "$@"
+	trap - EXIT
+	;;
+stop)   cmd_stop ;;
+status) cmd_status ;;
+*)      usage ;;
+esac

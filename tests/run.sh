@@ -1,0 +1,35 @@
+#!/bin/bash
+# The whole test suite (make check): unit tests, then the end-to-end
+# tests against the lab (NSD, Unbound, Postfix, scripted servers) inside
+# a private network and mount namespace.  Every check prints one line,
+# PASS: or FAIL:; the last line counts them.
+set -u
+cd "$(dirname "$0")/.."
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
+    tests/unit/test_reply; do
+	if [ -x "$t" ]; then
+		"$t" 2>&1 | tee -a "$out"
+	else
+		echo "FAIL: $t: not built" | tee -a "$out"
+	fi
+done
+
+if [ "$(id -u)" != 0 ]; then
+	echo "FAIL: e2e: the lab needs root for unshare -n -m" | tee -a "$out"
+else
+	tests/lab/netns.sh tests/e2e/run-lab.sh 2>&1 | tee -a "$out"
+fi
+
+pass=$(grep -c '^PASS: ' "$out")
+fail=$(grep -c '^FAIL: ' "$out")
+if [ "$fail" -gt 0 ]; then
+	echo
+	echo "Failed checks:"
+	grep '^FAIL: ' "$out"
+fi
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,58 @@
+/*
+ * The smallest test harness that does the job.  Every check prints one
+ * line that tests/run.sh counts:
+ *
+ *	PASS: <program>: <name>
+ *	FAIL: <program>: <name>: <detail>
+ *
+ * and check_exit() makes the program exit 1 if any check failed.  A test
+ * file defines CHECK_PROG before including this header.
+ */
+#ifndef MXC_CHECK_H
+#define MXC_CHECK_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#ifndef CHECK_PROG
+#error "define CHECK_PROG before including check.h"
+#endif
+
+static int check_failures;
+
+/* Report one check; returns ok so a caller can stop a dependent step. */
+static inline int __attribute__((format(printf, 3, 4)))
+check_report(int ok, const char *name, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	size_t i;
+
+	if (ok) {
+		printf("PASS: %s: %s\n", CHECK_PROG, name);
+	} else {
+		check_failures++;
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+		/* one line per check: no control or 8-bit octets in details */
+		for (i = 0; detail[i] != '\0'; i++)
+			if ((unsigned char)detail[i] < 0x20 ||
+			    (unsigned char)detail[i] >= 0x7f)
+				detail[i] = '?';
+		printf("FAIL: %s: %s: %s\n", CHECK_PROG, name, detail);
+	}
+	fflush(stdout);
+	return ok;
+}
+
+/* CHECK(condition, name, detail format, ...): detail is shown on failure. */
+#define CHECK(cond, name, ...)	check_report((cond) ? 1 : 0, (name), __VA_ARGS__)
+
+static inline int
+check_exit(void)
+{
+	return check_failures > 0 ? 1 : 0;
+}
+
+#endif
