@@ -69,10 +69,13 @@ sb_limit(enum proc_id proc, int res, const char *what, rlim_t max)
 /*
  * No core files (they would hold the message and TLS keys), no new
  * processes (the parent locks down after it has forked its children),
- * few descriptors.  No file growth for the children, which never write a
- * file; the parent is spared because its stdout and stderr may be
- * redirected to regular files, where RLIMIT_FSIZE 0 would kill it with
- * SIGXFSZ at the first progress line.  (Its spool was written before.)
+ * few descriptors.  There is deliberately no RLIMIT_FSIZE: after
+ * lock-down no process can open or create a file (Landlock, seccomp),
+ * so the only regular files one can write are a stdout or stderr that
+ * the user redirected, and there a limit of 0 turns every progress line
+ * or error message into a death by SIGXFSZ (2>err.log: a child's fatal()
+ * killed it instead of being printed).  The parent's spool is written
+ * before lock-down and only read after.
  */
 void
 sb_rlimits(enum proc_id proc)
@@ -80,8 +83,6 @@ sb_rlimits(enum proc_id proc)
 	sb_limit(proc, RLIMIT_CORE, "RLIMIT_CORE", 0);
 	sb_limit(proc, RLIMIT_NPROC, "RLIMIT_NPROC", 0);
 	sb_limit(proc, RLIMIT_NOFILE, "RLIMIT_NOFILE", SB_NOFILE);
-	if (proc != PROC_PARENT)
-		sb_limit(proc, RLIMIT_FSIZE, "RLIMIT_FSIZE", 0);
 }
 
 void

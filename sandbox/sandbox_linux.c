@@ -524,17 +524,18 @@ sb_t_abort(void)
 
 static const struct {
 	const char	*name;
+	const char	*what;
 	long		(*fn)(void);
 } sb_tests[] = {
-	{ "open", sb_t_open },
-	{ "socket", sb_t_socket },
-	{ "socket-unix", sb_t_socket_unix },
-	{ "execve", sb_t_execve },
-	{ "fork", sb_t_fork },
-	{ "ptrace", sb_t_ptrace },
-	{ "mmap-exec", sb_t_mmap_exec },
-	{ "connect-port-80", sb_t_connect80 },
-	{ "abort", sb_t_abort },
+	{ "open", "openat /etc/passwd", sb_t_open },
+	{ "socket", "socket AF_INET SOCK_STREAM", sb_t_socket },
+	{ "socket-unix", "socket AF_UNIX SOCK_STREAM", sb_t_socket_unix },
+	{ "execve", "execve /bin/sh", sb_t_execve },
+	{ "fork", "fork", sb_t_fork },
+	{ "ptrace", "ptrace PTRACE_TRACEME", sb_t_ptrace },
+	{ "mmap-exec", "mmap PROT_EXEC", sb_t_mmap_exec },
+	{ "connect-port-80", "connect to 127.0.0.1 port 80", sb_t_connect80 },
+	{ "abort", "abort", sb_t_abort },
 };
 
 static void
@@ -549,11 +550,12 @@ sb_test(enum proc_id proc, const char *name)
 		if (sb_tests[i].fn() == -1) {
 			save = errno;
 			fprintf(stderr, "sandbox test: %s: %s: %s\n",
-			    sb_procname(proc), name, strerror(save));
+			    sb_procname(proc), sb_tests[i].what,
+			    strerror(save));
 			_exit(save);
 		}
 		fprintf(stderr, "sandbox test: %s: %s: allowed\n",
-		    sb_procname(proc), name);
+		    sb_procname(proc), sb_tests[i].what);
 		_exit(0);
 	}
 	errx(2, "sandbox test: %s: unknown test %s", sb_procname(proc), name);

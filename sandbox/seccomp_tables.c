@@ -12,13 +12,23 @@
  * Not allowed anywhere, on purpose: anything that opens a path (the
  * processes have no files, and Landlock would refuse them anyway),
  * mprotect (nothing here changes page protections: no threads, no
- * dlopen after lock-down, no OpenSSL secure heap), fork, exec, ptrace,
- * setsockopt, bind, and the exit system call (no threads).
+ * dlopen after lock-down, no OpenSSL secure heap; should it ever be
+ * needed, give it NOEXEC like mmap), fork, exec, ptrace, setsockopt,
+ * bind, clock_nanosleep (ldns 1.8.3 cannot reach the sleep() in its
+ * retry loop) and the exit system call (no threads).
  *
- * Initialise before locking down: glibc opens /etc/localtime the first
- * time a time is converted (libtls does at the end of the handshake),
- * so tls and dns call tzset() first; libtls loads the CA bundle in
- * tls_config_new().
+ * Initialise before locking down, or the first use after it opens a
+ * file and is killed: glibc opens /etc/localtime the first time a time
+ * is converted (libtls does at the end of the handshake), so tls and
+ * dns call tzset() first; OpenSSL reads openssl.cnf on its first use,
+ * so dns (ldns takes query ids from RAND_bytes()) calls RAND_bytes()
+ * once before, as tls_init() does for tls; libtls loads the CA bundle
+ * in tls_config_new().
+ *
+ * Rows that are only there so that a bug ends as the bug it is rather
+ * than as a sandbox kill: abort() (assertions, glibc's heap checks,
+ * OpenSSL's fatal errors) needs rt_sigprocmask, getpid, gettid and a
+ * tgkill to itself; glibc writes its fatal messages with writev.
  */
 #ifdef __linux__
 
@@ -41,38 +51,44 @@
 /* mmap(addr, len, prot, ...): never executable memory. */
 #define NOEXEC		MASKED(2, PROT_EXEC, 0)
 /* socket(domain, type, protocol): the type without its flags. */
-#define SOCKTYPE(t)	MASKED(1, ~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), (t))
+#define SOCKFLAGS	(SOCK_NONBLOCK | SOCK_CLOEXEC)
+#define SOCKTYPE(t)	MASKED(1, ~(scmp_datum_t)SOCKFLAGS, (t))
 
 #define NROWS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
- * Rows every process needs, with reasons that hold for every process.
- * They are repeated in each table (rather than shared) so that one table
- * reads as the whole truth about one process.
+ * Rows that several processes need are repeated in each table rather
+ * than shared, so that one table reads as the whole truth about one
+ * process.
  */
 
 static const struct sb_call parent_calls[] = {
 	{ "read",		"chan_read(): frames from the children" },
-	{ "write",		"chan_flush(): frames to tls; progress lines on "
-				"stdout, errors on stderr" },
+	{ "write",		"chan_flush(): frames to tls; progress "
+				"lines on stdout, errors on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer: sending frames" },
-	{ "poll",		"the event loop over the children's channels" },
+	{ "poll",		"the event loop over the children's "
+				"channels" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
-	{ "pread64",		"message body: the spool at the offset tls asks "
-				"for (MSG_BODY_REQ)" },
+	{ "pread64",		"message body: the spool at the offset tls "
+				"asks for (MSG_BODY_REQ)" },
 	{ "close",		"a channel whose child has gone" },
 	{ "wait4",		"reaping the children (waitpid())" },
-	{ "kill",		"stopping the other children when one fails" },
-	{ "clock_gettime",	"deadlines; the vDSO falls back to the system "
-				"call when the clock source has no vDSO support" },
+	{ "kill",		"stopping the other children when one "
+				"fails" },
+	{ "clock_gettime",	"deadlines; the vDSO falls back to the "
+				"system call when the clock source has no "
+				"vDSO support" },
 	{ "brk",		"malloc" },
 	{ "munmap",		"free() of large blocks" },
 	{ "mremap",		"realloc() of large blocks" },
-	{ "newfstatat",		"stdio: the first write to stdout stats it to size "
-				"its buffer (glibc 2.33-2.38: fstat(fd) is "
-				"newfstatat(fd, \"\", AT_EMPTY_PATH))" },
-	{ "fstat",		"the same in glibc versions that call fstat" },
+	{ "newfstatat",		"stdio: the first write to stdout stats it "
+				"to size its buffer (glibc 2.33-2.38: "
+				"fstat(fd) is newfstatat(fd, \"\", "
+				"AT_EMPTY_PATH))" },
+	{ "fstat",		"the same in glibc versions that call "
+				"fstat" },
 	{ "exit_group",		"exit()" },
 	{ "rt_sigreturn",	"return from a signal handler" },
 	{ "writev",		"glibc's fatal messages (heap corruption, "
@@ -83,36 +99,40 @@ static const struct sb_call parent_calls[] = {
 };
 
 static const struct sb_rule parent_rules[] = {
-	{ "mmap", { NOEXEC },	"malloc: large blocks" },
-	{ "ioctl", { EQ(1, TCGETS) },
-				"stdio: isatty() on a stdout that is a character "
-				"device, to line-buffer it" },
-	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
-				"abort(): raise(SIGABRT) on itself" },
+	{ "mmap",
+	    { NOEXEC },
+	    "malloc: large blocks" },
+	{ "ioctl",
+	    { EQ(1, TCGETS) },
+	    "stdio: isatty() on a stdout that is a character device but "
+	    "not a pty (mxclient >/dev/null)" },
+	{ "tgkill",
+	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+	    "abort(): raise(SIGABRT) on itself" },
 };
 
 static const struct sb_call dns_calls[] = {
-	{ "read",		"chan_read(): frames from the parent and tls" },
+	{ "read",		"chan_read(): frames from the parent and "
+				"tls" },
 	{ "write",		"chan_flush(): frames; fatal() on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer: sending frames" },
-	{ "poll",		"the event loop; ldns waits for each answer" },
+	{ "poll",		"the event loop; ldns waits for each "
+				"answer" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
-	{ "connect",		"ldns: TCP to the resolver when an answer is "
-				"truncated (Landlock allows the resolver's port "
-				"only)" },
+	{ "connect",		"ldns: TCP to the resolver when an answer "
+				"is truncated (Landlock allows the "
+				"resolver's port only)" },
 	{ "sendto",		"ldns: UDP queries; send() on TCP" },
 	{ "recvfrom",		"ldns: UDP answers; recv() on TCP" },
 	{ "close",		"ldns closes the socket after each query" },
 	{ "clock_gettime",	"deadlines; vDSO fallback (see parent)" },
 	{ "gettimeofday",	"ldns_send_buffer() times each query; vDSO "
 				"fallback" },
-	{ "clock_nanosleep",	"ldns_send_buffer(): sleep() between retry "
-				"rounds when no server answered" },
-	{ "getrandom",		"OpenSSL RAND_bytes() (re)seeding: ldns draws "
-				"query ids from it" },
-	{ "getpid",		"OpenSSL checks for a fork on each RAND_bytes(); "
-				"abort()" },
+	{ "getrandom",		"arc4random_uniform() in order_mx(); OpenSSL "
+				"DRBG reseeding (ldns_get_random())" },
+	{ "getpid",		"OpenSSL checks for a fork on each "
+				"RAND_bytes(); abort()" },
 	{ "brk",		"malloc" },
 	{ "munmap",		"free() of large blocks" },
 	{ "mremap",		"realloc() of large blocks (TCP answers)" },
@@ -124,49 +144,68 @@ static const struct sb_call dns_calls[] = {
 };
 
 static const struct sb_rule dns_rules[] = {
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
-				"ldns: UDP query to an IPv4 resolver" },
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
-				"UDP query, IPv4, protocol left to the kernel" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
-				"ldns: UDP query to an IPv6 resolver" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
-				"UDP query, IPv6, protocol left to the kernel" },
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
-				"ldns: TCP fallback, IPv4 resolver" },
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
-				"TCP fallback, IPv4, protocol left to the kernel" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
-				"ldns: TCP fallback, IPv6 resolver" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
-				"TCP fallback, IPv6, protocol left to the kernel" },
-	{ "fcntl", { EQ(1, F_GETFL) },
-				"ldns_sock_nonblock()/ldns_sock_block()" },
-	{ "fcntl", { EQ(1, F_SETFL) },
-				"ldns_sock_nonblock()/ldns_sock_block()" },
-	{ "getsockopt", { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
-				"ldns: outcome of the non-blocking TCP connect" },
-	{ "mmap", { NOEXEC },	"malloc: large blocks" },
-	{ "futex", { EQ(1, FUTEX_WAKE_PRIVATE) },
-				"OpenSSL's run-once initialisers (first "
-				"RAND_bytes(), OPENSSL_cleanup() at exit): glibc "
-				"pthread_once() wakes waiters when one completes" },
-	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
-				"abort(): raise(SIGABRT) on itself" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
+	    "ldns: UDP query to an IPv4 resolver" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
+	    "UDP query, IPv4, protocol left to the kernel" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, IPPROTO_UDP) },
+	    "ldns: UDP query to an IPv6 resolver" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_DGRAM), EQ(2, 0) },
+	    "UDP query, IPv6, protocol left to the kernel" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+	    "ldns: TCP fallback, IPv4 resolver" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+	    "TCP fallback, IPv4, protocol left to the kernel" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+	    "ldns: TCP fallback, IPv6 resolver" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+	    "TCP fallback, IPv6, protocol left to the kernel" },
+	{ "fcntl",
+	    { EQ(1, F_GETFL) },
+	    "ldns_sock_nonblock()/ldns_sock_block()" },
+	{ "fcntl",
+	    { EQ(1, F_SETFL) },
+	    "ldns_sock_nonblock()/ldns_sock_block()" },
+	{ "getsockopt",
+	    { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
+	    "ldns: outcome of the non-blocking TCP connect" },
+	{ "mmap",
+	    { NOEXEC },
+	    "malloc: large blocks" },
+	{ "futex",
+	    { EQ(1, FUTEX_WAKE_PRIVATE) },
+	    "OpenSSL's run-once initialisers (first RAND_bytes(), "
+	    "OPENSSL_cleanup() at exit): glibc pthread_once() wakes "
+	    "waiters when one completes" },
+	{ "tgkill",
+	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+	    "abort(): raise(SIGABRT) on itself" },
 };
 
 static const struct sb_call net_calls[] = {
-	{ "read",		"chan_read(): frames from the parent and tls" },
+	{ "read",		"chan_read(): frames from the parent and "
+				"tls" },
 	{ "write",		"chan_flush(): frames; fatal() on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer; MSG_CONNECT_OK carries the "
 				"connected socket to tls (SCM_RIGHTS)" },
-	{ "poll",		"the event loop; waiting for connect() to finish" },
+	{ "poll",		"the event loop; waiting for connect() to "
+				"finish" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
-	{ "connect",		"the MX, port 25 (Landlock allows no other port)" },
-	{ "close",		"our copy of the socket after the hand-off, or a "
-				"failed attempt" },
-	{ "clock_gettime",	"connect deadlines; vDSO fallback (see parent)" },
+	{ "connect",		"the MX, port 25 (Landlock allows no other "
+				"port)" },
+	{ "close",		"our copy of the socket after the "
+				"hand-off, or a failed attempt" },
+	{ "clock_gettime",	"connect deadlines; vDSO fallback (see "
+				"parent)" },
 	{ "brk",		"malloc" },
 	{ "munmap",		"free() of large blocks" },
 	{ "mremap",		"realloc() of large blocks" },
@@ -179,43 +218,56 @@ static const struct sb_call net_calls[] = {
 };
 
 static const struct sb_rule net_rules[] = {
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
-				"TCP to an IPv4 MX" },
-	{ "socket", { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
-				"TCP to an IPv4 MX, protocol spelt out" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
-				"TCP to an IPv6 MX" },
-	{ "socket", { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
-				"TCP to an IPv6 MX, protocol spelt out" },
-	{ "fcntl", { EQ(1, F_GETFL) },
-				"non-blocking connect on a socket made without "
-				"SOCK_NONBLOCK" },
-	{ "fcntl", { EQ(1, F_SETFL) },
-				"non-blocking connect on a socket made without "
-				"SOCK_NONBLOCK" },
-	{ "getsockopt", { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
-				"outcome of the non-blocking connect" },
-	{ "mmap", { NOEXEC },	"malloc: large blocks" },
-	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
-				"abort(): raise(SIGABRT) on itself" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+	    "TCP to an IPv4 MX" },
+	{ "socket",
+	    { EQ(0, AF_INET), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+	    "TCP to an IPv4 MX, protocol spelt out" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, 0) },
+	    "TCP to an IPv6 MX" },
+	{ "socket",
+	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
+	    "TCP to an IPv6 MX, protocol spelt out" },
+	{ "fcntl",
+	    { EQ(1, F_GETFL) },
+	    "non-blocking connect on a socket made without SOCK_NONBLOCK" },
+	{ "fcntl",
+	    { EQ(1, F_SETFL) },
+	    "non-blocking connect on a socket made without SOCK_NONBLOCK" },
+	{ "getsockopt",
+	    { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
+	    "outcome of the non-blocking connect" },
+	{ "mmap",
+	    { NOEXEC },
+	    "malloc: large blocks" },
+	{ "tgkill",
+	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+	    "abort(): raise(SIGABRT) on itself" },
 };
 
 static const struct sb_call tls_calls[] = {
-	{ "read",		"chan_read(): frames; TLS records (OpenSSL's "
-				"socket BIO reads with read())" },
-	{ "write",		"chan_flush(): frames; TLS records; fatal() on "
-				"stderr" },
-	{ "recvmsg",		"framing layer; the connected socket from net "
-				"(SCM_RIGHTS)" },
+	{ "read",		"chan_read(): frames; TLS records "
+				"(OpenSSL's socket BIO reads with read())" },
+	{ "write",		"chan_flush(): frames; TLS records; "
+				"fatal() on stderr" },
+	{ "recvmsg",		"framing layer; the connected socket from "
+				"net (SCM_RIGHTS)" },
 	{ "sendmsg",		"framing layer: sending frames" },
-	{ "poll",		"the event loop over channels and the SMTP socket" },
+	{ "sendto",		"plain SMTP before STARTTLS: send() with "
+				"MSG_NOSIGNAL (conn.c)" },
+	{ "poll",		"the event loop over channels and the SMTP "
+				"socket" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
 	{ "close",		"the SMTP socket after an attempt" },
+	{ "getsockname",	"helo_name(): our address on the SMTP "
+				"connection, for EHLO [address]" },
 	{ "clock_gettime",	"SMTP timeouts; vDSO fallback (see parent)" },
-	{ "getrandom",		"OpenSSL DRBG (re)seeding; libtls "
-				"arc4random_buf()" },
-	{ "getpid",		"OpenSSL checks for a fork on each RAND_bytes(); "
-				"abort()" },
+	{ "getrandom",		"OpenSSL DRBG reseeding (it was seeded "
+				"before lock-down)" },
+	{ "getpid",		"OpenSSL checks for a fork on each "
+				"RAND_bytes(); abort()" },
 	{ "brk",		"malloc" },
 	{ "munmap",		"free() of large blocks" },
 	{ "mremap",		"realloc() of large blocks" },
@@ -227,13 +279,17 @@ static const struct sb_call tls_calls[] = {
 };
 
 static const struct sb_rule tls_rules[] = {
-	{ "mmap", { NOEXEC },	"malloc: large blocks (TLS buffers)" },
-	{ "futex", { EQ(1, FUTEX_WAKE_PRIVATE) },
-				"OpenSSL's run-once initialisers (seen in the "
-				"handshake and in OPENSSL_cleanup() at exit): glibc "
-				"pthread_once() wakes waiters when one completes" },
-	{ "tgkill", { EQ(0, SB_SELF), EQ(2, SIGABRT) },
-				"abort(): raise(SIGABRT) on itself" },
+	{ "mmap",
+	    { NOEXEC },
+	    "malloc: large blocks (TLS buffers)" },
+	{ "futex",
+	    { EQ(1, FUTEX_WAKE_PRIVATE) },
+	    "OpenSSL's run-once initialisers (seen in the handshake and in "
+	    "OPENSSL_cleanup() at exit): glibc pthread_once() wakes "
+	    "waiters when one completes" },
+	{ "tgkill",
+	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
+	    "abort(): raise(SIGABRT) on itself" },
 };
 
 const struct sb_policy sb_policies[PROC_COUNT] = {

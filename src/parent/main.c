@@ -536,6 +536,9 @@ reap(struct parent *p, struct child *c)
 	}
 	if (p->stopping)
 		return;
+	if (c->proc != PROC_TLS && p->have_result && WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0)
+		return;		/* tls is done with it and closed its channel */
 	if (c->proc == PROC_TLS && p->have_result &&
 	    WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
 		stop_children(p);	/* the delivery is over */

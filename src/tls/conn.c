@@ -184,7 +184,8 @@ conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 				continue;
 			}
 		} else {
-			n = send(c->fd, p, len, MSG_NOSIGNAL);
+			/* SIGPIPE is ignored in every mxclient process */
+			n = write(c->fd, p, len);
 			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 				if (conn_poll(c, POLLOUT, deadline) == -1)
 					return -1;

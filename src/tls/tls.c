@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tls.h>
@@ -476,7 +477,7 @@ static const char *const steps[3] = { "MAIL FROM", "RCPT TO", "DATA" };
  */
 static int
 envelope_dialogue(struct delivery *d, struct session *s, int *codes,
-    const char **why)
+    struct reply *failed, const char **why)
 {
 	char mail[400], rcpt[300];
 	const char *cmds[3] = { mail, rcpt, "DATA" };
@@ -496,9 +497,11 @@ envelope_dialogue(struct delivery *d, struct session *s, int *codes,
 		if (r == -2)
 			return -2;
 		codes[i] = s->reply.code;
-		if (bad == -1 && codes[i] != (i == 2 ? 354 : 250) &&
-		    codes[i] / 100 != (i == 2 ? 3 : 2))
+		if (bad == -1 && (i == 2 ? codes[i] != 354 :
+		    codes[i] / 100 != 2)) {
 			bad = i;
+			*failed = s->reply;	/* later replies overwrite it */
+		}
 		if (bad != -1 && !pipe)
 			return bad;
 	}
@@ -516,11 +519,11 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		quit(s);
 		return V_FINAL;
 	}
-	step = envelope_dialogue(d, s, codes, &why);
+	codes[2] = 0;
+	step = envelope_dialogue(d, s, codes, &failed, &why);
 	if (step < 0)
 		return io_failure(d, s, step, "MAIL/RCPT/DATA", why, res);
 	if (step < 3) {
-		failed = s->reply;
 		if (codes[2] == 354) {
 			/* RFC 2920 §3.1: DATA was accepted alone; end it */
 			if (send_line(s, ".") == 0)
@@ -730,6 +733,8 @@ tls_setup(void)
 	struct tls_config *cfg;
 	struct tls *probe;
 
+	/* libtls converts certificate times: read /etc/localtime now */
+	tzset();
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
 		fatalx("cannot initialise libtls");
 	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |

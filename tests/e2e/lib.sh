@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/lib.sh - helpers for mxclient end-to-end test scripts (bash).
 #
 # A test script is run inside the lab's private network namespace
@@ -43,8 +44,10 @@ E2E_FIXTURES=$(cd "$E2E_LIB_DIR/../fixtures" && pwd)
 # shellcheck disable=SC1091
 . "$LAB/lab.env"
 
-# Never run against the host's network.
-if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net 2>/dev/null)" ]; then
+# Never run against the host's network: inside tests/lab/netns.sh only lo
+# exists (/proc/1/ns/net is not always readable, so that is the test).
+if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net 2>/dev/null)" ] ||
+	ip -o link show | awk -F': ' '$2 != "lo" {x=1} END {exit !x}'; then
 	echo "lib.sh: not in a private network namespace; run under tests/lab/netns.sh" >&2
 	exit 2
 fi
@@ -60,7 +63,6 @@ E2E_SKIPPED=0
 E2E_FIXTURE_PIDS=()
 E2E_CLEANUP_HOOKS=()
 E2E_FIXTURE_N=0
-E2E_ID_N=0
 
 # ---------------------------------------------------------------------------
 # results
@@ -96,10 +98,10 @@ check() {
 # messages and the Maildir
 # ---------------------------------------------------------------------------
 
-# new_id [TAG] -> a unique Message-ID (without <>), e.g. tag.1234.1@e2e.test
+# new_id [TAG] -> a unique Message-ID (without <>), e.g.
+# tag.1795944367123456.4711@e2e.test (microseconds + random)
 new_id() {
-	E2E_ID_N=$((E2E_ID_N + 1))
-	echo "${1:-msg}.$$.$E2E_ID_N.$RANDOM@e2e.test"
+	echo "${1:-msg}.${EPOCHREALTIME/./}.$RANDOM@e2e.test"
 }
 
 # make_message ID [TO] [FROM] [SUBJECT] -> an RFC 5322 message on stdout,
@@ -173,7 +175,7 @@ assert_no_mail() {
 #   FIXTURE_OUT         its stdout/stderr
 # Pass your own --save/--log/--listen/--port/--max-seconds to override.
 start_fixture() {
-	local mode=$1 a have_save= have_log= have_max= n ready
+	local mode=$1 a have_save='' have_log='' have_max='' n ready
 	shift
 	for a in "$@"; do
 		case "$a" in
@@ -196,8 +198,8 @@ start_fixture() {
 		"${extra[@]}" "$@" >"$FIXTURE_OUT" 2>&1 &
 	FIXTURE_PID=$!
 	E2E_FIXTURE_PIDS+=("$FIXTURE_PID")
-	local i
-	for i in $(seq 100); do
+	local _i
+	for _i in $(seq 100); do
 		[ -s "$ready" ] && return 0
 		if ! kill -0 "$FIXTURE_PID" 2>/dev/null; then
 			echo "lib.sh: fixture $mode died:" >&2
@@ -234,7 +236,8 @@ stop_fixtures() {
 # only in a private mount namespace (tests/lab/netns.sh makes one); undone
 # when the namespace ends. For programs that read /etc/resolv.conf.
 use_lab_resolv_conf() {
-	if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt 2>/dev/null)" ]; then
+	if [ "${LAB_NETNS:-}" != 1 ] ||
+		[ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt 2>/dev/null)" ]; then
 		echo "lib.sh: refusing to bind-mount resolv.conf in the host's mount namespace" >&2
 		return 1
 	fi
@@ -277,3 +280,18 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# expect_eq NAME WANT GOT [DIR] -> pass if GOT equals WANT; else fail, with
+# the tails of DIR/out and DIR/err (mxclient's stdout and stderr) if given.
+expect_eq() {
+	local name=$1 want=$2 got=$3 dir=${4:-} why
+	if [ "$want" = "$got" ]; then
+		pass "$name"
+		return 0
+	fi
+	why="got $got, want $want"
+	if [ -n "$dir" ]; then
+		why="$why; stdout: $(tail -n 5 "$dir/out" 2>/dev/null | tr '\n' '|'); stderr: $(tail -n 5 "$dir/err" 2>/dev/null | tr '\n' '|')"
+	fi
+	fail "$name" "$why"
+}

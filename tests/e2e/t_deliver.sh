@@ -32,7 +32,7 @@ if f=$(wait_for_mail "$id" 10); then
 	else
 		fail "$T: P12/P13 body byte-exact" "$(diff "$tmp/want" "$tmp/got" | head -5)"
 	fi
-	n=$(grep -l "Message-ID: <$id>" "$LAB"/mail/*/new/* "$LAB"/mail/new/* 2>/dev/null | wc -l)
+	n=$(grep -l "Message-ID: <$id>" "$LAB_MAILDIR"/new/* "$LAB_MAILDIR"/cur/* 2>/dev/null | wc -l)
 	expect_eq "$T: exactly one copy delivered" 1 "$n"
 else
 	fail "$T: message arrived in the maildir" "not found within 10 s"

@@ -46,7 +46,7 @@ run "P5 connection lost after greeting exits 75" 75 rcpt@slow.example
 stop_fixture
 
 # 8-bit data to a server without 8BITMIME: refused before MAIL (P15).
-start_fixture plain --save "$tmp/saved"
+start_fixture no-8bitmime
 printf 'Subject: x\n\ncaf\xc3\xa9\n' >"$tmp/msg8"
 timeout 60 "$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example <"$tmp/msg8" >"$tmp/out" 2>"$tmp/err"
 expect_eq "$T: P15 8-bit message to a server without 8BITMIME exits 65" 65 "$?" "$tmp"

@@ -10,13 +10,18 @@
 # It MUST run inside a private network and mount namespace, e.g.
 #   tests/lab/netns.sh tests/lab/lab.sh start "$(mktemp -d)"
 # (netns.sh = `unshare -n -m`, `mount --make-rprivate /`, `ip link set lo up`).
-# It refuses to run in the network namespace of PID 1. It never touches the
-# host's /etc/resolv.conf, /etc or network; all files live under DIR:
+# It refuses to run unless the network namespace is private (not PID 1's,
+# no interface but lo). Inside it, it adds 127.0.0.2, .10, .11 (/32) to lo
+# (Postfix wants its listen address on an interface). It never touches the
+# host's /etc/resolv.conf, /etc or network; all files live under DIR
+# (made mode 755; it must be reachable by uid nobody, so not under /root):
 #
 #   DIR/lab.env          shell variables describing the lab (source it)
 #   DIR/resolv.conf      "nameserver 127.0.0.1" + "options edns0 trust-ad"
 #   DIR/tls/             mx.key, mx.crt (CN/SAN mx.secure.example), mx.tlsa
-#   DIR/dns/             zone sources (*.zone), keys, signed zones, trust anchor
+#   DIR/dns/             zone sources (*.zone), keys/, *.zone.signed, *.ds
+#   DIR/trust-anchor.ds  DS of the lab root KSK (Unbound's trust anchor);
+#   DIR/trust-anchor.dnskey  the root KSK itself
 #   DIR/nsd/             nsd.conf, pid, state         log: DIR/nsd.log
 #   DIR/unbound/         unbound.conf, root.ds, pid   log: DIR/unbound.log
 #   DIR/postfix/         main.cf, master.cf           log: DIR/postfix.log
@@ -32,6 +37,10 @@
 #                  secure.example, nomx.example, multi.example
 #   127.0.0.11     free for tests/fixtures/smtpd.py (mx.slow.example)
 #   127.0.0.12     nothing listens (mx1.multi.example: connection refused)
+#
+# The daemons outlive the caller: always run `stop` (e.g. from a trap).
+# LAB_TIMEOUT=SECONDS at start adds a watchdog that runs `stop` by itself
+# after that long. LAB_TIMING=1 prints the duration of each start step.
 set -eu
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,12 +97,21 @@ usage() {
 # helpers
 # ---------------------------------------------------------------------------
 
+# private_netns -> 0 if this is a private network namespace: not PID 1's
+# (when that is readable) and with no interface but lo, as `unshare -n`
+# makes it. (/proc/1/ns/net may be unreadable, e.g. in some VMs.)
+private_netns() {
+	local mine init others
+	mine=$(readlink /proc/self/ns/net 2>/dev/null) || return 1
+	init=$(readlink /proc/1/ns/net 2>/dev/null) || init=unknown
+	[ "$mine" != "$init" ] || return 1
+	others=$(ip -o link show 2>/dev/null | awk -F': ' '$2 != "lo" {print $2}')
+	[ -z "$others" ]
+}
+
 check_namespace() {
-	local mine init
-	mine=$(readlink /proc/self/ns/net)
-	init=$(readlink /proc/1/ns/net 2>/dev/null || echo unknown)
-	if [ "$mine" = "$init" ]; then
-		die "refusing to run in the host's network namespace; use: $LAB_SRC/netns.sh $0 $*"
+	if ! private_netns; then
+		die "refusing to run outside a private network namespace (found interfaces: $(ip -o link show | awk -F': ' '{printf "%s ", $2}')); use: $LAB_SRC/netns.sh $0 $*"
 	fi
 	# lo must be up for 127.0.0.0/8 to work; harmless in a private netns.
 	ip link set lo up 2>/dev/null || true
@@ -120,15 +138,6 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 # read_pid FILE -> first word of FILE or nothing
 read_pid() { [ -s "$1" ] && awk '{print $1; exit}' "$1" 2>/dev/null || true; }
-
-# wait_gone PID SECONDS -> 0 once PID has exited
-wait_gone() {
-	local pid=$1 n=$(( $2 * 20 ))
-	while pid_alive "$pid"; do
-		n=$((n - 1)); [ $n -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 
 # lab_pids DIR -> pids of lab daemons belonging to DIR: an nsd/unbound/
 # Postfix binary whose cwd is inside DIR or whose command line names DIR.
@@ -215,7 +224,7 @@ parent_zone() {
 	local n=$1 z best="" bestd=-1 d
 	for z in "${ZONE_NAMES[@]}"; do
 		[ "$z" != "$n" ] || continue
-		if [ "$z" = . ] || [ "${n%.$z}" != "$n" ]; then
+		if [ "$z" = . ] || [ "${n%."$z"}" != "$n" ]; then
 			d=$(zone_depth "$z")
 			if [ "$d" -gt "$bestd" ]; then best=$z; bestd=$d; fi
 		fi
@@ -235,7 +244,7 @@ keygen() {
 }
 
 make_dns() {
-	local d=$DIR/dns i z stem mode parent ksk zsk decoy now inc exp
+	local d=$DIR/dns i j z stem mode parent ksk zsk decoy now inc exp
 	mkdir -p "$d/keys"
 	lab_zones
 	# 1. zone sources from templates
@@ -247,8 +256,8 @@ make_dns() {
 		die "the first zone in lab_zones must be the signed root"
 	now=$(date +%s)
 	# 2. deepest first: sign, then append delegation (+DS) to the parent
-	for i in $(for i in "${!ZONE_NAMES[@]}"; do
-			echo "$(zone_depth "${ZONE_NAMES[$i]}") $i"; done | sort -rn | cut -d' ' -f2); do
+	for i in $(for j in "${!ZONE_NAMES[@]}"; do
+			echo "$(zone_depth "${ZONE_NAMES[$j]}") $j"; done | sort -rn | cut -d' ' -f2); do
 		z=${ZONE_NAMES[$i]}; mode=${ZONE_MODES[$i]}; stem=$(zone_stem "$z")
 		inc=$((now - 86400)); exp=$((now + 90 * 86400))
 		[ "$mode" != expired ] || { inc=$((now - 30 * 86400)); exp=$((now - 86400)); }
@@ -380,7 +389,7 @@ start_unbound() {
 # ---------------------------------------------------------------------------
 write_postfix_config() {
 	local c=$DIR/postfix q=$DIR/postfix-queue dd=$DIR/postfix-data domains
-	domains=$(echo $LAB_MAIL_DOMAINS | sed 's/ /, /g')
+	domains=${LAB_MAIL_DOMAINS// /, }
 	mkdir -p "$c" "$dd" "$DIR/mail/new" "$DIR/mail/cur" "$DIR/mail/tmp"
 	chown -R "$MAIL_UID:$MAIL_GID" "$DIR/mail"
 	chmod 700 "$DIR/mail"
@@ -518,7 +527,6 @@ dns_secure() { drill -D @"$RESOLVER_ADDR" "$1" "$2" 2>/dev/null | grep -q '^;; f
 cmd_start() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	check_namespace "$@"
 	check_tools
 	if pid_alive "$(read_pid "$DIR/nsd/nsd.pid")" ||
 		pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" ||
@@ -539,6 +547,11 @@ cmd_start() {
 	rm -f "$DIR/start.log" "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" \
 		"$DIR/lab.env" "$DIR/resolv.conf" "$DIR/trust-anchor.ds" "$DIR/trust-anchor.dnskey"
 	: > "$DIR/start.log"
+	local a
+	for a in "$RESOLVER_ADDR 53" "$NS_ADDR 53" "$MX_ADDR 25"; do
+		# shellcheck disable=SC2086 # "ADDR PORT"
+		! tcp_open $a || die "${a% *} port ${a#* } is in use (another lab in this namespace?)"
+	done
 
 	step checks
 	make_tls; step tls
@@ -574,6 +587,12 @@ cmd_start() {
 	LAB_MAIL_DOMAINS='$LAB_MAIL_DOMAINS'
 	EOF
 
+	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then
+		# watchdog in its own process group: stops the lab after LAB_TIMEOUT s
+		setsid bash -c 'echo $$ > "$3/watchdog.pid"; sleep "$1" & wait; exec "$2" stop "$3"' \
+			watchdog "$LAB_TIMEOUT" "$LAB_SRC/lab.sh" "$DIR" </dev/null >/dev/null 2>&1 &
+	fi
+
 	t1=$(date +%s.%N)
 	say "started in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s; dir $DIR (variables: $DIR/lab.env)"
 	say "  resolver  $RESOLVER_ADDR:53 unbound (trust anchor $DIR/trust-anchor.ds)  log $DIR/unbound.log"
@@ -584,6 +603,12 @@ cmd_start() {
 
 cmd_stop() {
 	local pid pids n
+	# the LAB_TIMEOUT watchdog (unless it is what runs this stop)
+	pid=$(read_pid "$DIR/watchdog.pid")
+	if pid_alive "$pid" && [ "$(ps -o pgid= -p $$ | tr -d ' ')" != "$pid" ]; then
+		kill -- "-$pid" 2>/dev/null || true
+	fi
+	rm -f "$DIR/watchdog.pid"
 	# Postfix: master kills its process group on SIGTERM
 	pid=$(read_pid "$DIR/postfix-queue/pid/master.pid")
 	if pid_alive "$pid"; then
@@ -622,6 +647,8 @@ DIR=$(realpath -m -- "$2")
 [ "$DIR" != / ] || die "DIR must not be /"
 case "$1" in
 start)
+	check_namespace "$@"
+	# shellcheck disable=SC2154
 	trap 'rc=$?; if [ $rc -ne 0 ]; then show_logs; echo "lab.sh: start failed; stopping" >&2; cmd_stop >/dev/null 2>&1 || true; fi' EXIT
 	cmd_start "$@"
 	trap - EXIT
