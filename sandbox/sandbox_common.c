@@ -101,10 +101,12 @@ sb_chroot(enum proc_id proc, const struct sandbox_cfg *cfg)
 
 /*
  * Make an empty directory, chroot into it and remove it while we sit in
- * it: the process keeps a root that is deleted and empty, nothing can be
- * created in it, and nothing is left behind however the process ends.
- * The directory descriptor reaches outside the new root, so it is closed
- * before the privileges go.
+ * it: the process keeps a root that is deleted and empty, and nothing
+ * can be created in it.  Only a SIGKILL between mkdtemp and rmdir
+ * leaves the directory behind, which is why sandbox_linux.c prefers a
+ * tmpfs in a mount namespace of its own and comes here only where that
+ * is refused.  The directory descriptor reaches outside the new root, so
+ * it is closed before the privileges go.
  */
 static void
 sb_chroot_fresh(enum proc_id proc)

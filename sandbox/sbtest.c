@@ -26,7 +26,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
+#include <linux/magic.h>
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -110,6 +116,7 @@ static gid_t	 nobody_gid;
 static char	 tmpdir[] = "/tmp/sbtest.XXXXXX";
 static int	 listen25 = -1, listen53 = -1, listen80 = -1;
 static int	 npass, nfail;
+static int	 no_sys_admin;		/* children lose CAP_SYS_ADMIN */
 
 /* Parent kind: what it set up before locking down. */
 static int	 spoolfd = -1;
@@ -138,6 +145,8 @@ static int	 proc_field(pid_t, const char *, const char *, char *, size_t);
 static int	 limit_is(pid_t, const char *, const char *);
 static void	 check_proc(struct kid *);
 static void	 check_root_gone(struct kid *);
+static int	 count_entries(const char *);
+static void	 drop_sys_admin(void);
 static void	 talk_net(struct kid *);
 static void	 talk_tls(struct kid *);
 static void	 test_alive(enum proc_id);
@@ -391,6 +400,8 @@ child_main(enum proc_id proc, int fd, const char *test, int report)
 	close(listen25);
 	close(listen53);
 	close(listen80);
+	if (no_sys_admin)
+		drop_sys_admin();
 	if (proc == PROC_PARENT && test == NULL)
 		body_parent_pre();
 	sandbox_lock(proc, &cfg);
@@ -636,12 +647,17 @@ check_proc(struct kid *k)
 		check_root_gone(k);
 }
 
-/* The child's root is a directory of TMPDIR that no longer exists. */
+/*
+ * The child's root is empty: either a read-only tmpfs of its own mount
+ * namespace (that did not show up in ours), or, where mount namespaces
+ * are refused, a directory of TMPDIR that no longer exists.
+ */
 static void
 check_root_gone(struct kid *k)
 {
 	char		 lpath[64], root[PATH_MAX], *del;
-	struct stat	 st;
+	struct stat	 st, tst;
+	struct statfs	 sfs;
 	ssize_t		 n;
 
 	(void)snprintf(lpath, sizeof(lpath), "/proc/%d/root", (int)k->pid);
@@ -650,13 +666,63 @@ check_root_gone(struct kid *k)
 		return;
 	}
 	root[n] = '\0';
-	del = strstr(root, " (deleted)");
-	check(del != NULL && strncmp(root, tmpdir, strlen(tmpdir)) == 0,
-	    "%s: root is %s", procnames[k->proc], root);
-	if (del != NULL)
+	if ((del = strstr(root, " (deleted)")) != NULL) {
+		check(strncmp(root, tmpdir, strlen(tmpdir)) == 0,
+		    "%s: root is %s", procnames[k->proc], root);
 		*del = '\0';
-	check(lstat(root, &st) == -1 && errno == ENOENT,
-	    "%s: chroot directory %s is gone", procnames[k->proc], root);
+		check(lstat(root, &st) == -1 && errno == ENOENT,
+		    "%s: chroot directory %s is gone", procnames[k->proc],
+		    root);
+		return;
+	}
+	(void)snprintf(lpath, sizeof(lpath), "/proc/%d/root/", (int)k->pid);
+	check(statfs(lpath, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
+	    (sfs.f_flags & ST_RDONLY) && count_entries(lpath) == 0,
+	    "%s: root is an empty read-only tmpfs (%s)", procnames[k->proc],
+	    root);
+	check(stat(lpath, &st) == 0 && stat(tmpdir, &tst) == 0 &&
+	    st.st_dev != tst.st_dev && access(tmpdir, W_OK) == 0,
+	    "%s: its tmpfs is not mounted in our namespace",
+	    procnames[k->proc]);
+}
+
+/* Entries of a directory other than . and .., or -1. */
+static int
+count_entries(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Take CAP_SYS_ADMIN away, as a container does: sandbox_lock() must then
+ * fall back to a removed directory of TMPDIR for the empty root.
+ */
+static void
+drop_sys_admin(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		_exit(97);
+	data[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	data[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	data[0].inheritable &= ~(1U << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		_exit(98);
 }
 
 /* net hands us its connected socket; what we write arrives at :25. */
@@ -847,6 +913,10 @@ main(void)
 	for (p = PROC_DNS; p < PROC_COUNT; p++)
 		test_alive((enum proc_id)p);
 	test_alive(PROC_PARENT);
+	printf("     again without CAP_SYS_ADMIN (no mount namespace):\n");
+	no_sys_admin = 1;
+	test_alive(PROC_TLS);
+	no_sys_admin = 0;
 	for (i = 0; i < sizeof(killcases) / sizeof(killcases[0]); i++)
 		test_kill(&killcases[i]);
 	check_tmpdir_empty();

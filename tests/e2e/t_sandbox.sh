@@ -52,9 +52,6 @@ done
 wait "$pid"
 expect_eq "$T: the held delivery still succeeds" 0 "$?" "$tmp"
 stop_fixture
-left=$(comm -13 "$tmp/tmp-before" <(ls -a /tmp | sort))
-[ -z "$left" ] && pass "$T: no spool file or chroot directory left in /tmp" ||
-	fail "$T: no spool file or chroot directory left in /tmp" "$left"
 
 # Forbidden calls in a test build: killed, reported, exit 75 (never 70).
 forbid() {
@@ -89,4 +86,8 @@ rc=$?
 grep -qi 'port 80.*\(denied\|EACCES\|Permission\)' "$tmp/err" && [ "$rc" = 75 ] &&
 	pass "$T: Landlock denies net a connection to port 80, exit 75" ||
 	fail "$T: Landlock denies net a connection to port 80" "exit $rc: $(cat "$tmp/err")"
+# Nothing left behind by any of the runs above, killed ones included.
+left=$(comm -13 "$tmp/tmp-before" <(ls -a /tmp | sort))
+[ -z "$left" ] && pass "$T: no spool file or chroot directory left in /tmp after all runs" ||
+	fail "$T: no spool file or chroot directory left in /tmp after all runs" "$left"
 rm -rf "$tmp"
