@@ -52,7 +52,8 @@ HDRS =		$(wildcard src/*/*.h sandbox/*.h)
 UNIT_TESTS =	tests/unit/test_frame \
 		tests/unit/test_addr \
 		tests/unit/test_norm \
-		tests/unit/test_reply
+		tests/unit/test_reply \
+		tests/unit/test_sandbox
 
 all: mxclient
 
@@ -74,6 +75,11 @@ tests/unit/test_norm: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 
 tests/unit/test_reply: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/reply.c
+
+tests/unit/test_sandbox: tests/unit/test_sandbox.c $(COMMON_SRCS) \
+    $(SANDBOX_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) -DSANDBOX_TEST $(CFLAGS) -o $@ $< $(COMMON_SRCS) \
+	    $(SANDBOX_SRCS) $(LDLIBS)
 
 test-programs: mxclient mxclient-sbtest $(UNIT_TESTS)
 

@@ -18,8 +18,10 @@ for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
 done
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: e2e: the lab needs root for unshare -n -m" | tee -a "$out"
+	echo "FAIL: e2e: the sandbox tests and the lab need root" | tee -a "$out"
 else
+	# drops privileges, chroots, makes its own network namespace
+	tests/unit/test_sandbox 2>&1 | tee -a "$out"
 	tests/lab/netns.sh tests/e2e/run-lab.sh 2>&1 | tee -a "$out"
 fi
 

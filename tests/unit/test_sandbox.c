@@ -13,9 +13,8 @@
  *	  port only.
  *
  * It makes a private network namespace so that 127.0.0.1:25, :53 and :80
- * are its own.  Build from the top directory with -DSANDBOX_TEST
- * -Isrc/common -Isandbox, all the .c files of sandbox/ and -lseccomp
- * (see sandbox/README.md).
+ * are its own.  `make tests/unit/test_sandbox' builds it with
+ * -DSANDBOX_TEST; tests/run.sh runs it when started as root.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -160,7 +159,7 @@ check(int ok, const char *fmt, ...)
 {
 	va_list	ap;
 
-	printf("%s - ", ok ? "ok  " : "FAIL");
+	printf("%s: test_sandbox: ", ok ? "PASS" : "FAIL");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -920,6 +919,6 @@ main(void)
 	for (i = 0; i < sizeof(killcases) / sizeof(killcases[0]); i++)
 		test_kill(&killcases[i]);
 	check_tmpdir_empty();
-	printf("%d passed, %d failed\n", npass, nfail);
+	printf("# test_sandbox: %d passed, %d failed\n", npass, nfail);
 	return nfail == 0 ? 0 : 1;
 }
