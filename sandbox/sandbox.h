@@ -11,17 +11,17 @@
 
 #include "msg.h"
 
-#define SANDBOX_MAX_PORTS	2
+#define SANDBOX_MAX_PORTS 2
 
 struct sandbox_cfg {
-	int		 drop;		/* started as root: chroot and setuid */
-	uid_t		 uid;		/* unprivileged user (default nobody) */
-	gid_t		 gid;
-	const char	*chroot_dir;	/* NULL: a fresh empty directory */
-	int		 death_fd;	/* SIGSYS report goes here, -1 none */
-	uint16_t	 ports[SANDBOX_MAX_PORTS];	/* TCP connect() allowed */
-	int		 nports;
-	const char	*test_syscall;	/* SANDBOX_TEST builds only */
+	int         drop; /* started as root: chroot and setuid */
+	uid_t       uid;  /* unprivileged user (default nobody) */
+	gid_t       gid;
+	const char *chroot_dir; /* NULL: a fresh empty directory */
+	int         death_fd;   /* SIGSYS report goes here, -1 none */
+	uint16_t    ports[SANDBOX_MAX_PORTS]; /* TCP connect() allowed */
+	int         nports;
+	const char *test_syscall; /* SANDBOX_TEST builds only */
 };
 
 /*
@@ -29,9 +29,9 @@ struct sandbox_cfg {
  * have been initialised before (they read files that vanish after it).
  * On failure the process exits with an error: it never runs unconfined.
  */
-void	 sandbox_lock(enum proc_id, const struct sandbox_cfg *);
+void sandbox_lock(enum proc_id, const struct sandbox_cfg *);
 
 /* Name of a system call number of this architecture, or NULL. */
-const char	*sandbox_syscall_name(int);
+const char *sandbox_syscall_name(int);
 
 #endif

@@ -4,7 +4,7 @@
  * ends the process: nothing may run half-confined.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* getresuid(), getresgid() in glibc */
+#define _GNU_SOURCE /* getresuid(), getresgid() in glibc */
 #endif
 
 #include <sys/types.h>
@@ -23,8 +23,8 @@
 
 #include "sandbox_priv.h"
 
-static void	 sb_limit(enum proc_id, int, const char *, rlim_t);
-static void	 sb_chroot_fresh(enum proc_id);
+static void sb_limit(enum proc_id, int, const char *, rlim_t);
+static void sb_chroot_fresh(enum proc_id);
 
 static const char *const sb_names[PROC_COUNT] = {
 	[PROC_PARENT] = "parent",
@@ -55,7 +55,7 @@ sb_check_cfg(enum proc_id proc, const struct sandbox_cfg *cfg)
 static void
 sb_limit(enum proc_id proc, int res, const char *what, rlim_t max)
 {
-	struct rlimit	rl;
+	struct rlimit rl;
 
 	if (getrlimit(res, &rl) == -1)
 		err(1, "sandbox: %s: getrlimit %s", sb_procname(proc), what);
@@ -111,9 +111,9 @@ sb_chroot(enum proc_id proc, const struct sandbox_cfg *cfg)
 static void
 sb_chroot_fresh(enum proc_id proc)
 {
-	const char	*name = sb_procname(proc), *tmp, *leaf;
-	char		 path[PATH_MAX];
-	int		 dirfd, n, save;
+	const char *name = sb_procname(proc), *tmp, *leaf;
+	char        path[PATH_MAX];
+	int         dirfd, n, save;
 
 	tmp = getenv("TMPDIR");
 	if (tmp == NULL || tmp[0] != '/')
@@ -146,9 +146,9 @@ sb_chroot_fresh(enum proc_id proc)
 void
 sb_drop_privs(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	const char	*name = sb_procname(proc);
-	uid_t		 ru, eu, su;
-	gid_t		 rg, eg, sg;
+	const char *name = sb_procname(proc);
+	uid_t       ru, eu, su;
+	gid_t       rg, eg, sg;
 
 	if (cfg->uid == 0 || cfg->gid == 0)
 		errx(1, "sandbox: %s: will not run as root", name);

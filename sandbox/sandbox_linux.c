@@ -58,55 +58,49 @@
  * ABI 1 and 2 only).  The values are kernel ABI and never change.
  */
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #endif
 #ifndef LANDLOCK_ACCESS_NET_BIND_TCP
-#define LANDLOCK_ACCESS_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
-#define LANDLOCK_ACCESS_NET_CONNECT_TCP		(1ULL << 1)
+#define LANDLOCK_ACCESS_NET_BIND_TCP    (1ULL << 0) /* ABI 4 */
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #endif
 #ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET	(1ULL << 0)	/* ABI 6 */
-#define LANDLOCK_SCOPE_SIGNAL			(1ULL << 1)
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
+#define LANDLOCK_SCOPE_SIGNAL               (1ULL << 1)
 #endif
-#define SB_LL_RULE_NET_PORT			2	/* ABI 4 */
+#define SB_LL_RULE_NET_PORT 2 /* ABI 4 */
 
-#define SB_LL_FS_V1	(LANDLOCK_ACCESS_FS_EXECUTE |			\
-			LANDLOCK_ACCESS_FS_WRITE_FILE |			\
-			LANDLOCK_ACCESS_FS_READ_FILE |			\
-			LANDLOCK_ACCESS_FS_READ_DIR |			\
-			LANDLOCK_ACCESS_FS_REMOVE_DIR |			\
-			LANDLOCK_ACCESS_FS_REMOVE_FILE |		\
-			LANDLOCK_ACCESS_FS_MAKE_CHAR |			\
-			LANDLOCK_ACCESS_FS_MAKE_DIR |			\
-			LANDLOCK_ACCESS_FS_MAKE_REG |			\
-			LANDLOCK_ACCESS_FS_MAKE_SOCK |			\
-			LANDLOCK_ACCESS_FS_MAKE_FIFO |			\
-			LANDLOCK_ACCESS_FS_MAKE_BLOCK |			\
-			LANDLOCK_ACCESS_FS_MAKE_SYM)
+#define SB_LL_FS_V1 \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | \
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | \
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | \
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | \
+	    LANDLOCK_ACCESS_FS_MAKE_SYM)
 
 /* The kernel's struct landlock_ruleset_attr as of ABI 6. */
 struct sb_ll_ruleset {
-	uint64_t	handled_fs;
-	uint64_t	handled_net;
-	uint64_t	scoped;
+	uint64_t handled_fs;
+	uint64_t handled_net;
+	uint64_t scoped;
 };
 
 /* The kernel's struct landlock_net_port_attr. */
 struct sb_ll_port {
-	uint64_t	allowed;
-	uint64_t	port;
+	uint64_t allowed;
+	uint64_t port;
 };
 
 /* What each ABI version added; we handle all of it. */
 static const struct {
-	int		abi;
-	uint64_t	fs, net, scoped;
+	int      abi;
+	uint64_t fs, net, scoped;
 } sb_ll_abis[] = {
-	{ 1, SB_LL_FS_V1, 0, 0 },
-	{ 2, LANDLOCK_ACCESS_FS_REFER, 0, 0 },
+	{ 1, SB_LL_FS_V1, 0, 0 }, { 2, LANDLOCK_ACCESS_FS_REFER, 0, 0 },
 	{ 3, LANDLOCK_ACCESS_FS_TRUNCATE, 0, 0 },
 	{ 4, 0, LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP,
 	    0 },
@@ -118,37 +112,37 @@ static const struct {
 
 /* The frame the SIGSYS handler writes, built before the filter loads. */
 struct sb_death_frame {
-	uint32_t			type;
-	uint32_t			len;
-	uint32_t			id;
-	uint16_t			sender;
-	uint16_t			flags;
-	struct msg_sandbox_death	body;
+	uint32_t                 type;
+	uint32_t                 len;
+	uint32_t                 id;
+	uint16_t                 sender;
+	uint16_t                 flags;
+	struct msg_sandbox_death body;
 };
 _Static_assert(sizeof(struct sb_death_frame) ==
-    FRAME_HDR_SIZE + sizeof(struct msg_sandbox_death),
+        FRAME_HDR_SIZE + sizeof(struct msg_sandbox_death),
     "death frame must be header + payload, without padding");
 
 /* State of the SIGSYS handler: set once, before it is installed. */
-static struct sb_death_frame	 sb_death;
-static int			 sb_death_fd = -1;
-static uint32_t			 sb_arch;
-static char			 sb_note[64];
-static size_t			 sb_notelen;
+static struct sb_death_frame sb_death;
+static int                   sb_death_fd = -1;
+static uint32_t              sb_arch;
+static char                  sb_note[64];
+static size_t                sb_notelen;
 
-static int	 sb_chroot_tmpfs(enum proc_id);
-static void	 sb_nnp(enum proc_id);
-static int	 sb_ll_abi(enum proc_id);
-static void	 sb_landlock(enum proc_id, const struct sandbox_cfg *);
-static void	 sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
-static void	 sb_write_note(int);
-static void	 sb_sigsys(int, siginfo_t *, void *);
-static void	 sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
-static void	 sb_add_calls(scmp_filter_ctx, enum proc_id);
-static void	 sb_add_rules(scmp_filter_ctx, enum proc_id);
-static void	 sb_seccomp(enum proc_id, const struct sandbox_cfg *);
+static int  sb_chroot_tmpfs(enum proc_id);
+static void sb_nnp(enum proc_id);
+static int  sb_ll_abi(enum proc_id);
+static void sb_landlock(enum proc_id, const struct sandbox_cfg *);
+static void sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
+static void sb_write_note(int);
+static void sb_sigsys(int, siginfo_t *, void *);
+static void sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
+static void sb_add_calls(scmp_filter_ctx, enum proc_id);
+static void sb_add_rules(scmp_filter_ctx, enum proc_id);
+static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
 #ifdef SANDBOX_TEST
-static void	 sb_test(enum proc_id, const char *);
+static void sb_test(enum proc_id, const char *);
 #endif
 
 void
@@ -177,8 +171,8 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 const char *
 sandbox_syscall_name(int nr)
 {
-	static char	 name[64];
-	char		*s;
+	static char name[64];
+	char       *s;
 
 	if ((s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr)) ==
 	    NULL)
@@ -203,7 +197,7 @@ sandbox_syscall_name(int nr)
 static int
 sb_chroot_tmpfs(enum proc_id proc)
 {
-	const char	*name = sb_procname(proc), *tmp;
+	const char *name = sb_procname(proc), *tmp;
 
 	tmp = getenv("TMPDIR");
 	if (tmp == NULL || tmp[0] != '/')
@@ -215,8 +209,8 @@ sb_chroot_tmpfs(enum proc_id proc)
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
 	    mount("mxclient", tmp, "tmpfs",
-	    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    "size=4k,nr_inodes=1,mode=0555") == -1) {
+	        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	        "size=4k,nr_inodes=1,mode=0555") == -1) {
 		/*
 		 * Refused (an LSM; "/" not a mount point when run in a
 		 * chroot): the namespace is ours, nothing has leaked.
@@ -244,7 +238,7 @@ sb_nnp(enum proc_id proc)
 static int
 sb_ll_abi(enum proc_id proc)
 {
-	long	abi;
+	long abi;
 
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION);
@@ -277,9 +271,9 @@ sb_ll_abi(enum proc_id proc)
 static void
 sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	struct sb_ll_ruleset	attr;
-	size_t			i;
-	int			abi, fd;
+	struct sb_ll_ruleset attr;
+	size_t               i;
+	int                  abi, fd;
 
 	if ((abi = sb_ll_abi(proc)) == 0)
 		return;
@@ -310,14 +304,14 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 static void
 sb_ll_ports(int fd, enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	struct sb_ll_port	rule;
-	int			i;
+	struct sb_ll_port rule;
+	int               i;
 
 	for (i = 0; i < cfg->nports; i++) {
 		rule.allowed = LANDLOCK_ACCESS_NET_CONNECT_TCP;
 		rule.port = cfg->ports[i];
 		if (syscall(SYS_landlock_add_rule, fd, SB_LL_RULE_NET_PORT,
-		    &rule, 0) == -1)
+		        &rule, 0) == -1)
 			err(1, "sandbox: %s: landlock_add_rule port %u",
 			    sb_procname(proc), (unsigned int)cfg->ports[i]);
 	}
@@ -327,11 +321,11 @@ sb_ll_ports(int fd, enum proc_id proc, const struct sandbox_cfg *cfg)
 static void
 sb_write_note(int nr)
 {
-	char		buf[sizeof(sb_note) + 16];
-	char		digits[12];
-	size_t		len, n = 0;
-	unsigned int	u = (unsigned int)nr;
-	ssize_t		r;
+	char         buf[sizeof(sb_note) + 16];
+	char         digits[12];
+	size_t       len, n = 0;
+	unsigned int u = (unsigned int)nr;
+	ssize_t      r;
 
 	memcpy(buf, sb_note, sb_notelen);
 	len = sb_notelen;
@@ -363,7 +357,7 @@ sb_write_note(int nr)
 static void
 sb_sigsys(int sig, siginfo_t *si, void *uc)
 {
-	ssize_t	r;
+	ssize_t r;
 
 	(void)sig;
 	(void)uc;
@@ -382,8 +376,8 @@ sb_sigsys(int sig, siginfo_t *si, void *uc)
 static void
 sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	struct sigaction	sa;
-	int			n;
+	struct sigaction sa;
+	int              n;
 
 	memset(&sb_death, 0, sizeof(sb_death));
 	sb_death.type = MSG_SANDBOX_DEATH;
@@ -411,9 +405,9 @@ sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
 static void
 sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
 {
-	const struct sb_policy	*pol = &sb_policies[proc];
-	size_t			 i;
-	int			 nr, rc;
+	const struct sb_policy *pol = &sb_policies[proc];
+	size_t                  i;
+	int                     nr, rc;
 
 	for (i = 0; i < pol->ncalls; i++) {
 		nr = seccomp_syscall_resolve_name(pol->calls[i].name);
@@ -421,7 +415,7 @@ sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
 			errx(1, "sandbox: %s: unknown system call %s",
 			    sb_procname(proc), pol->calls[i].name);
 		if (nr < 0)
-			continue;	/* not on this architecture */
+			continue; /* not on this architecture */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
 			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
 			    sb_procname(proc), pol->calls[i].name,
@@ -432,11 +426,11 @@ sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
 static void
 sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 {
-	const struct sb_policy	*pol = &sb_policies[proc];
-	struct scmp_arg_cmp	 cmp[SB_MAX_CMP];
-	unsigned int		 n;
-	size_t			 i;
-	int			 nr, rc;
+	const struct sb_policy *pol = &sb_policies[proc];
+	struct scmp_arg_cmp     cmp[SB_MAX_CMP];
+	unsigned int            n;
+	size_t                  i;
+	int                     nr, rc;
 
 	for (i = 0; i < pol->nrules; i++) {
 		nr = seccomp_syscall_resolve_name(pol->rules[i].name);
@@ -444,9 +438,9 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 			errx(1, "sandbox: %s: unknown system call %s",
 			    sb_procname(proc), pol->rules[i].name);
 		if (nr < 0)
-			continue;	/* not on this architecture */
+			continue; /* not on this architecture */
 		for (n = 0; n < SB_MAX_CMP && pol->rules[i].cmp[n].op != 0;
-		    n++) {
+		     n++) {
 			cmp[n] = pol->rules[i].cmp[n];
 			if (cmp[n].datum_a == SB_SELF)
 				cmp[n].datum_a = (scmp_datum_t)getpid();
@@ -468,8 +462,8 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 static void
 sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	scmp_filter_ctx	ctx;
-	int		rc;
+	scmp_filter_ctx ctx;
+	int             rc;
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		errx(1, "sandbox: %s: no_new_privs is not set",
@@ -478,10 +472,10 @@ sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
-	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS)) < 0)
-		errx(1, "sandbox: %s: seccomp_attr_set: %s",
-		    sb_procname(proc), strerror(-rc));
+	    (rc = seccomp_attr_set(
+	         ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
+		    strerror(-rc));
 	sb_add_calls(ctx, proc);
 	sb_add_rules(ctx, proc);
 	if ((rc = seccomp_load(ctx)) < 0)
@@ -519,8 +513,8 @@ sb_t_socket_unix(void)
 static long
 sb_t_execve(void)
 {
-	char	*argv[] = { "sh", "-c", "exit 0", NULL };
-	char	*envp[] = { NULL };
+	char *argv[] = { "sh", "-c", "exit 0", NULL };
+	char *envp[] = { NULL };
 
 	return execve("/bin/sh", argv, envp);
 }
@@ -528,7 +522,7 @@ sb_t_execve(void)
 static long
 sb_t_fork(void)
 {
-	pid_t	pid;
+	pid_t pid;
 
 	if ((pid = fork()) == 0)
 		_exit(0);
@@ -544,18 +538,18 @@ sb_t_ptrace(void)
 static long
 sb_t_mmap_exec(void)
 {
-	void	*p;
+	void *p;
 
-	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
 	return p == MAP_FAILED ? -1 : 0;
 }
 
 static long
 sb_t_connect80(void)
 {
-	struct sockaddr_in	sin;
-	int			s;
+	struct sockaddr_in sin;
+	int                s;
 
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
@@ -573,9 +567,9 @@ sb_t_abort(void)
 }
 
 static const struct {
-	const char	*name;
-	const char	*what;
-	long		(*fn)(void);
+	const char *name;
+	const char *what;
+	long (*fn)(void);
 } sb_tests[] = {
 	{ "open", "openat /etc/passwd", sb_t_open },
 	{ "socket", "socket AF_INET SOCK_STREAM", sb_t_socket },
@@ -591,8 +585,8 @@ static const struct {
 static void
 sb_test(enum proc_id proc, const char *name)
 {
-	size_t	i;
-	int	save;
+	size_t i;
+	int    save;
 
 	for (i = 0; i < sizeof(sb_tests) / sizeof(sb_tests[0]); i++) {
 		if (strcmp(sb_tests[i].name, name) != 0)

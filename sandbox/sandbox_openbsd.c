@@ -19,7 +19,7 @@
  * descriptor: net sends it, tls receives it.
  */
 static const char *const sb_promises[PROC_COUNT] = {
-	[PROC_PARENT] = "stdio proc",	/* kill() the children */
+	[PROC_PARENT] = "stdio proc", /* kill() the children */
 	[PROC_DNS] = "stdio inet",
 	[PROC_NET] = "stdio inet sendfd",
 	[PROC_TLS] = "stdio recvfd",
@@ -28,7 +28,7 @@ static const char *const sb_promises[PROC_COUNT] = {
 void
 sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	const char	*name = sb_procname(proc);
+	const char *name = sb_procname(proc);
 
 	sb_check_cfg(proc, cfg);
 	sb_rlimits(proc);

@@ -9,12 +9,12 @@
 #include "sandbox.h"
 
 /* Room for the channels plus the socket that tls receives from net. */
-#define SB_NOFILE	32
+#define SB_NOFILE 32
 
-const char	*sb_procname(enum proc_id);
-void		 sb_check_cfg(enum proc_id, const struct sandbox_cfg *);
-void		 sb_rlimits(enum proc_id);
-void		 sb_chroot(enum proc_id, const struct sandbox_cfg *);
-void		 sb_drop_privs(enum proc_id, const struct sandbox_cfg *);
+const char *sb_procname(enum proc_id);
+void        sb_check_cfg(enum proc_id, const struct sandbox_cfg *);
+void        sb_rlimits(enum proc_id);
+void        sb_chroot(enum proc_id, const struct sandbox_cfg *);
+void        sb_drop_privs(enum proc_id, const struct sandbox_cfg *);
 
 #endif

@@ -44,17 +44,22 @@
 
 #include "seccomp_tables.h"
 
-#define EQ(n, v)	{ (n), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
-#define MASKED(n, m, v)	{ (n), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(m), \
-			    (scmp_datum_t)(v) }
+#define EQ(n, v) \
+	{ \
+		(n), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 \
+	}
+#define MASKED(n, m, v) \
+	{ \
+		(n), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(m), (scmp_datum_t)(v) \
+	}
 
 /* mmap(addr, len, prot, ...): never executable memory. */
-#define NOEXEC		MASKED(2, PROT_EXEC, 0)
+#define NOEXEC MASKED(2, PROT_EXEC, 0)
 /* socket(domain, type, protocol): the type without its flags. */
-#define SOCKFLAGS	(SOCK_NONBLOCK | SOCK_CLOEXEC)
-#define SOCKTYPE(t)	MASKED(1, ~(scmp_datum_t)SOCKFLAGS, (t))
+#define SOCKFLAGS   (SOCK_NONBLOCK | SOCK_CLOEXEC)
+#define SOCKTYPE(t) MASKED(1, ~(scmp_datum_t)SOCKFLAGS, (t))
 
-#define NROWS(a)	(sizeof(a) / sizeof((a)[0]))
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
  * Rows that several processes need are repeated in each table rather
@@ -62,6 +67,7 @@
  * process.
  */
 
+/* clang-format off */
 static const struct sb_call parent_calls[] = {
 	{ "read",		"chan_read(): frames from the children" },
 	{ "write",		"chan_flush(): frames to tls; progress "
@@ -302,5 +308,6 @@ const struct sb_policy sb_policies[PROC_COUNT] = {
 	[PROC_TLS] = { tls_calls, NROWS(tls_calls),
 	    tls_rules, NROWS(tls_rules) },
 };
+/* clang-format on */
 
 #endif /* __linux__ */

@@ -14,32 +14,32 @@
 
 #include "msg.h"
 
-#define SB_MAX_CMP	3
+#define SB_MAX_CMP 3
 
 /*
  * In a comparison, stands for the caller's own pid, filled in when the
  * filter is built.  No pid can take this value.
  */
-#define SB_SELF		((scmp_datum_t)-2)
+#define SB_SELF ((scmp_datum_t)-2)
 
 struct sb_call {
-	const char	*name;		/* as libseccomp spells it */
-	const char	*why;		/* the code path that needs it */
+	const char *name; /* as libseccomp spells it */
+	const char *why;  /* the code path that needs it */
 };
 
 struct sb_rule {
-	const char		*name;
-	struct scmp_arg_cmp	 cmp[SB_MAX_CMP];	/* unused: op 0 */
-	const char		*why;
+	const char         *name;
+	struct scmp_arg_cmp cmp[SB_MAX_CMP]; /* unused: op 0 */
+	const char         *why;
 };
 
 struct sb_policy {
-	const struct sb_call	*calls;
-	size_t			 ncalls;
-	const struct sb_rule	*rules;
-	size_t			 nrules;
+	const struct sb_call *calls;
+	size_t                ncalls;
+	const struct sb_rule *rules;
+	size_t                nrules;
 };
 
-extern const struct sb_policy	sb_policies[PROC_COUNT];
+extern const struct sb_policy sb_policies[PROC_COUNT];
 
 #endif

@@ -20,24 +20,23 @@
 #include "frame.h"
 
 struct frame_hdr {
-	uint32_t	type;
-	uint32_t	len;
-	uint32_t	id;
-	uint16_t	sender;
-	uint16_t	flags;
+	uint32_t type;
+	uint32_t len;
+	uint32_t id;
+	uint16_t sender;
+	uint16_t flags;
 };
 
 _Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE, "header size");
 
-static int	chan_fail(struct chan *, const char *);
-static void	chan_take_fds(struct chan *, struct msghdr *, uint64_t,
-		    uint64_t);
-static int	chan_claim_fd(struct chan *, uint64_t, uint64_t, int, int *);
-static int	chan_write_one(struct chan *, struct wbuf *);
+static int  chan_fail(struct chan *, const char *);
+static void chan_take_fds(struct chan *, struct msghdr *, uint64_t, uint64_t);
+static int  chan_claim_fd(struct chan *, uint64_t, uint64_t, int, int *);
+static int  chan_write_one(struct chan *, struct wbuf *);
 
 void
-chan_init(struct chan *c, int fd, uint16_t self, uint16_t peer,
-    const char *name)
+chan_init(
+    struct chan *c, int fd, uint16_t self, uint16_t peer, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
@@ -81,7 +80,7 @@ chan_compose(struct chan *c, uint32_t type, uint32_t id, int fd,
     const void *data, size_t len)
 {
 	struct frame_hdr hdr;
-	struct wbuf *w;
+	struct wbuf     *w;
 
 	if (len > PAYLOAD_MAX)
 		return chan_fail(c, "frame to send is too large");
@@ -112,12 +111,12 @@ chan_compose2(struct chan *c, uint32_t type, uint32_t id, const void *fixed,
     size_t flen, const char *str)
 {
 	uint8_t buf[PAYLOAD_MAX];
-	size_t slen = strlen(str) + 1;
+	size_t  slen = strlen(str) + 1;
 
 	if (flen >= sizeof(buf))
 		return chan_fail(c, "frame to send is too large");
 	if (flen + slen > sizeof(buf))
-		slen = sizeof(buf) - flen;	/* truncate long text */
+		slen = sizeof(buf) - flen; /* truncate long text */
 	memcpy(buf, fixed, flen);
 	memcpy(buf + flen, str, slen);
 	buf[flen + slen - 1] = '\0';
@@ -129,11 +128,11 @@ chan_write_one(struct chan *c, struct wbuf *w)
 {
 	union {
 		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char           buf[CMSG_SPACE(sizeof(int))];
 	} cmsgbuf;
 	struct msghdr msg;
-	struct iovec iov;
-	ssize_t n;
+	struct iovec  iov;
+	ssize_t       n;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = w->data + w->off;
@@ -170,7 +169,7 @@ int
 chan_flush(struct chan *c)
 {
 	struct wbuf *w;
-	int r;
+	int          r;
 
 	while ((w = c->wq) != NULL) {
 		if ((r = chan_write_one(c, w)) == -1)
@@ -206,21 +205,19 @@ chan_events(const struct chan *c)
  * beyond the queue are closed.
  */
 static void
-chan_take_fds(struct chan *c, struct msghdr *msg, uint64_t start,
-    uint64_t end)
+chan_take_fds(struct chan *c, struct msghdr *msg, uint64_t start, uint64_t end)
 {
 	struct cmsghdr *cm;
-	size_t i, n;
-	int fd;
+	size_t          i, n;
+	int             fd;
 
 	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
+			memcpy(
+			    &fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 			if (c->nfdq < CHAN_FDQ) {
 				c->fdq[c->nfdq].fd = fd;
 				c->fdq[c->nfdq].start = start;
@@ -239,11 +236,11 @@ chan_read(struct chan *c)
 {
 	union {
 		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(CHAN_FDQ * sizeof(int))];
+		char           buf[CMSG_SPACE(CHAN_FDQ * sizeof(int))];
 	} cmsgbuf;
 	struct msghdr msg;
-	struct iovec iov;
-	ssize_t n;
+	struct iovec  iov;
+	ssize_t       n;
 
 	if (c->roff > 0) {
 		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
@@ -286,14 +283,15 @@ chan_read(struct chan *c)
  * consumed without a frame claiming it is an error too.
  */
 static int
-chan_claim_fd(struct chan *c, uint64_t pos, uint64_t end, int announced,
-    int *fdp)
+chan_claim_fd(
+    struct chan *c, uint64_t pos, uint64_t end, int announced, int *fdp)
 {
 	*fdp = -1;
 	if (announced) {
 		if (c->nfdq == 0 || c->fdq[0].start > pos ||
 		    c->fdq[0].end <= pos)
-			return chan_fail(c, "frame announces a missing "
+			return chan_fail(c,
+			    "frame announces a missing "
 			    "descriptor");
 		*fdp = c->fdq[0].fd;
 		memmove(c->fdq, c->fdq + 1, --c->nfdq * sizeof(c->fdq[0]));
@@ -302,9 +300,10 @@ chan_claim_fd(struct chan *c, uint64_t pos, uint64_t end, int announced,
 		if (*fdp != -1)
 			close(*fdp);
 		*fdp = -1;
-		while (c->nfdq > 0)	/* the channel is dead: keep none */
+		while (c->nfdq > 0) /* the channel is dead: keep none */
 			close(c->fdq[--c->nfdq].fd);
-		return chan_fail(c, "descriptor passed without a frame "
+		return chan_fail(c,
+		    "descriptor passed without a frame "
 		    "announcing it");
 	}
 	return 0;
@@ -318,8 +317,8 @@ int
 chan_get(struct chan *c, struct frame *f)
 {
 	struct frame_hdr hdr;
-	const char *why;
-	size_t avail = c->rlen - c->roff;
+	const char      *why;
+	size_t           avail = c->rlen - c->roff;
 
 	if (c->err != NULL)
 		return -1;
@@ -341,8 +340,8 @@ chan_get(struct chan *c, struct frame *f)
 	f->flags = hdr.flags;
 	f->len = hdr.len - FRAME_HDR_SIZE;
 	f->data = c->rbuf + c->roff + FRAME_HDR_SIZE;
-	if (chan_claim_fd(c, c->rstart + c->roff, c->rstart + c->roff +
-	    hdr.len, hdr.flags & FRAME_F_FD, &f->fd) == -1)
+	if (chan_claim_fd(c, c->rstart + c->roff, c->rstart + c->roff + hdr.len,
+	        hdr.flags & FRAME_F_FD, &f->fd) == -1)
 		return -1;
 	c->roff += hdr.len;
 	if (msg_check(f, c->peer, &why) == -1) {
@@ -371,9 +370,9 @@ now_ms(void)
 int
 chan_wait(struct chan *c, struct frame *f, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long     deadline = now_ms() + timeout_ms;
 	struct pollfd pfd;
-	int r, wait;
+	int           r, wait;
 
 	for (;;) {
 		if ((r = chan_get(c, f)) != 0)
@@ -397,8 +396,9 @@ chan_wait(struct chan *c, struct frame *f, int timeout_ms)
 			if ((r = chan_read(c)) == -1)
 				return -1;
 			if (r == 0)
-				return chan_get(c, f) == 1 ? 1 :
-				    chan_fail(c, "peer closed the channel");
+				return chan_get(c, f) == 1
+				    ? 1
+				    : chan_fail(c, "peer closed the channel");
 		}
 	}
 }

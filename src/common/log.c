@@ -16,8 +16,8 @@
 const char *log_procname = "mxclient";
 
 static enum proc_id log_proc = PROC_PARENT;
-static struct chan *log_chan;	/* children: the channel to the parent */
-static int log_flags;		/* parent: JOB_VERBOSE, JOB_QUIET */
+static struct chan *log_chan;  /* children: the channel to the parent */
+static int          log_flags; /* parent: JOB_VERBOSE, JOB_QUIET */
 
 void
 log_init(enum proc_id proc, struct chan *c, int flags)
@@ -51,7 +51,7 @@ log_print(uint32_t level, const char *line)
 static void
 log_vsend(uint32_t level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char           line[1024];
 	struct msg_log l;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -118,7 +118,7 @@ vfatal(int err, const char *fmt, va_list ap)
 void
 fatal(const char *fmt, ...)
 {
-	int err = errno;
+	int     err = errno;
 	va_list ap;
 
 	va_start(ap, fmt);

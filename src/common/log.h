@@ -16,14 +16,12 @@ struct chan;
 
 extern const char *log_procname;
 
-void	 log_init(enum proc_id, struct chan *, int);
-void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	 log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	 log_print(uint32_t, const char *);
-void	 fatal(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
-void	 fatalx(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
+void log_init(enum proc_id, struct chan *, int);
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_print(uint32_t, const char *);
+void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -10,41 +10,42 @@
 #include "frame.h"
 #include "msg.h"
 
-#define FROM(p)		(1U << (p))
-#define P_PARENT	FROM(PROC_PARENT)
-#define P_DNS		FROM(PROC_DNS)
-#define P_NET		FROM(PROC_NET)
-#define P_TLS		FROM(PROC_TLS)
-#define P_CHILD		(P_DNS | P_NET | P_TLS)
+#define FROM(p)  (1U << (p))
+#define P_PARENT FROM(PROC_PARENT)
+#define P_DNS    FROM(PROC_DNS)
+#define P_NET    FROM(PROC_NET)
+#define P_TLS    FROM(PROC_TLS)
+#define P_CHILD  (P_DNS | P_NET | P_TLS)
 
 enum tail {
-	TAIL_NONE,		/* exactly `fixed' bytes */
-	TAIL_STR,		/* a string, NUL only as its last byte */
-	TAIL_BLOB		/* 0..tailmax arbitrary bytes */
+	TAIL_NONE, /* exactly `fixed' bytes */
+	TAIL_STR,  /* a string, NUL only as its last byte */
+	TAIL_BLOB  /* 0..tailmax arbitrary bytes */
 };
 
 struct msg_rule {
-	const char	*name;
-	unsigned	 senders;
-	int		 fd;		/* 1: must carry one, 0: must not */
-	size_t		 fixed;
-	enum tail	 tail;
-	size_t		 tailmax;	/* including the NUL of a string */
-	int		(*check)(const struct frame *);
+	const char *name;
+	unsigned    senders;
+	int         fd; /* 1: must carry one, 0: must not */
+	size_t      fixed;
+	enum tail   tail;
+	size_t      tailmax; /* including the NUL of a string */
+	int (*check)(const struct frame *);
 };
 
-static int	check_job(const struct frame *);
-static int	check_mx_host(const struct frame *);
-static int	check_host_addr(const struct frame *);
-static int	check_dns_end(const struct frame *);
-static int	check_connect_req(const struct frame *);
-static int	check_log(const struct frame *);
-static int	check_result(const struct frame *);
+static int check_job(const struct frame *);
+static int check_mx_host(const struct frame *);
+static int check_host_addr(const struct frame *);
+static int check_dns_end(const struct frame *);
+static int check_connect_req(const struct frame *);
+static int check_log(const struct frame *);
+static int check_result(const struct frame *);
 
-#define NAMESZ	(NAME_MAX_LEN + 1)
-#define TEXTSZ	4096
-#define ADDRSZ	(256 + 1)	/* RFC 5321 path without <> */
+#define NAMESZ (NAME_MAX_LEN + 1)
+#define TEXTSZ 4096
+#define ADDRSZ (256 + 1) /* RFC 5321 path without <> */
 
+/* clang-format off */
 static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_JOB_SENDER] = { "JOB_SENDER", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
 	[MSG_JOB_RCPT] = { "JOB_RCPT", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
@@ -78,21 +79,18 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_RESULT] = { "RESULT", P_TLS, 0, sizeof(struct msg_result),
 	    TAIL_STR, TEXTSZ, check_result },
 };
+/* clang-format on */
 
-static const char *const proc_names[PROC_COUNT] = {
-	"parent", "dns", "net", "tls"
-};
+static const char *const proc_names[PROC_COUNT] = { "parent", "dns", "net",
+	"tls" };
 
-static const char *const outcome_names[OUT_COUNT] = {
-	"delivered", "temporary failure", "no such host", "no such user",
-	"unavailable", "protocol error", "data error", "configuration error",
-	"internal error"
-};
+static const char *const outcome_names[OUT_COUNT] = { "delivered",
+	"temporary failure", "no such host", "no such user", "unavailable",
+	"protocol error", "data error", "configuration error",
+	"internal error" };
 
-static const char *const dns_status_names[DNS_STATUS_COUNT] = {
-	"ok", "NXDOMAIN", "NODATA", "null MX", "temporary failure",
-	"bad answer"
-};
+static const char *const dns_status_names[DNS_STATUS_COUNT] = { "ok",
+	"NXDOMAIN", "NODATA", "null MX", "temporary failure", "bad answer" };
 
 const char *
 msg_type_name(uint32_t type)
@@ -123,7 +121,7 @@ dns_status_name(uint32_t s)
 static int
 check_tail(const struct msg_rule *r, const struct frame *f)
 {
-	size_t n = f->len - r->fixed;
+	size_t         n = f->len - r->fixed;
 	const uint8_t *t = f->data + r->fixed;
 
 	switch (r->tail) {
@@ -176,7 +174,7 @@ static int
 check_mx_host(const struct frame *f)
 {
 	struct msg_mx_host h;
-	size_t n;
+	size_t             n;
 
 	memcpy(&h, f->data, sizeof(h));
 	n = strnlen(h.name, sizeof(h.name));

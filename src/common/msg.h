@@ -26,153 +26,147 @@
 #include <stdint.h>
 
 /* Who sent a frame; checked against the channel's expected peer. */
-enum proc_id {
-	PROC_PARENT = 0,
-	PROC_DNS,
-	PROC_NET,
-	PROC_TLS,
-	PROC_COUNT
-};
+enum proc_id { PROC_PARENT = 0, PROC_DNS, PROC_NET, PROC_TLS, PROC_COUNT };
 
 enum msg_type {
 	MSG_NONE = 0,
 	/* parent -> tls: the delivery job */
-	MSG_JOB_SENDER,		/* string: envelope sender, may be "" */
-	MSG_JOB_RCPT,		/* string: envelope recipient */
-	MSG_JOB_HELO,		/* string: EHLO name, "" = derive one */
-	MSG_JOB_START,		/* struct msg_job: starts the delivery */
+	MSG_JOB_SENDER, /* string: envelope sender, may be "" */
+	MSG_JOB_RCPT,   /* string: envelope recipient */
+	MSG_JOB_HELO,   /* string: EHLO name, "" = derive one */
+	MSG_JOB_START,  /* struct msg_job: starts the delivery */
 	/* message body, streamed on demand */
-	MSG_BODY_REQ,		/* tls -> parent: struct msg_body_req */
-	MSG_BODY_DATA,		/* parent -> tls: wire bytes, empty = end */
+	MSG_BODY_REQ,  /* tls -> parent: struct msg_body_req */
+	MSG_BODY_DATA, /* parent -> tls: wire bytes, empty = end */
 	/* tls -> dns */
-	MSG_MX_REQ,		/* string: recipient domain */
-	MSG_HOST_REQ,		/* string: MX host name */
+	MSG_MX_REQ,   /* string: recipient domain */
+	MSG_HOST_REQ, /* string: MX host name */
 	/* dns -> tls */
-	MSG_MX_HOST,		/* struct msg_mx_host */
-	MSG_MX_END,		/* struct msg_dns_end */
-	MSG_HOST_ADDR,		/* struct msg_host_addr */
-	MSG_HOST_END,		/* struct msg_dns_end */
+	MSG_MX_HOST,   /* struct msg_mx_host */
+	MSG_MX_END,    /* struct msg_dns_end */
+	MSG_HOST_ADDR, /* struct msg_host_addr */
+	MSG_HOST_END,  /* struct msg_dns_end */
 	/* tls <-> net */
-	MSG_CONNECT_REQ,	/* struct msg_connect_req */
-	MSG_CONNECT_OK,		/* struct msg_connect_res + descriptor */
-	MSG_CONNECT_FAIL,	/* struct msg_connect_res */
+	MSG_CONNECT_REQ,  /* struct msg_connect_req */
+	MSG_CONNECT_OK,   /* struct msg_connect_res + descriptor */
+	MSG_CONNECT_FAIL, /* struct msg_connect_res */
 	/* any child -> parent */
-	MSG_LOG,		/* struct msg_log + string */
-	MSG_SANDBOX_DEATH,	/* struct msg_sandbox_death */
+	MSG_LOG,           /* struct msg_log + string */
+	MSG_SANDBOX_DEATH, /* struct msg_sandbox_death */
 	/* tls -> parent */
-	MSG_RESULT,		/* struct msg_result + string summary */
+	MSG_RESULT, /* struct msg_result + string summary */
 	MSG_TYPE_COUNT
 };
 
 /* Limits of the framing layer. */
-#define FRAME_HDR_SIZE	16
-#define FRAME_MAX	(FRAME_HDR_SIZE + 16384)
-#define PAYLOAD_MAX	(FRAME_MAX - FRAME_HDR_SIZE)
-#define BODY_CHUNK	8192
-#define NAME_MAX_LEN	255	/* RFC 1035 domain name, text form */
+#define FRAME_HDR_SIZE 16
+#define FRAME_MAX      (FRAME_HDR_SIZE + 16384)
+#define PAYLOAD_MAX    (FRAME_MAX - FRAME_HDR_SIZE)
+#define BODY_CHUNK     8192
+#define NAME_MAX_LEN   255 /* RFC 1035 domain name, text form */
 
 /* Outcomes of a delivery, mapped to sysexits codes in one place (parent). */
 enum outcome {
 	OUT_DELIVERED = 0,
-	OUT_TEMPFAIL,		/* try again later */
-	OUT_NOHOST,		/* NXDOMAIN, null MX, no address */
-	OUT_NOUSER,		/* 5xx to RCPT */
-	OUT_UNAVAILABLE,	/* other permanent 5xx; no usable MX */
-	OUT_PROTOCOL,		/* server broke the protocol */
-	OUT_DATAERR,		/* message cannot be sent as it is */
-	OUT_CONFIG,		/* configuration error */
-	OUT_INTERNAL,		/* internal fault during delivery */
+	OUT_TEMPFAIL,    /* try again later */
+	OUT_NOHOST,      /* NXDOMAIN, null MX, no address */
+	OUT_NOUSER,      /* 5xx to RCPT */
+	OUT_UNAVAILABLE, /* other permanent 5xx; no usable MX */
+	OUT_PROTOCOL,    /* server broke the protocol */
+	OUT_DATAERR,     /* message cannot be sent as it is */
+	OUT_CONFIG,      /* configuration error */
+	OUT_INTERNAL,    /* internal fault during delivery */
 	OUT_COUNT
 };
 
 /* DNS lookup status, per RFC 7672 §2.1.1. */
 enum dns_status {
-	DNS_OK = 0,		/* records follow (secure or insecure) */
-	DNS_NXDOMAIN,		/* the name does not exist */
-	DNS_NODATA,		/* the name exists without records of that type */
-	DNS_NULLMX,		/* RFC 7505 null MX */
-	DNS_TEMPFAIL,		/* SERVFAIL, timeout, bogus: retry later */
-	DNS_BADANSWER,		/* malformed or unusable answer */
+	DNS_OK = 0,    /* records follow (secure or insecure) */
+	DNS_NXDOMAIN,  /* the name does not exist */
+	DNS_NODATA,    /* the name exists without records of that type */
+	DNS_NULLMX,    /* RFC 7505 null MX */
+	DNS_TEMPFAIL,  /* SERVFAIL, timeout, bogus: retry later */
+	DNS_BADANSWER, /* malformed or unusable answer */
 	DNS_STATUS_COUNT
 };
 
 enum log_level {
-	LOGL_INFO = 0,		/* progress, stdout, hidden by -q */
-	LOGL_DEBUG,		/* only with -v */
-	LOGL_ERROR,		/* stderr */
+	LOGL_INFO = 0, /* progress, stdout, hidden by -q */
+	LOGL_DEBUG,    /* only with -v */
+	LOGL_ERROR,    /* stderr */
 	LOGL_COUNT
 };
 
-#define JOB_VERBOSE	0x01
-#define JOB_QUIET	0x02
-#define JOB_8BIT	0x04	/* the message has octets >= 0x80 */
+#define JOB_VERBOSE 0x01
+#define JOB_QUIET   0x02
+#define JOB_8BIT    0x04 /* the message has octets >= 0x80 */
 
 struct msg_job {
-	uint64_t	size;		/* octets for SIZE= (CRLF, unstuffed) */
-	uint64_t	wire_size;	/* octets sent after DATA, incl ".\r\n" */
-	uint32_t	flags;		/* JOB_* */
-	uint32_t	connect_timeout;	/* seconds */
-	uint32_t	command_timeout;	/* seconds */
-	uint32_t	data_timeout;	/* seconds, reply after "." */
+	uint64_t size;            /* octets for SIZE= (CRLF, unstuffed) */
+	uint64_t wire_size;       /* octets sent after DATA, incl ".\r\n" */
+	uint32_t flags;           /* JOB_* */
+	uint32_t connect_timeout; /* seconds */
+	uint32_t command_timeout; /* seconds */
+	uint32_t data_timeout;    /* seconds, reply after "." */
 };
 
 struct msg_body_req {
-	uint64_t	offset;		/* into the wire form of the message */
+	uint64_t offset; /* into the wire form of the message */
 };
 
-#define MX_SECURE	0x01	/* the MX RRset validated (AD) */
-#define MX_IMPLICIT	0x02	/* no MX: the domain itself, RFC 5321 §5.1 */
+#define MX_SECURE   0x01 /* the MX RRset validated (AD) */
+#define MX_IMPLICIT 0x02 /* no MX: the domain itself, RFC 5321 §5.1 */
 
 struct msg_mx_host {
-	uint16_t	pref;
-	uint16_t	flags;		/* MX_* */
-	char		name[NAME_MAX_LEN + 1];	/* NUL-terminated */
+	uint16_t pref;
+	uint16_t flags;                  /* MX_* */
+	char     name[NAME_MAX_LEN + 1]; /* NUL-terminated */
 };
 
-#define ADDR_SECURE	0x01	/* the address RRset validated (AD) */
+#define ADDR_SECURE 0x01 /* the address RRset validated (AD) */
 
 struct msg_host_addr {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		flags;		/* ADDR_* */
-	uint8_t		addr[16];
+	uint8_t family; /* 4 or 6 */
+	uint8_t flags;  /* ADDR_* */
+	uint8_t addr[16];
 };
 
 struct msg_dns_end {
-	uint32_t	status;		/* enum dns_status */
-	uint32_t	count;		/* records sent before this one */
+	uint32_t status; /* enum dns_status */
+	uint32_t count;  /* records sent before this one */
 };
 
 struct msg_connect_req {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		pad;
-	uint16_t	port;
-	uint8_t		addr[16];
-	uint32_t	timeout;	/* seconds */
+	uint8_t  family; /* 4 or 6 */
+	uint8_t  pad;
+	uint16_t port;
+	uint8_t  addr[16];
+	uint32_t timeout; /* seconds */
 };
 
 struct msg_connect_res {
-	int32_t		error;		/* errno value, 0 with MSG_CONNECT_OK */
+	int32_t error; /* errno value, 0 with MSG_CONNECT_OK */
 };
 
 struct msg_log {
-	uint32_t	level;		/* enum log_level */
+	uint32_t level; /* enum log_level */
 };
 
 struct msg_sandbox_death {
-	int32_t		syscall_nr;
-	uint32_t	arch;		/* AUDIT_ARCH_* from siginfo */
+	int32_t  syscall_nr;
+	uint32_t arch; /* AUDIT_ARCH_* from siginfo */
 };
 
 struct msg_result {
-	uint32_t	outcome;	/* enum outcome */
+	uint32_t outcome; /* enum outcome */
 };
 
 /* Validation of one frame's payload against the rules of its type. */
 struct frame;
-const char	*msg_type_name(uint32_t);
-const char	*proc_name(uint32_t);
-const char	*outcome_name(uint32_t);
-const char	*dns_status_name(uint32_t);
-int		 msg_check(const struct frame *, uint32_t, const char **);
+const char *msg_type_name(uint32_t);
+const char *proc_name(uint32_t);
+const char *outcome_name(uint32_t);
+const char *dns_status_name(uint32_t);
+int         msg_check(const struct frame *, uint32_t, const char **);
 
 #endif

@@ -11,23 +11,21 @@
 
 #include "sandbox.h"
 
-#define RESOLVER_MAX	64
+#define RESOLVER_MAX 64
 
 /* What a child inherits from the parent besides its descriptors. */
 struct child_cfg {
 	struct sandbox_cfg sb;
-	char		 resolver[RESOLVER_MAX];	/* "" = resolv.conf */
-	uint16_t	 resolver_port;
-	uint32_t	 dns_timeout;	/* seconds per query try */
-	int		 verbose;
-	sigset_t	 sigmask;	/* to restore after fork */
+	char               resolver[RESOLVER_MAX]; /* "" = resolv.conf */
+	uint16_t           resolver_port;
+	uint32_t           dns_timeout; /* seconds per query try */
+	int                verbose;
+	sigset_t           sigmask; /* to restore after fork */
 };
 
-void	 dns_main(int, int, const struct child_cfg *)
-	    __attribute__((noreturn));
-void	 net_main(int, int, const struct child_cfg *)
-	    __attribute__((noreturn));
-void	 tls_main(int, int, int, const struct child_cfg *)
-	    __attribute__((noreturn));
+void dns_main(int, int, const struct child_cfg *) __attribute__((noreturn));
+void net_main(int, int, const struct child_cfg *) __attribute__((noreturn));
+void tls_main(int, int, int, const struct child_cfg *)
+    __attribute__((noreturn));
 
 #endif

@@ -22,13 +22,13 @@
 #include "log.h"
 #include "proc.h"
 
-#define MX_HOSTS_MAX	32	/* more than any real domain publishes */
-#define EDNS_BUFSIZE	1232	/* DNS flag day 2020 */
+#define MX_HOSTS_MAX 32   /* more than any real domain publishes */
+#define EDNS_BUFSIZE 1232 /* DNS flag day 2020 */
 
 struct answer {
-	ldns_pkt	*pkt;
-	enum dns_status	 status;
-	int		 secure;	/* AD was set */
+	ldns_pkt       *pkt;
+	enum dns_status status;
+	int             secure; /* AD was set */
 };
 
 static ldns_resolver *resolver;
@@ -37,10 +37,10 @@ static ldns_resolver *
 resolver_from_spec(const char *addr, uint16_t port)
 {
 	ldns_resolver *r;
-	ldns_rdf *ns;
+	ldns_rdf      *ns;
 
-	ns = ldns_rdf_new_frm_str(strchr(addr, ':') ? LDNS_RDF_TYPE_AAAA :
-	    LDNS_RDF_TYPE_A, addr);
+	ns = ldns_rdf_new_frm_str(
+	    strchr(addr, ':') ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, addr);
 	if (ns == NULL)
 		fatalx("--resolver %s: not an IP address", addr);
 	if ((r = ldns_resolver_new()) == NULL)
@@ -62,7 +62,8 @@ dns_init(const struct child_cfg *cfg)
 	struct timeval tv;
 
 	if (cfg->resolver[0] != '\0')
-		resolver = resolver_from_spec(cfg->resolver, cfg->resolver_port);
+		resolver =
+		    resolver_from_spec(cfg->resolver, cfg->resolver_port);
 	else if (ldns_resolver_new_frm_file(&resolver, NULL) != LDNS_STATUS_OK)
 		fatalx("cannot read /etc/resolv.conf");
 	if (ldns_resolver_nameserver_count(resolver) == 0)
@@ -92,15 +93,15 @@ reply_matches(const ldns_pkt *q, const ldns_pkt *a)
 		return 0;
 	if (ldns_rr_list_rr_count(aq) != 1)
 		return 0;
-	return ldns_rr_compare(ldns_rr_list_rr(qq, 0),
-	    ldns_rr_list_rr(aq, 0)) == 0;
+	return ldns_rr_compare(
+	           ldns_rr_list_rr(qq, 0), ldns_rr_list_rr(aq, 0)) == 0;
 }
 
 static enum dns_status
 classify(const ldns_pkt *p, ldns_rr_type type)
 {
 	ldns_rr_list *rrs;
-	size_t n;
+	size_t        n;
 
 	switch (ldns_pkt_get_rcode(p)) {
 	case LDNS_RCODE_NOERROR:
@@ -123,7 +124,7 @@ query(const char *name, ldns_rr_type type, struct answer *ans)
 {
 	ldns_pkt *q = NULL;
 	ldns_rdf *dname;
-	char fqdn[NAME_MAX_LEN + 2];
+	char      fqdn[NAME_MAX_LEN + 2];
 
 	memset(ans, 0, sizeof(*ans));
 	ans->status = DNS_TEMPFAIL;
@@ -134,7 +135,7 @@ query(const char *name, ldns_rr_type type, struct answer *ans)
 		return;
 	}
 	if (ldns_resolver_prepare_query_pkt(&q, resolver, dname, type,
-	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
+	        LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
 		goto out;
 	ldns_pkt_set_ad(q, true);
 	if (ldns_resolver_send_pkt(&ans->pkt, resolver, q) != LDNS_STATUS_OK ||
@@ -162,7 +163,7 @@ answer_free(struct answer *a)
 static int
 dname_text(const ldns_rdf *rdf, char *buf, size_t len)
 {
-	char *s = ldns_rdf2str(rdf);
+	char  *s = ldns_rdf2str(rdf);
 	size_t n;
 
 	if (s == NULL)
@@ -187,8 +188,8 @@ static int
 valid_target(const char *name)
 {
 	struct in6_addr a6;
-	struct in_addr a4;
-	const char *p;
+	struct in_addr  a4;
+	const char     *p;
 
 	if (inet_pton(AF_INET, name, &a4) == 1 ||
 	    inet_pton(AF_INET6, name, &a6) == 1)
@@ -204,7 +205,7 @@ static void
 order_mx(struct msg_mx_host *h, size_t n)
 {
 	struct msg_mx_host t;
-	size_t i, j;
+	size_t             i, j;
 
 	for (i = n; i > 1; i--) {
 		j = arc4random_uniform(i);
@@ -237,17 +238,17 @@ static enum dns_status
 collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
 {
 	ldns_rr_list *rrs;
-	size_t i, n = 0;
+	size_t        i, n = 0;
 
-	rrs = ldns_pkt_rr_list_by_type(a->pkt, LDNS_RR_TYPE_MX,
-	    LDNS_SECTION_ANSWER);
+	rrs = ldns_pkt_rr_list_by_type(
+	    a->pkt, LDNS_RR_TYPE_MX, LDNS_SECTION_ANSWER);
 	for (i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		ldns_rr  *rr = ldns_rr_list_rr(rrs, i);
 		ldns_rdf *target = ldns_rr_rdf(rr, 1);
 
 		if (ldns_dname_label_count(target) == 0) {
 			ldns_rr_list_deep_free(rrs);
-			return DNS_NULLMX;	/* RFC 7505 */
+			return DNS_NULLMX; /* RFC 7505 */
 		}
 		if (n == MX_HOSTS_MAX)
 			continue;
@@ -256,8 +257,8 @@ collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
 		h[n].flags = a->secure ? MX_SECURE : 0;
 		if (!dname_text(target, h[n].name, sizeof(h[n].name)) ||
 		    !valid_target(h[n].name)) {
-			log_info("skipping MX %s: not a valid host name",
-			    h[n].name);
+			log_info(
+			    "skipping MX %s: not a valid host name", h[n].name);
 			continue;
 		}
 		n++;
@@ -271,10 +272,10 @@ static void
 handle_mx(struct chan *tls, const struct frame *f)
 {
 	struct msg_mx_host hosts[MX_HOSTS_MAX];
-	const char *domain = frame_str(f, 0);
-	enum dns_status st;
-	struct answer a;
-	size_t i, n = 0;
+	const char        *domain = frame_str(f, 0);
+	enum dns_status    st;
+	struct answer      a;
+	size_t             i, n = 0;
 
 	query(domain, LDNS_RR_TYPE_MX, &a);
 	st = a.status;
@@ -294,18 +295,18 @@ handle_mx(struct chan *tls, const struct frame *f)
 	order_mx(hosts, n);
 	for (i = 0; st == DNS_OK && i < n; i++)
 		if (chan_compose(tls, MSG_MX_HOST, f->id, -1, &hosts[i],
-		    sizeof(hosts[i])) == -1)
+		        sizeof(hosts[i])) == -1)
 			fatalx("tls channel: %s", tls->err);
 	send_end(tls, MSG_MX_END, f->id, st, st == DNS_OK ? n : 0);
 }
 
 static size_t
-send_addrs(struct chan *tls, uint32_t id, const struct answer *a,
-    ldns_rr_type type)
+send_addrs(
+    struct chan *tls, uint32_t id, const struct answer *a, ldns_rr_type type)
 {
 	struct msg_host_addr m;
-	ldns_rr_list *rrs;
-	size_t i, n;
+	ldns_rr_list        *rrs;
+	size_t               i, n;
 
 	rrs = ldns_pkt_rr_list_by_type(a->pkt, type, LDNS_SECTION_ANSWER);
 	n = rrs ? ldns_rr_list_rr_count(rrs) : 0;
@@ -316,8 +317,8 @@ send_addrs(struct chan *tls, uint32_t id, const struct answer *a,
 		m.family = type == LDNS_RR_TYPE_A ? 4 : 6;
 		m.flags = a->secure ? ADDR_SECURE : 0;
 		memcpy(m.addr, ldns_rdf_data(rd), m.family == 4 ? 4 : 16);
-		if (chan_compose(tls, MSG_HOST_ADDR, id, -1, &m,
-		    sizeof(m)) == -1)
+		if (chan_compose(tls, MSG_HOST_ADDR, id, -1, &m, sizeof(m)) ==
+		    -1)
 			fatalx("tls channel: %s", tls->err);
 	}
 	ldns_rr_list_deep_free(rrs);
@@ -340,9 +341,9 @@ combine(enum dns_status a, enum dns_status b)
 static void
 handle_host(struct chan *tls, const struct frame *f)
 {
-	const char *host = frame_str(f, 0);
+	const char   *host = frame_str(f, 0);
 	struct answer a6, a4;
-	size_t n = 0;
+	size_t        n = 0;
 
 	query(host, LDNS_RR_TYPE_AAAA, &a6);
 	query(host, LDNS_RR_TYPE_A, &a4);
@@ -353,8 +354,8 @@ handle_host(struct chan *tls, const struct frame *f)
 		n += send_addrs(tls, f->id, &a6, LDNS_RR_TYPE_AAAA);
 	if (a4.status == DNS_OK)
 		n += send_addrs(tls, f->id, &a4, LDNS_RR_TYPE_A);
-	send_end(tls, MSG_HOST_END, f->id, n > 0 ? DNS_OK :
-	    combine(a6.status, a4.status), n);
+	send_end(tls, MSG_HOST_END, f->id,
+	    n > 0 ? DNS_OK : combine(a6.status, a4.status), n);
 	answer_free(&a6);
 	answer_free(&a4);
 }
@@ -362,8 +363,8 @@ handle_host(struct chan *tls, const struct frame *f)
 void
 dns_main(int parent_fd, int tls_fd, const struct child_cfg *cfg)
 {
-	struct chan parent, tls;
-	struct frame f;
+	struct chan        parent, tls;
+	struct frame       f;
 	struct sandbox_cfg sb = cfg->sb;
 
 	chan_init(&parent, parent_fd, PROC_DNS, PROC_PARENT, "dns->parent");

@@ -20,9 +20,9 @@
 #include "log.h"
 #include "proc.h"
 
-static int	net_connect(const struct msg_connect_req *, int *);
-static int	wait_connected(int, uint32_t);
-static void	handle_connect(struct chan *, const struct frame *);
+static int  net_connect(const struct msg_connect_req *, int *);
+static int  wait_connected(int, uint32_t);
+static void handle_connect(struct chan *, const struct frame *);
 
 static socklen_t
 fill_sockaddr(const struct msg_connect_req *r, struct sockaddr_storage *ss)
@@ -50,8 +50,8 @@ static int
 wait_connected(int s, uint32_t timeout)
 {
 	struct pollfd pfd;
-	socklen_t len = sizeof(int);
-	int err = 0, r;
+	socklen_t     len = sizeof(int);
+	int           err = 0, r;
 
 	pfd.fd = s;
 	pfd.events = POLLOUT;
@@ -71,11 +71,10 @@ static int
 net_connect(const struct msg_connect_req *r, int *sp)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = fill_sockaddr(r, &ss);
-	int s, err = 0;
+	socklen_t               len = fill_sockaddr(r, &ss);
+	int                     s, err = 0;
 
-	s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s == -1)
 		return errno;
 	if (connect(s, (struct sockaddr *)&ss, len) == -1) {
@@ -97,21 +96,21 @@ handle_connect(struct chan *tls, const struct frame *f)
 {
 	struct msg_connect_req req;
 	struct msg_connect_res res;
-	int s = -1;
+	int                    s = -1;
 
 	memcpy(&req, f->data, sizeof(req));
 	res.error = net_connect(&req, &s);
 	if (chan_compose(tls, res.error ? MSG_CONNECT_FAIL : MSG_CONNECT_OK,
-	    f->id, s, &res, sizeof(res)) == -1)
+	        f->id, s, &res, sizeof(res)) == -1)
 		fatalx("tls channel: %s", tls->err);
 }
 
 void
 net_main(int parent_fd, int tls_fd, const struct child_cfg *cfg)
 {
-	struct chan parent, tls;
+	struct chan  parent, tls;
 	struct frame f;
-	int r;
+	int          r;
 
 	chan_init(&parent, parent_fd, PROC_NET, PROC_PARENT, "net->parent");
 	chan_init(&tls, tls_fd, PROC_NET, PROC_TLS, "net<->tls");
@@ -123,7 +122,7 @@ net_main(int parent_fd, int tls_fd, const struct child_cfg *cfg)
 	for (;;) {
 		if ((r = chan_wait(&tls, &f, -1)) == -1) {
 			if (tls.eof)
-				exit(0);	/* tls is done */
+				exit(0); /* tls is done */
 			fatalx("tls channel: %s", tls.err);
 		}
 		if (f.type != MSG_CONNECT_REQ)

@@ -9,16 +9,17 @@
 
 #include "parent.h"
 
-#define LOCAL_MAX	64
-#define DOMAIN_MAX	255
-#define PATH_MAX_LEN	256	/* including the angle brackets */
-#define LABEL_MAX	63
+#define LOCAL_MAX    64
+#define DOMAIN_MAX   255
+#define PATH_MAX_LEN 256 /* including the angle brackets */
+#define LABEL_MAX    63
 
 static int
 is_atext(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 static int
@@ -40,7 +41,7 @@ dot_string(const char *s)
 		while (is_atext((unsigned char)s[i]))
 			i++;
 		if (i == start)
-			return 0;	/* empty atom: "..", leading or final dot */
+			return 0; /* empty atom: "..", leading or final dot */
 		if (s[i] != '.')
 			return i;
 		i++;
@@ -68,7 +69,7 @@ quoted_string(const char *s)
 			continue;
 		}
 		if (c < 32 || c > 126)
-			return 0;	/* end of string, control or 8-bit */
+			return 0; /* end of string, control or 8-bit */
 		i++;
 	}
 }
@@ -92,7 +93,8 @@ domain_check(const char *d)
 			continue;
 		}
 		if (!is_ldh((unsigned char)d[i]))
-			return "domain may hold only letters, digits, '-' and '.'";
+			return "domain may hold only letters, digits, '-' and "
+			       "'.'";
 		if (label == 0 && d[i] == '-')
 			return "label starting with '-'";
 		if (++label > LABEL_MAX)
@@ -127,12 +129,14 @@ addr_check(const char *a, int nullok)
 	if (*a == '\0')
 		return nullok ? NULL : "empty address";
 	if (has_bad_octet(a))
-		return "control character or non-ASCII octet (SMTPUTF8 is not supported)";
+		return "control character or non-ASCII octet (SMTPUTF8 is not "
+		       "supported)";
 	if (strlen(a) + 2 > PATH_MAX_LEN)
 		return "address longer than 254 octets";
 	local = a[0] == '"' ? quoted_string(a) : dot_string(a);
 	if (local == 0)
-		return "bad local part (spaces, '<', '>' and the like need quoting)";
+		return "bad local part (spaces, '<', '>' and the like need "
+		       "quoting)";
 	if (local > LOCAL_MAX)
 		return "local part longer than 64 octets";
 	if (a[local] != '@')

@@ -32,45 +32,45 @@
 #endif
 
 /* Defaults: RFC 5321 §4.5.3.2 and Postfix (connect 30 s). */
-#define CONNECT_TIMEOUT	30
-#define COMMAND_TIMEOUT	300
-#define DATA_TIMEOUT	600
-#define DNS_TIMEOUT	5
+#define CONNECT_TIMEOUT 30
+#define COMMAND_TIMEOUT 300
+#define DATA_TIMEOUT    600
+#define DNS_TIMEOUT     5
 
 struct options {
-	const char	*sender;
-	const char	*rcpt;
-	const char	*helo;
-	const char	*user;
-	const char	*chroot_dir;
-	const char	*resolver;
-	int		 flags;		/* JOB_VERBOSE, JOB_QUIET */
+	const char *sender;
+	const char *rcpt;
+	const char *helo;
+	const char *user;
+	const char *chroot_dir;
+	const char *resolver;
+	int         flags; /* JOB_VERBOSE, JOB_QUIET */
 };
 
 struct child {
-	enum proc_id	 proc;
-	pid_t		 pid;
-	struct chan	 chan;		/* frames from the child */
-	struct chan	 death;		/* its SIGSYS handler's report */
-	int		 status;	/* from waitpid, once reaped */
-	int		 reaped;
-	int32_t		 sysnr;		/* syscall that killed it, or -1 */
+	enum proc_id proc;
+	pid_t        pid;
+	struct chan  chan;   /* frames from the child */
+	struct chan  death;  /* its SIGSYS handler's report */
+	int          status; /* from waitpid, once reaped */
+	int          reaped;
+	int32_t      sysnr; /* syscall that killed it, or -1 */
 };
 
 struct parent {
-	struct child	 child[PROC_COUNT];	/* [PROC_PARENT] unused */
-	struct spool	 spool;
-	int		 have_result;
-	int		 stopping;	/* children are being stopped */
-	enum outcome	 outcome;
-	const char	*fault;		/* why the delivery broke inside */
-	enum proc_id	 fault_proc;
+	struct child child[PROC_COUNT]; /* [PROC_PARENT] unused */
+	struct spool spool;
+	int          have_result;
+	int          stopping; /* children are being stopped */
+	enum outcome outcome;
+	const char  *fault; /* why the delivery broke inside */
+	enum proc_id fault_proc;
 };
 
 static volatile sig_atomic_t got_signal;
 
-static void	usage(int) __attribute__((noreturn));
-static void	set_fault(struct parent *, enum proc_id, const char *);
+static void usage(int) __attribute__((noreturn));
+static void set_fault(struct parent *, enum proc_id, const char *);
 
 static void
 usage(int status)
@@ -109,8 +109,13 @@ check_address(const char *what, const char *a, int nullok)
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_RESOLVER = 256, OPT_HELO, OPT_USER, OPT_CHROOT,
-	    OPT_VERSION };
+	enum {
+		OPT_RESOLVER = 256,
+		OPT_HELO,
+		OPT_USER,
+		OPT_CHROOT,
+		OPT_VERSION
+	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
 		{ "helo", required_argument, NULL, OPT_HELO },
@@ -124,8 +129,8 @@ parse_args(int argc, char **argv, struct options *o)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:F:hio:qv", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:F:hio:qv", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'f':
 			o->sender = optarg;
@@ -133,7 +138,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'F':
 		case 'i':
 		case 'o':
-			break;	/* sendmail compatibility; see mxclient(8) */
+			break; /* sendmail compatibility; see mxclient(8) */
 		case 'q':
 			o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
 			break;
@@ -164,8 +169,9 @@ parse_args(int argc, char **argv, struct options *o)
 	argc -= optind;
 	argv += optind;
 	if (argc != 1) {
-		fprintf(stderr, "mxclient: %s\n", argc == 0 ?
-		    "no recipient given" : "exactly one recipient per run");
+		fprintf(stderr, "mxclient: %s\n",
+		    argc == 0 ? "no recipient given"
+		              : "exactly one recipient per run");
 		usage(EX_USAGE);
 	}
 	o->rcpt = argv[0];
@@ -196,13 +202,14 @@ default_helo(char *buf, size_t len)
 static void
 default_sender(struct options *o, const char *fqdn)
 {
-	static char buf[300];
+	static char    buf[300];
 	struct passwd *pw;
 
 	if (o->sender != NULL)
 		return;
 	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
-		fprintf(stderr, "mxclient: no -f sender given and this host "
+		fprintf(stderr,
+		    "mxclient: no -f sender given and this host "
 		    "has no FQDN to build one\n");
 		exit(EX_USAGE);
 	}
@@ -214,9 +221,9 @@ static void
 parse_resolver(const char *spec, struct child_cfg *cfg)
 {
 	const char *hash = strchr(spec, '#');
-	size_t alen = hash ? (size_t)(hash - spec) : strlen(spec);
-	char *end;
-	long port = 53;
+	size_t      alen = hash ? (size_t)(hash - spec) : strlen(spec);
+	char       *end;
+	long        port = 53;
 
 	if (hash != NULL) {
 		port = strtol(hash + 1, &end, 10);
@@ -260,7 +267,7 @@ static void
 make_pair(int sv[2])
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    sv) == -1)
+	        sv) == -1)
 		fatal("socketpair");
 }
 
@@ -291,12 +298,12 @@ static void
 sandbox_test_hook(enum proc_id proc, struct sandbox_cfg *sb)
 {
 	const char *spec = getenv("MXCLIENT_SANDBOX_TEST"), *colon;
-	size_t n = strlen(proc_name(proc));
+	size_t      n = strlen(proc_name(proc));
 
 	if (spec == NULL || (colon = strchr(spec, ':')) == NULL)
 		return;
-	if ((size_t)(colon - spec) == n && strncmp(spec, proc_name(proc),
-	    n) == 0)
+	if ((size_t)(colon - spec) == n &&
+	    strncmp(spec, proc_name(proc), n) == 0)
 		sb->test_syscall = colon + 1;
 }
 #else
@@ -312,13 +319,22 @@ sandbox_test_hook(enum proc_id proc, struct sandbox_cfg *sb)
  * The channels: every child has one to the parent and one for its
  * sandbox death report; tls has one to dns and one to net.
  */
-enum { PAIR_DNS, PAIR_NET, PAIR_TLS, DEATH_DNS, DEATH_NET, DEATH_TLS,
-	TLS_DNS, TLS_NET, NPAIRS };
+enum {
+	PAIR_DNS,
+	PAIR_NET,
+	PAIR_TLS,
+	DEATH_DNS,
+	DEATH_NET,
+	DEATH_TLS,
+	TLS_DNS,
+	TLS_NET,
+	NPAIRS
+};
 
 static pid_t
 start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 {
-	int me = proc - PROC_DNS, keep[4], nkeep = 0;
+	int   me = proc - PROC_DNS, keep[4], nkeep = 0;
 	pid_t pid;
 
 	if ((pid = fork()) == -1)
@@ -353,14 +369,14 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 static void
 start_children(struct parent *p, struct child_cfg *cfg)
 {
-	int pairs[NPAIRS][2], i;
+	int          pairs[NPAIRS][2], i;
 	enum proc_id proc;
 
 	for (i = 0; i < NPAIRS; i++)
 		make_pair(pairs[i]);
 	for (proc = PROC_DNS; proc < PROC_COUNT; proc++) {
 		struct child *c = &p->child[proc];
-		int me = proc - PROC_DNS;
+		int           me = proc - PROC_DNS;
 
 		c->proc = proc;
 		c->sysnr = -1;
@@ -380,7 +396,7 @@ start_children(struct parent *p, struct child_cfg *cfg)
 static void
 send_job(struct parent *p, const struct options *o, const char *helo)
 {
-	struct chan *c = &p->child[PROC_TLS].chan;
+	struct chan   *c = &p->child[PROC_TLS].chan;
 	struct msg_job job;
 
 	memset(&job, 0, sizeof(job));
@@ -391,10 +407,11 @@ send_job(struct parent *p, const struct options *o, const char *helo)
 	job.command_timeout = COMMAND_TIMEOUT;
 	job.data_timeout = DATA_TIMEOUT;
 	if (chan_compose(c, MSG_JOB_SENDER, 0, -1, o->sender,
-	    strlen(o->sender) + 1) == -1 ||
-	    chan_compose(c, MSG_JOB_RCPT, 0, -1, o->rcpt,
-	    strlen(o->rcpt) + 1) == -1 ||
-	    chan_compose(c, MSG_JOB_HELO, 0, -1, helo, strlen(helo) + 1) == -1 ||
+	        strlen(o->sender) + 1) == -1 ||
+	    chan_compose(
+	        c, MSG_JOB_RCPT, 0, -1, o->rcpt, strlen(o->rcpt) + 1) == -1 ||
+	    chan_compose(c, MSG_JOB_HELO, 0, -1, helo, strlen(helo) + 1) ==
+	        -1 ||
 	    chan_compose(c, MSG_JOB_START, 0, -1, &job, sizeof(job)) == -1)
 		fatalx("cannot queue the job: %s", c->err);
 }
@@ -403,11 +420,11 @@ send_job(struct parent *p, const struct options *o, const char *helo)
 static void
 serve_body(struct parent *p, const struct frame *f)
 {
-	struct chan *c = &p->child[PROC_TLS].chan;
-	uint8_t buf[BODY_CHUNK];
+	struct chan        *c = &p->child[PROC_TLS].chan;
+	uint8_t             buf[BODY_CHUNK];
 	struct msg_body_req req;
-	uint64_t left;
-	ssize_t n;
+	uint64_t            left;
+	ssize_t             n;
 
 	memcpy(&req, f->data, sizeof(req));
 	if (req.offset > p->spool.n.wire) {
@@ -490,7 +507,7 @@ static void
 read_death_report(struct child *c)
 {
 	struct msg_sandbox_death d;
-	struct frame f;
+	struct frame             f;
 
 	if (chan_read(&c->death) == -1 || chan_get(&c->death, &f) != 1 ||
 	    f.type != MSG_SANDBOX_DEATH)
@@ -510,8 +527,10 @@ describe_exit(struct child *c)
 		name = c->sysnr >= 0 ? sandbox_syscall_name(c->sysnr) : NULL;
 		if (c->sysnr < 0)
 			return "killed by its sandbox (SIGSYS)";
-		snprintf(buf, sizeof(buf), "killed by its sandbox: system "
-		    "call %d (%s)", c->sysnr, name ? name : "unknown");
+		snprintf(buf, sizeof(buf),
+		    "killed by its sandbox: system "
+		    "call %d (%s)",
+		    c->sysnr, name ? name : "unknown");
 	} else if (WIFSIGNALED(c->status))
 		snprintf(buf, sizeof(buf), "killed by signal %d (%s)",
 		    WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
@@ -538,10 +557,10 @@ reap(struct parent *p, struct child *c)
 		return;
 	if (c->proc != PROC_TLS && p->have_result && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0)
-		return;		/* tls is done with it and closed its channel */
-	if (c->proc == PROC_TLS && p->have_result &&
-	    WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
-		stop_children(p);	/* the delivery is over */
+		return; /* tls is done with it and closed its channel */
+	if (c->proc == PROC_TLS && p->have_result && WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0) {
+		stop_children(p); /* the delivery is over */
 		return;
 	}
 	set_fault(p, c->proc, describe_exit(c));
@@ -551,7 +570,7 @@ static int
 live_children(const struct parent *p)
 {
 	enum proc_id i;
-	int n = 0;
+	int          n = 0;
 
 	for (i = PROC_DNS; i < PROC_COUNT; i++)
 		n += !p->child[i].reaped;
@@ -562,7 +581,7 @@ static void
 service_child(struct parent *p, struct child *c, short revents)
 {
 	struct frame f;
-	int r;
+	int          r;
 
 	if (revents & POLLOUT && chan_flush(&c->chan) == -1)
 		set_fault(p, c->proc, c->chan.err);
@@ -584,9 +603,9 @@ parent_loop(struct parent *p)
 {
 	struct pollfd pfd[PROC_COUNT];
 	struct child *map[PROC_COUNT];
-	sigset_t none;
-	enum proc_id i;
-	int n;
+	sigset_t      none;
+	enum proc_id  i;
+	int           n;
 
 	sigemptyset(&none);
 	while (live_children(p) > 0) {
@@ -603,8 +622,10 @@ parent_loop(struct parent *p)
 			if (errno != EINTR)
 				fatal("ppoll");
 			if (got_signal)
-				set_fault(p, PROC_PARENT, got_signal == SIGINT ?
-				    "interrupted" : "terminated by a signal");
+				set_fault(p, PROC_PARENT,
+				    got_signal == SIGINT
+				        ? "interrupted"
+				        : "terminated by a signal");
 			continue;
 		}
 		for (i = 0; i < (enum proc_id)n; i++)
@@ -630,16 +651,19 @@ exit_status(const struct parent *p)
 	};
 
 	if (p->have_result && p->outcome == OUT_DELIVERED)
-		return EX_OK;	/* delivered is delivered, whatever followed */
+		return EX_OK; /* delivered is delivered, whatever followed */
 	if (p->fault != NULL) {
-		fprintf(stderr, "mxclient: %s%s%s; message not delivered, "
-		    "will need a retry\n", p->fault_proc == PROC_PARENT ? "" :
-		    proc_name(p->fault_proc), p->fault_proc == PROC_PARENT ?
-		    "" : ": ", p->fault);
+		fprintf(stderr,
+		    "mxclient: %s%s%s; message not delivered, "
+		    "will need a retry\n",
+		    p->fault_proc == PROC_PARENT ? ""
+		                                 : proc_name(p->fault_proc),
+		    p->fault_proc == PROC_PARENT ? "" : ": ", p->fault);
 		return EX_TEMPFAIL;
 	}
 	if (!p->have_result) {
-		fprintf(stderr, "mxclient: tls ended without a result; "
+		fprintf(stderr,
+		    "mxclient: tls ended without a result; "
 		    "message not delivered\n");
 		return EX_TEMPFAIL;
 	}
@@ -656,7 +680,7 @@ static void
 block_signals(sigset_t *old)
 {
 	struct sigaction sa;
-	sigset_t set;
+	sigset_t         set;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -676,11 +700,11 @@ int
 main(int argc, char **argv)
 {
 	static struct parent p;
-	struct options o;
-	struct child_cfg cfg;
-	struct sandbox_cfg pcfg;
-	char helo[NAME_MAX_LEN + 1];
-	const char *why;
+	struct options       o;
+	struct child_cfg     cfg;
+	struct sandbox_cfg   pcfg;
+	char                 helo[NAME_MAX_LEN + 1];
+	const char          *why;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
@@ -704,8 +728,8 @@ main(int argc, char **argv)
 
 	if (spool_read(STDIN_FILENO, &p.spool, &why) == -1) {
 		if (p.spool.n.err == NORM_OK) {
-			fprintf(stderr, "mxclient: %s: %s\n", why,
-			    strerror(errno));
+			fprintf(
+			    stderr, "mxclient: %s: %s\n", why, strerror(errno));
 			exit(EX_IOERR);
 		}
 		fprintf(stderr, "mxclient: message not sent: line %llu: %s\n",

@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 /* addr.c: RFC 5321 §4.1.2 mailbox syntax and §4.5.3.1 limits. */
-const char	*addr_check(const char *, int);
-const char	*addr_domain(const char *);
+const char *addr_check(const char *, int);
+const char *addr_domain(const char *);
 
 /* norm.c: LF or CRLF input to CRLF, dot-stuffed SMTP DATA form. */
 enum norm_err {
@@ -19,29 +19,29 @@ enum norm_err {
 	NORM_EMPTY
 };
 
-#define NORM_LINE_MAX	998	/* octets before CRLF, RFC 5321 §4.5.3.1.6 */
+#define NORM_LINE_MAX 998 /* octets before CRLF, RFC 5321 §4.5.3.1.6 */
 
 struct norm {
-	uint64_t	line;		/* current line, from 1 */
-	uint64_t	size;		/* CRLF form, not stuffed (SIZE=) */
-	uint64_t	wire;		/* octets produced */
-	size_t		linelen;
-	int		cr;		/* a CR waits for its LF */
-	int		has8bit;
-	enum norm_err	err;
+	uint64_t      line; /* current line, from 1 */
+	uint64_t      size; /* CRLF form, not stuffed (SIZE=) */
+	uint64_t      wire; /* octets produced */
+	size_t        linelen;
+	int           cr; /* a CR waits for its LF */
+	int           has8bit;
+	enum norm_err err;
 };
 
-void		 norm_init(struct norm *);
-size_t		 norm_feed(struct norm *, const uint8_t *, size_t, uint8_t *);
-size_t		 norm_finish(struct norm *, uint8_t *);
-const char	*norm_strerror(enum norm_err);
+void        norm_init(struct norm *);
+size_t      norm_feed(struct norm *, const uint8_t *, size_t, uint8_t *);
+size_t      norm_finish(struct norm *, uint8_t *);
+const char *norm_strerror(enum norm_err);
 
 /* spool.c: stdin into an unlinked temporary file. */
 struct spool {
-	int		fd;
-	struct norm	n;
+	int         fd;
+	struct norm n;
 };
 
-int		 spool_read(int, struct spool *, const char **);
+int spool_read(int, struct spool *, const char **);
 
 #endif

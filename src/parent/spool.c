@@ -12,14 +12,14 @@
 
 #include "parent.h"
 
-#define SPOOL_CHUNK	65536
+#define SPOOL_CHUNK 65536
 
 static int
 spool_open(void)
 {
 	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
+	char        path[4096];
+	int         fd;
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
@@ -54,9 +54,9 @@ int
 spool_read(int in, struct spool *s, const char **why)
 {
 	static uint8_t ibuf[SPOOL_CHUNK], obuf[2 * SPOOL_CHUNK];
-	ssize_t r;
-	size_t o;
-	int rv = -1;
+	ssize_t        r;
+	size_t         o;
+	int            rv = -1;
 
 	norm_init(&s->n);
 	if ((s->fd = spool_open()) == -1)
@@ -68,8 +68,8 @@ spool_read(int in, struct spool *s, const char **why)
 			*why = "cannot read the message";
 			goto done;
 		}
-		o = r == 0 ? norm_finish(&s->n, obuf) :
-		    norm_feed(&s->n, ibuf, r, obuf);
+		o = r == 0 ? norm_finish(&s->n, obuf)
+		           : norm_feed(&s->n, ibuf, r, obuf);
 		if (s->n.err != NORM_OK) {
 			*why = norm_strerror(s->n.err);
 			goto done;

@@ -54,8 +54,8 @@ static int
 conn_poll(struct conn *c, short events, long long deadline)
 {
 	struct pollfd pfd;
-	long long left;
-	int r;
+	long long     left;
+	int           r;
 
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0) {
@@ -138,9 +138,9 @@ conn_fill(struct conn *c, long long deadline)
 int
 conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 {
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long      deadline = now_ms() + (long long)timeout * 1000;
 	const uint8_t *p, *lf;
-	size_t avail;
+	size_t         avail;
 
 	for (;;) {
 		p = c->rbuf + c->roff;
@@ -171,9 +171,9 @@ conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 int
 conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 {
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long      deadline = now_ms() + (long long)timeout * 1000;
 	const uint8_t *p = buf;
-	ssize_t n;
+	ssize_t        n;
 
 	while (len > 0) {
 		if (c->tls != NULL) {
@@ -214,11 +214,11 @@ conn_pending(const struct conn *c)
  * anything already buffered is an injection and fails the connection.
  */
 int
-conn_starttls(struct conn *c, struct tls_config *cfg, const char *sni,
-    int timeout)
+conn_starttls(
+    struct conn *c, struct tls_config *cfg, const char *sni, int timeout)
 {
 	long long deadline = now_ms() + (long long)timeout * 1000;
-	int r;
+	int       r;
 
 	if (conn_pending(c) != 0) {
 		c->err = "data after the 220 to STARTTLS (injection attempt)";

@@ -9,18 +9,18 @@ struct tls;
 struct tls_config;
 
 struct conn {
-	int		 fd;
-	struct tls	*tls;		/* NULL before STARTTLS */
-	uint8_t		 rbuf[4096];
-	size_t		 rlen, roff;
-	const char	*err;		/* why the last call failed */
+	int         fd;
+	struct tls *tls; /* NULL before STARTTLS */
+	uint8_t     rbuf[4096];
+	size_t      rlen, roff;
+	const char *err; /* why the last call failed */
 };
 
-void	 conn_init(struct conn *, int);
-void	 conn_close(struct conn *);
-int	 conn_getline(struct conn *, const char **, size_t *, int);
-int	 conn_write(struct conn *, const void *, size_t, int);
-size_t	 conn_pending(const struct conn *);
-int	 conn_starttls(struct conn *, struct tls_config *, const char *, int);
+void   conn_init(struct conn *, int);
+void   conn_close(struct conn *);
+int    conn_getline(struct conn *, const char **, size_t *, int);
+int    conn_write(struct conn *, const void *, size_t, int);
+size_t conn_pending(const struct conn *);
+int    conn_starttls(struct conn *, struct tls_config *, const char *, int);
 
 #endif

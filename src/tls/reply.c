@@ -70,7 +70,7 @@ int
 reply_line(struct reply *r, const char *line, size_t len, const char **why)
 {
 	size_t i;
-	int code;
+	int    code;
 
 	if (len > REPLY_LINE_MAX)
 		return *why = "reply line too long", -1;
@@ -87,7 +87,8 @@ reply_line(struct reply *r, const char *line, size_t len, const char **why)
 	if (code < 200 || code > 599)
 		return *why = "reply code outside 2xx-5xx", -1;
 	if (r->nlines > 1 && code != r->code)
-		return *why = "reply code changes inside a multi-line reply", -1;
+		return *why = "reply code changes inside a multi-line reply",
+		       -1;
 	r->code = code;
 	if (len > 3 && line[3] != ' ' && line[3] != '-')
 		return *why = "junk after the reply code", -1;
@@ -115,8 +116,8 @@ keyword(const char *line, size_t len, const char *kw, const char **arg)
 static void
 ehlo_keyword(struct ehlo *e, const char *kw, size_t len)
 {
-	const char *arg;
-	char *end;
+	const char        *arg;
+	char              *end;
 	unsigned long long v;
 
 	if (keyword(kw, len, "STARTTLS", &arg))
@@ -133,8 +134,8 @@ ehlo_keyword(struct ehlo *e, const char *kw, size_t len)
 		e->flags |= EXT_SIZE;
 		if (isdigit((unsigned char)*arg)) {
 			v = strtoull(arg, &end, 10);
-			if (end <= kw + len && (*end == '\0' || *end == '\n' ||
-			    *end == ' '))
+			if (end <= kw + len &&
+			    (*end == '\0' || *end == '\n' || *end == ' '))
 				e->size = v;
 		}
 	}
@@ -181,7 +182,7 @@ const char *
 reply_enhanced(const struct reply *r, char *buf, size_t len)
 {
 	const char *p = r->text + 4;
-	size_t n, s, d;
+	size_t      n, s, d;
 
 	if (r->textlen < 9 || r->code / 100 == 3 ||
 	    p[0] != '0' + r->code / 100 || p[1] != '.')

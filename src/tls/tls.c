@@ -26,56 +26,56 @@
 #include "proc.h"
 #include "smtp.h"
 
-#define MX_MAX		32
-#define ADDRS_MAX	16
-#define DNS_WAIT	120	/* seconds for dns to answer one request */
-#define QUIT_TIMEOUT	30	/* a failed QUIT changes nothing */
-#define DATA_INIT_TIMEOUT 120	/* RFC 5321 §4.5.3.2.5: DATA -> 354 */
-#define DATA_BLOCK_TIMEOUT 180	/* RFC 5321 §4.5.3.2.6: each block */
-#define ADDRSZ		(256 + 1)
-#define WRITE_TIMEOUT	300	/* one command line out */
+#define MX_MAX             32
+#define ADDRS_MAX          16
+#define DNS_WAIT           120 /* seconds for dns to answer one request */
+#define QUIT_TIMEOUT       30  /* a failed QUIT changes nothing */
+#define DATA_INIT_TIMEOUT  120 /* RFC 5321 §4.5.3.2.5: DATA -> 354 */
+#define DATA_BLOCK_TIMEOUT 180 /* RFC 5321 §4.5.3.2.6: each block */
+#define ADDRSZ             (256 + 1)
+#define WRITE_TIMEOUT      300 /* one command line out */
 
 struct job {
-	char		 sender[ADDRSZ];
-	char		 rcpt[ADDRSZ];
-	char		 helo[NAME_MAX_LEN + 1];
-	struct msg_job	 j;
+	char           sender[ADDRSZ];
+	char           rcpt[ADDRSZ];
+	char           helo[NAME_MAX_LEN + 1];
+	struct msg_job j;
 };
 
 /* The verdict of one attempt, and of the whole run. */
 enum verdict {
-	V_NEXT,			/* this host failed: try the next one */
-	V_FINAL			/* decided: do not try other hosts */
+	V_NEXT, /* this host failed: try the next one */
+	V_FINAL /* decided: do not try other hosts */
 };
 
 struct result {
-	enum outcome	 outcome;
-	char		 text[1024];
+	enum outcome outcome;
+	char         text[1024];
 };
 
 struct session {
-	struct conn	 conn;
-	const char	*host;
-	char		 where[NAME_MAX_LEN + 64];	/* host [addr] */
-	char		 helo[NAME_MAX_LEN + 64];
-	struct ehlo	 ehlo;
-	struct reply	 reply;
-	int		 tls;		/* STARTTLS done */
-	int		 data_sent;	/* the final "." went out */
+	struct conn  conn;
+	const char  *host;
+	char         where[NAME_MAX_LEN + 64]; /* host [addr] */
+	char         helo[NAME_MAX_LEN + 64];
+	struct ehlo  ehlo;
+	struct reply reply;
+	int          tls;       /* STARTTLS done */
+	int          data_sent; /* the final "." went out */
 };
 
 struct delivery {
-	struct chan	 parent, dns, net;
-	struct job	 job;
+	struct chan        parent, dns, net;
+	struct job         job;
 	struct tls_config *tlscfg;
-	uint32_t	 nextid;
-	int		 transient;	/* some host failed transiently */
-	int		 protocol;	/* some host broke the protocol */
-	struct result	 last;		/* the last host failure */
+	uint32_t           nextid;
+	int                transient; /* some host failed transiently */
+	int                protocol;  /* some host broke the protocol */
+	struct result      last;      /* the last host failure */
 };
 
-static void	 set_result(struct result *, enum outcome, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
+static void set_result(struct result *, enum outcome, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 set_result(struct result *r, enum outcome o, const char *fmt, ...)
@@ -107,8 +107,8 @@ static void
 read_job(struct delivery *d)
 {
 	struct frame f;
-	char *dst;
-	size_t len;
+	char        *dst;
+	size_t       len;
 
 	for (;;) {
 		if (chan_wait(&d->parent, &f, -1) != 1)
@@ -140,12 +140,12 @@ ask_mx(struct delivery *d, const char *domain, struct msg_mx_host *hosts,
     enum dns_status *st)
 {
 	struct msg_dns_end end;
-	uint32_t id = ++d->nextid;
-	struct frame f;
-	size_t n = 0;
+	uint32_t           id = ++d->nextid;
+	struct frame       f;
+	size_t             n = 0;
 
-	if (chan_compose(&d->dns, MSG_MX_REQ, id, -1, domain,
-	    strlen(domain) + 1) == -1)
+	if (chan_compose(
+	        &d->dns, MSG_MX_REQ, id, -1, domain, strlen(domain) + 1) == -1)
 		fatalx("dns: %s", d->dns.err);
 	for (;;) {
 		wait_frame(&d->dns, &f, id, DNS_WAIT);
@@ -167,12 +167,12 @@ ask_addrs(struct delivery *d, const char *host, struct msg_host_addr *a,
     enum dns_status *st)
 {
 	struct msg_dns_end end;
-	uint32_t id = ++d->nextid;
-	struct frame f;
-	size_t n = 0, seen = 0;
+	uint32_t           id = ++d->nextid;
+	struct frame       f;
+	size_t             n = 0, seen = 0;
 
-	if (chan_compose(&d->dns, MSG_HOST_REQ, id, -1, host,
-	    strlen(host) + 1) == -1)
+	if (chan_compose(
+	        &d->dns, MSG_HOST_REQ, id, -1, host, strlen(host) + 1) == -1)
 		fatalx("dns: %s", d->dns.err);
 	for (;;) {
 		wait_frame(&d->dns, &f, id, DNS_WAIT);
@@ -181,7 +181,7 @@ ask_addrs(struct delivery *d, const char *host, struct msg_host_addr *a,
 		if (f.type != MSG_HOST_ADDR)
 			fatalx("dns: unexpected %s", msg_type_name(f.type));
 		seen++;
-		if (n < ADDRS_MAX)	/* RFC 5321 §5.1: try a few, not all */
+		if (n < ADDRS_MAX) /* RFC 5321 §5.1: try a few, not all */
 			memcpy(&a[n++], f.data, sizeof(a[0]));
 	}
 	memcpy(&end, f.data, sizeof(end));
@@ -197,16 +197,16 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
 {
 	struct msg_connect_req req;
 	struct msg_connect_res res;
-	uint32_t id = ++d->nextid;
-	struct frame f;
+	uint32_t               id = ++d->nextid;
+	struct frame           f;
 
 	memset(&req, 0, sizeof(req));
 	req.family = a->family;
 	req.port = 25;
 	memcpy(req.addr, a->addr, sizeof(req.addr));
 	req.timeout = d->job.j.connect_timeout;
-	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req,
-	    sizeof(req)) == -1)
+	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req, sizeof(req)) ==
+	    -1)
 		fatalx("net: %s", d->net.err);
 	wait_frame(&d->net, &f, id, d->job.j.connect_timeout + 10);
 	memcpy(&res, f.data, sizeof(res));
@@ -220,7 +220,7 @@ static int
 send_line(struct session *s, const char *line)
 {
 	char buf[600];
-	int n;
+	int  n;
 
 	log_info(">>> %s", line);
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
@@ -232,9 +232,9 @@ static int
 read_reply(struct session *s, int timeout, const char **why)
 {
 	const char *line;
-	char shown[REPLY_LINE_MAX + 1];
-	size_t len;
-	int r;
+	char        shown[REPLY_LINE_MAX + 1];
+	size_t      len;
+	int         r;
 
 	reply_init(&s->reply);
 	do {
@@ -253,7 +253,7 @@ static const char *
 reply_first(const struct session *s)
 {
 	static char buf[512];
-	size_t n = strcspn(s->reply.text, "\n");
+	size_t      n = strcspn(s->reply.text, "\n");
 
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
@@ -280,14 +280,14 @@ io_failure(struct delivery *d, struct session *s, int r, const char *step,
 		d->protocol = 1;
 	else
 		d->transient = 1;
-	set_result(res, r == -2 ? OUT_PROTOCOL : OUT_TEMPFAIL,
-	    "%s: %s: %s", s->where, step, why);
+	set_result(res, r == -2 ? OUT_PROTOCOL : OUT_TEMPFAIL, "%s: %s: %s",
+	    s->where, step, why);
 	return V_NEXT;
 }
 
 static enum verdict
-host_refused(struct delivery *d, struct session *s, const char *step,
-    struct result *res)
+host_refused(
+    struct delivery *d, struct session *s, const char *step, struct result *res)
 {
 	if (s->reply.code < 500)
 		d->transient = 1;
@@ -298,12 +298,11 @@ host_refused(struct delivery *d, struct session *s, const char *step,
 }
 
 static int
-ehlo(struct delivery *d, struct session *s, struct result *res,
-    enum verdict *v)
+ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 {
-	char line[NAME_MAX_LEN + 80];
+	char        line[NAME_MAX_LEN + 80];
 	const char *why;
-	int r;
+	int         r;
 
 	snprintf(line, sizeof(line), "EHLO %s", s->helo);
 	if (send_line(s, line) == -1 ||
@@ -345,11 +344,11 @@ ehlo(struct delivery *d, struct session *s, struct result *res,
  * since the connection is unusable afterwards.
  */
 static int
-starttls(struct delivery *d, struct session *s, struct result *res,
-    enum verdict *v)
+starttls(
+    struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 {
 	const char *why;
-	int r;
+	int         r;
 
 	if (send_line(s, "STARTTLS") == -1 ||
 	    (r = read_reply(s, d->job.j.command_timeout, &why)) == -1) {
@@ -362,11 +361,11 @@ starttls(struct delivery *d, struct session *s, struct result *res,
 	}
 	if (s->reply.code != 220) {
 		log_info("STARTTLS refused; continuing without TLS "
-		    "(no TLSA records for this host)");
+		         "(no TLSA records for this host)");
 		return 0;
 	}
-	if (conn_starttls(&s->conn, d->tlscfg, s->host,
-	    d->job.j.command_timeout) == -1) {
+	if (conn_starttls(
+	        &s->conn, d->tlscfg, s->host, d->job.j.command_timeout) == -1) {
 		d->transient = 1;
 		set_result(res, OUT_TEMPFAIL, "%s: TLS handshake failed: %s",
 		    s->where, s->conn.err);
@@ -375,8 +374,8 @@ starttls(struct delivery *d, struct session *s, struct result *res,
 	}
 	s->tls = 1;
 	log_info("TLS started: %s %s; server certificate not checked "
-	    "(opportunistic TLS)", tls_conn_version(s->conn.tls),
-	    tls_conn_cipher(s->conn.tls));
+	         "(opportunistic TLS)",
+	    tls_conn_version(s->conn.tls), tls_conn_cipher(s->conn.tls));
 	/* RFC 3207 §4.2: forget everything learned before TLS */
 	memset(&s->ehlo, 0, sizeof(s->ehlo));
 	return ehlo(d, s, res, v);
@@ -387,15 +386,18 @@ static int
 message_fits(struct delivery *d, struct session *s, struct result *res)
 {
 	if ((d->job.j.flags & JOB_8BIT) && !(s->ehlo.flags & EXT_8BITMIME)) {
-		set_result(res, OUT_DATAERR, "%s: message has 8-bit data and "
-		    "the server does not offer 8BITMIME (RFC 6152)", s->where);
+		set_result(res, OUT_DATAERR,
+		    "%s: message has 8-bit data and "
+		    "the server does not offer 8BITMIME (RFC 6152)",
+		    s->where);
 		return -1;
 	}
 	if ((s->ehlo.flags & EXT_SIZE) && s->ehlo.size > 0 &&
 	    d->job.j.size > s->ehlo.size) {
-		set_result(res, OUT_DATAERR, "%s: message of %llu octets "
-		    "exceeds the server's SIZE %llu", s->where,
-		    (unsigned long long)d->job.j.size,
+		set_result(res, OUT_DATAERR,
+		    "%s: message of %llu octets "
+		    "exceeds the server's SIZE %llu",
+		    s->where, (unsigned long long)d->job.j.size,
 		    (unsigned long long)s->ehlo.size);
 		return -1;
 	}
@@ -420,22 +422,22 @@ envelope(struct delivery *d, struct session *s, char *mail, size_t mlen,
 static enum outcome
 permanent_outcome(const struct session *s, int step)
 {
-	char esc[32];
+	char        esc[32];
 	const char *e = reply_enhanced(&s->reply, esc, sizeof(esc));
 
-	if (e != NULL && (strncmp(e, "5.6.", 4) == 0 ||
-	    strcmp(e, "5.3.4") == 0))
-		return OUT_DATAERR;	/* the message itself is refused */
+	if (e != NULL &&
+	    (strncmp(e, "5.6.", 4) == 0 || strcmp(e, "5.3.4") == 0))
+		return OUT_DATAERR; /* the message itself is refused */
 	return step == 1 ? OUT_NOUSER : OUT_UNAVAILABLE;
 }
 
 /* A reply to MAIL, RCPT, DATA or "." that is not what we wanted. */
 static void
-transaction_failed(struct session *s, int step, const char *what,
-    struct result *res)
+transaction_failed(
+    struct session *s, int step, const char *what, struct result *res)
 {
-	enum outcome o = s->reply.code < 500 ? OUT_TEMPFAIL :
-	    permanent_outcome(s, step);
+	enum outcome o =
+	    s->reply.code < 500 ? OUT_TEMPFAIL : permanent_outcome(s, step);
 
 	set_result(res, o, "%s: %s: %s", s->where, what, reply_first(s));
 }
@@ -445,21 +447,21 @@ static int
 send_body(struct delivery *d, struct session *s)
 {
 	struct msg_body_req req;
-	uint64_t off = 0;
-	struct frame f;
-	uint32_t id;
+	uint64_t            off = 0;
+	struct frame        f;
+	uint32_t            id;
 
 	while (off < d->job.j.wire_size) {
 		req.offset = off;
 		id = ++d->nextid;
 		if (chan_compose(&d->parent, MSG_BODY_REQ, id, -1, &req,
-		    sizeof(req)) == -1)
+		        sizeof(req)) == -1)
 			fatalx("parent: %s", d->parent.err);
 		wait_frame(&d->parent, &f, id, DNS_WAIT);
 		if (f.type != MSG_BODY_DATA || f.len == 0)
 			fatalx("parent: bad message data");
-		if (conn_write(&s->conn, f.data, f.len,
-		    DATA_BLOCK_TIMEOUT) == -1)
+		if (conn_write(&s->conn, f.data, f.len, DATA_BLOCK_TIMEOUT) ==
+		    -1)
 			return -1;
 		off += f.len;
 	}
@@ -479,7 +481,7 @@ static int
 envelope_dialogue(struct delivery *d, struct session *s, int *codes,
     struct reply *failed, const char **why)
 {
-	char mail[400], rcpt[300];
+	char        mail[400], rcpt[300];
 	const char *cmds[3] = { mail, rcpt, "DATA" };
 	int pipe = (s->ehlo.flags & EXT_PIPELINING) != 0, i, r, bad = -1;
 
@@ -490,17 +492,17 @@ envelope_dialogue(struct delivery *d, struct session *s, int *codes,
 	for (i = 0; i < 3; i++) {
 		if (!pipe && send_line(s, cmds[i]) == -1)
 			return *why = s->conn.err, -1;
-		r = read_reply(s, i == 2 ? DATA_INIT_TIMEOUT :
-		    d->job.j.command_timeout, why);
+		r = read_reply(s,
+		    i == 2 ? DATA_INIT_TIMEOUT : d->job.j.command_timeout, why);
 		if (r == -1)
 			return *why = s->conn.err, -1;
 		if (r == -2)
 			return -2;
 		codes[i] = s->reply.code;
-		if (bad == -1 && (i == 2 ? codes[i] != 354 :
-		    codes[i] / 100 != 2)) {
+		if (bad == -1 &&
+		    (i == 2 ? codes[i] != 354 : codes[i] / 100 != 2)) {
 			bad = i;
-			*failed = s->reply;	/* later replies overwrite it */
+			*failed = s->reply; /* later replies overwrite it */
 		}
 		if (bad != -1 && !pipe)
 			return bad;
@@ -512,8 +514,8 @@ static enum verdict
 transaction(struct delivery *d, struct session *s, struct result *res)
 {
 	struct reply failed;
-	int codes[3], step;
-	const char *why;
+	int          codes[3], step;
+	const char  *why;
 
 	if (message_fits(d, s, res) == -1) {
 		quit(s);
@@ -527,7 +529,8 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		if (codes[2] == 354) {
 			/* RFC 2920 §3.1: DATA was accepted alone; end it */
 			if (send_line(s, ".") == 0)
-				(void)read_reply(s, d->job.j.data_timeout, &why);
+				(void)read_reply(
+				    s, d->job.j.data_timeout, &why);
 		}
 		s->reply = failed;
 		transaction_failed(s, step, steps[step], res);
@@ -535,13 +538,15 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		return V_FINAL;
 	}
 	log_info("(message: %llu octets)", (unsigned long long)d->job.j.size);
-	if (send_body(d, s) == -1 || read_reply(s, d->job.j.data_timeout,
-	    &why) != 0) {
+	if (send_body(d, s) == -1 ||
+	    read_reply(s, d->job.j.data_timeout, &why) != 0) {
 		/* RFC 5321 §4.5.3.2.6: it may have arrived; do not resend now */
-		set_result(res, OUT_TEMPFAIL, "%s: delivery status unknown: "
-		    "%s after the message was sent", s->where,
-		    s->data_sent ? (s->conn.err ? s->conn.err : why) :
-		    "connection lost");
+		set_result(res, OUT_TEMPFAIL,
+		    "%s: delivery status unknown: "
+		    "%s after the message was sent",
+		    s->where,
+		    s->data_sent ? (s->conn.err ? s->conn.err : why)
+		                 : "connection lost");
 		return V_FINAL;
 	}
 	if (s->reply.code / 100 != 2) {
@@ -550,13 +555,14 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		return V_FINAL;
 	}
 	set_result(res, OUT_DELIVERED, "delivered: %s via %s, %s%s%s: %s",
-	    d->job.rcpt, s->where, s->tls ? tls_conn_version(s->conn.tls) :
-	    "no TLS", s->tls ? " " : "", s->tls ?
-	    tls_conn_cipher(s->conn.tls) : "", reply_first(s));
+	    d->job.rcpt, s->where,
+	    s->tls ? tls_conn_version(s->conn.tls) : "no TLS",
+	    s->tls ? " " : "", s->tls ? tls_conn_cipher(s->conn.tls) : "",
+	    reply_first(s));
 	if (s->tls)
 		strncat(res->text, " (encrypted, server not authenticated)",
 		    sizeof(res->text) - strlen(res->text) - 1);
-	quit(s);	/* RFC 5321 §4.1.1.10; its failure changes nothing */
+	quit(s); /* RFC 5321 §4.1.1.10; its failure changes nothing */
 	return V_FINAL;
 }
 
@@ -565,8 +571,8 @@ static void
 helo_name(struct delivery *d, struct session *s)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char a[INET6_ADDRSTRLEN];
+	socklen_t               len = sizeof(ss);
+	char                    a[INET6_ADDRSTRLEN];
 
 	if (d->job.helo[0] != '\0') {
 		snprintf(s->helo, sizeof(s->helo), "%s", d->job.helo);
@@ -575,8 +581,8 @@ helo_name(struct delivery *d, struct session *s)
 	if (getsockname(s->conn.fd, (struct sockaddr *)&ss, &len) == -1)
 		fatal("getsockname");
 	if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    a, sizeof(a));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a,
+		    sizeof(a));
 		snprintf(s->helo, sizeof(s->helo), "[IPv6:%s]", a);
 	} else {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a,
@@ -590,9 +596,9 @@ session(struct delivery *d, const char *host, const char *addr, int fd,
     struct result *res)
 {
 	struct session s;
-	enum verdict v = V_NEXT;
-	const char *why;
-	int r;
+	enum verdict   v = V_NEXT;
+	const char    *why;
+	int            r;
 
 	memset(&s, 0, sizeof(s));
 	conn_init(&s.conn, fd);
@@ -601,8 +607,8 @@ session(struct delivery *d, const char *host, const char *addr, int fd,
 	helo_name(d, &s);
 	/* RFC 5321 §4.3.1: wait for the greeting */
 	if ((r = read_reply(&s, d->job.j.command_timeout, &why)) != 0)
-		v = io_failure(d, &s, r, "greeting", r == -1 ? s.conn.err :
-		    why, res);
+		v = io_failure(
+		    d, &s, r, "greeting", r == -1 ? s.conn.err : why, res);
 	else if (s.reply.code != 220)
 		v = host_refused(d, &s, "greeting", res);
 	else if (ehlo(d, &s, res, &v) == 0 &&
@@ -621,14 +627,13 @@ addr_text(const struct msg_host_addr *a, char *buf, size_t len)
 
 /* Every address of one host, in order.  V_FINAL ends the delivery. */
 static enum verdict
-try_host(struct delivery *d, const struct msg_mx_host *mx,
-    struct result *res)
+try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 {
 	struct msg_host_addr addrs[ADDRS_MAX];
-	char text[INET6_ADDRSTRLEN];
-	enum dns_status st;
-	size_t i, n;
-	int fd, err;
+	char                 text[INET6_ADDRSTRLEN];
+	enum dns_status      st;
+	size_t               i, n;
+	int                  fd, err;
 
 	n = ask_addrs(d, mx->name, addrs, &st);
 	if (st != DNS_OK) {
@@ -670,25 +675,28 @@ static void
 deliver(struct delivery *d, struct result *res)
 {
 	struct msg_mx_host hosts[MX_MAX];
-	const char *domain = strrchr(d->job.rcpt, '@') + 1;
-	enum dns_status st;
-	size_t i, n;
+	const char        *domain = strrchr(d->job.rcpt, '@') + 1;
+	enum dns_status    st;
+	size_t             i, n;
 
 	n = ask_mx(d, domain, hosts, &st);
 	switch (st) {
 	case DNS_OK:
 		break;
 	case DNS_NXDOMAIN:
-		set_result(res, OUT_NOHOST, "domain %s does not exist",
-		    domain);
+		set_result(res, OUT_NOHOST, "domain %s does not exist", domain);
 		return;
 	case DNS_NULLMX:
-		set_result(res, OUT_NOHOST, "domain %s accepts no mail "
-		    "(null MX, RFC 7505)", domain);
+		set_result(res, OUT_NOHOST,
+		    "domain %s accepts no mail "
+		    "(null MX, RFC 7505)",
+		    domain);
 		return;
 	case DNS_BADANSWER:
-		set_result(res, OUT_UNAVAILABLE, "domain %s: no usable MX "
-		    "host", domain);
+		set_result(res, OUT_UNAVAILABLE,
+		    "domain %s: no usable MX "
+		    "host",
+		    domain);
 		return;
 	default:
 		set_result(res, OUT_TEMPFAIL, "MX lookup for %s failed: %s",
@@ -709,7 +717,7 @@ static void
 report(struct delivery *d, const struct result *res)
 {
 	struct msg_result r;
-	char text[sizeof(res->text) + ADDRSZ + 32];
+	char              text[sizeof(res->text) + ADDRSZ + 32];
 
 	r.outcome = res->outcome;
 	if (res->outcome == OUT_DELIVERED)
@@ -717,8 +725,9 @@ report(struct delivery *d, const struct result *res)
 	else
 		snprintf(text, sizeof(text), "not delivered to %s (%s): %s",
 		    d->job.rcpt, outcome_name(res->outcome), res->text);
-	if (chan_compose2(&d->parent, MSG_RESULT, 0, &r, sizeof(r),
-	    text) == -1 || chan_flush(&d->parent) == -1)
+	if (chan_compose2(&d->parent, MSG_RESULT, 0, &r, sizeof(r), text) ==
+	        -1 ||
+	    chan_flush(&d->parent) == -1)
 		fatalx("parent: %s", d->parent.err);
 }
 
@@ -731,14 +740,14 @@ static struct tls_config *
 tls_setup(void)
 {
 	struct tls_config *cfg;
-	struct tls *probe;
+	struct tls        *probe;
 
 	/* libtls converts certificate times: read /etc/localtime now */
 	tzset();
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
 		fatalx("cannot initialise libtls");
-	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
-	    TLS_PROTOCOL_TLSv1_3) == -1)
+	if (tls_config_set_protocols(
+	        cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) == -1)
 		fatalx("tls_config_set_protocols: %s", tls_config_error(cfg));
 	tls_config_insecure_noverifycert(cfg);
 	tls_config_insecure_noverifyname(cfg);
@@ -754,7 +763,7 @@ void
 tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
 {
 	static struct delivery d;
-	static struct result res;
+	static struct result   res;
 
 	chan_init(&d.parent, parent_fd, PROC_TLS, PROC_PARENT, "parent");
 	chan_init(&d.dns, dns_fd, PROC_TLS, PROC_DNS, "dns");

@@ -24,9 +24,9 @@ static int check_failures;
 static inline int __attribute__((format(printf, 3, 4)))
 check_report(int ok, const char *name, const char *fmt, ...)
 {
-	char detail[512];
+	char    detail[512];
 	va_list ap;
-	size_t i;
+	size_t  i;
 
 	if (ok) {
 		printf("PASS: %s: %s\n", CHECK_PROG, name);
@@ -47,7 +47,7 @@ check_report(int ok, const char *name, const char *fmt, ...)
 }
 
 /* CHECK(condition, name, detail format, ...): detail is shown on failure. */
-#define CHECK(cond, name, ...)	check_report((cond) ? 1 : 0, (name), __VA_ARGS__)
+#define CHECK(cond, name, ...) check_report((cond) ? 1 : 0, (name), __VA_ARGS__)
 
 static inline int
 check_exit(void)

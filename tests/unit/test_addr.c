@@ -11,10 +11,10 @@
 #include "parent.h"
 
 struct acase {
-	const char	*name;
-	const char	*addr;
-	int		 nullok;
-	int		 valid;
+	const char *name;
+	const char *addr;
+	int         nullok;
+	int         valid;
 };
 
 static const struct acase cases[] = {
@@ -22,20 +22,20 @@ static const struct acase cases[] = {
 	{ "P17 accepts a simple address", "user@example.com", 0, 1 },
 	{ "P17 accepts a dotted local part", "first.last@example.com", 0, 1 },
 	{ "P17 accepts a '+' tag", "user+tag@example.com", 0, 1 },
-	{ "P17 accepts every atext special",
-	    "!#$%&'*+-/=?^_`{|}~@example.com", 0, 1 },
+	{ "P17 accepts every atext special", "!#$%&'*+-/=?^_`{|}~@example.com",
+	    0, 1 },
 	{ "P17 accepts a quoted local part with spaces",
 	    "\"john doe\"@example.com", 0, 1 },
-	{ "P17 accepts '@' inside a quoted local part",
-	    "\"a@b\"@example.com", 0, 1 },
+	{ "P17 accepts '@' inside a quoted local part", "\"a@b\"@example.com",
+	    0, 1 },
 	{ "P17 accepts '<', '>' and '..' inside quotes",
 	    "\"<a..b>\"@example.com", 0, 1 },
 	{ "P17 accepts a quoted-pair escaping a quote",
 	    "\"a\\\"b\"@example.com", 0, 1 },
 	{ "P17 accepts a quoted-pair escaping a backslash",
 	    "\"a\\\\b\"@example.com", 0, 1 },
-	{ "P17 preserves case: upper-case address accepted",
-	    "USER@EXAMPLE.COM", 0, 1 },
+	{ "P17 preserves case: upper-case address accepted", "USER@EXAMPLE.COM",
+	    0, 1 },
 	{ "P17 accepts digits and inner hyphens in labels",
 	    "u@mx-1.a-b.example9.com", 0, 1 },
 	{ "P17 accepts a one-letter local part and labels", "a@b.c", 0, 1 },
@@ -44,12 +44,19 @@ static const struct acase cases[] = {
 	{ "P10 null sender refused without nullok", "", 0, 0 },
 	{ "P17 refuses CR", "us\rer@example.com", 0, 0 },
 	{ "P17 refuses LF", "user@example.com\n", 0, 0 },
-	{ "P17 refuses CRLF smuggled into a RCPT",
-	    "user@example.com>\r\nDATA", 0, 0 },
+	{ "P17 refuses CRLF smuggled into a RCPT", "user@example.com>\r\nDATA",
+	    0, 0 },
 	{ "P17 refuses TAB", "us\ter@example.com", 0, 0 },
-	{ "P17 refuses TAB even inside quotes", "\"us\ter\"@example.com", 0, 0 },
-	{ "P17 refuses DEL", "us\x7f" "er@example.com", 0, 0 },
-	{ "P17 refuses DEL inside quotes", "\"us\x7f" "er\"@example.com", 0, 0 },
+	{ "P17 refuses TAB even inside quotes", "\"us\ter\"@example.com", 0,
+	    0 },
+	{ "P17 refuses DEL",
+	    "us\x7f"
+	    "er@example.com",
+	    0, 0 },
+	{ "P17 refuses DEL inside quotes",
+	    "\"us\x7f"
+	    "er\"@example.com",
+	    0, 0 },
 	{ "P17 refuses a leading '<'", "<user@example.com", 0, 0 },
 	{ "P17 refuses '<' inside an unquoted local part", "us<er@example.com",
 	    0, 0 },
@@ -70,32 +77,37 @@ static const struct acase cases[] = {
 	{ "P17 refuses an empty domain", "user@", 0, 0 },
 	{ "P17 refuses a leading dot in the local part", ".user@example.com", 0,
 	    0 },
-	{ "P17 refuses a trailing dot in the local part", "user.@example.com", 0,
-	    0 },
+	{ "P17 refuses a trailing dot in the local part", "user.@example.com",
+	    0, 0 },
 	{ "P17 refuses a double dot in the local part", "us..er@example.com", 0,
 	    0 },
-	{ "P17 refuses an unterminated quoted local part",
-	    "\"user@example.com", 0, 0 },
+	{ "P17 refuses an unterminated quoted local part", "\"user@example.com",
+	    0, 0 },
 	{ "P17 refuses a quoted local part followed by junk",
 	    "\"user\"x@example.com", 0, 0 },
-	{ "P17 refuses a backslash escape at the end of the input",
-	    "\"user\\", 0, 0 },
+	{ "P17 refuses a backslash escape at the end of the input", "\"user\\",
+	    0, 0 },
 	{ "P17 refuses a label starting with '-'", "user@-example.com", 0, 0 },
 	{ "P17 refuses a label ending with '-'", "user@example-.com", 0, 0 },
 	{ "P17 refuses a final label ending with '-'", "user@example.com-", 0,
 	    0 },
-	{ "P17 refuses an underscore in the domain", "user@exa_mple.com", 0, 0 },
+	{ "P17 refuses an underscore in the domain", "user@exa_mple.com", 0,
+	    0 },
 	{ "P17 refuses an empty label (leading dot)", "user@.example.com", 0,
 	    0 },
-	{ "P17 refuses an empty label (double dot)", "user@example..com", 0, 0 },
-	{ "P17 refuses a trailing dot in the domain", "user@example.com.", 0, 0 },
+	{ "P17 refuses an empty label (double dot)", "user@example..com", 0,
+	    0 },
+	{ "P17 refuses a trailing dot in the domain", "user@example.com.", 0,
+	    0 },
 	{ "P17 refuses a domain that is only a dot", "user@.", 0, 0 },
 	{ "M10 refuses an IPv4 address literal", "user@[192.0.2.1]", 0, 0 },
 	{ "M10 refuses an IPv6 address literal", "user@[IPv6:2001:db8::1]", 0,
 	    0 },
 	{ "P19 refuses an 8-bit octet in the local part",
 	    "us\xc3\xa9r@example.com", 0, 0 },
-	{ "P19 refuses an 8-bit octet in the domain", "user@b\xc3\xbc" "cher.de",
+	{ "P19 refuses an 8-bit octet in the domain",
+	    "user@b\xc3\xbc"
+	    "cher.de",
 	    0, 0 },
 	{ "P19 refuses an 8-bit octet inside quotes",
 	    "\"us\xc3\xa9r\"@example.com", 0, 0 },
@@ -119,7 +131,7 @@ repeat(char c, size_t n)
 static char *
 make_addr(size_t locallen, size_t domainlen)
 {
-	char *a, *p;
+	char  *a, *p;
 	size_t i, label = 0;
 
 	if ((a = malloc(locallen + 1 + domainlen + 1)) == NULL) {
@@ -166,11 +178,11 @@ check_limits(void)
 	snprintf(a, 64 + 20, "a%s@example.com", s);
 	check_case("P18 refuses a 65-octet local part", a, 0, 0);
 	snprintf(a, 64 + 20, "\"%s\"@example.com", s + 2);
-	check_case("P18 accepts a 64-octet quoted local part (quotes count)", a,
-	    0, 1);
+	check_case(
+	    "P18 accepts a 64-octet quoted local part (quotes count)", a, 0, 1);
 	snprintf(a, 64 + 20, "\"%s\"@example.com", s + 1);
-	check_case("P18 refuses a 65-octet quoted local part (quotes count)", a,
-	    0, 0);
+	check_case(
+	    "P18 refuses a 65-octet quoted local part (quotes count)", a, 0, 0);
 	free(a);
 	free(s);
 
@@ -189,8 +201,8 @@ check_limits(void)
 	a = make_addr(1, 252);
 	CHECK(strlen(a) == 254, "helper builds a 254-octet address",
 	    "length %zu", strlen(a));
-	check_case("P18 accepts a 254-octet address (path of 256 with <>)", a, 0,
-	    1);
+	check_case(
+	    "P18 accepts a 254-octet address (path of 256 with <>)", a, 0, 1);
 	free(a);
 	a = make_addr(64, 189);
 	check_case("P18 accepts a 254-octet address with a 64-octet local part",
@@ -199,8 +211,8 @@ check_limits(void)
 	a = make_addr(1, 253);
 	CHECK(strlen(a) == 255, "helper builds a 255-octet address",
 	    "length %zu", strlen(a));
-	check_case("P18 refuses a 255-octet address (path of 257 with <>)", a, 0,
-	    0);
+	check_case(
+	    "P18 refuses a 255-octet address (path of 257 with <>)", a, 0, 0);
 	free(a);
 	a = make_addr(1, 255);
 	check_case("P18 refuses a 255-octet domain: the path limit is tighter",

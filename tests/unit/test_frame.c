@@ -23,33 +23,33 @@
 #include "frame.h"
 #include "msg.h"
 
-#define FD_SCAN		1024	/* descriptors looked at for leaks */
-#define QUEUE_FRAMES	200	/* BODY_CHUNK frames: far over a socket buffer;
+#define FD_SCAN 1024 /* descriptors looked at for leaks */
+#define QUEUE_FRAMES \
+	200 /* BODY_CHUNK frames: far over a socket buffer;
 				   the check names say 200 */
 
 struct rawhdr {
-	uint32_t	type;
-	uint32_t	len;
-	uint32_t	id;
-	uint16_t	sender;
-	uint16_t	flags;
+	uint32_t type;
+	uint32_t len;
+	uint32_t id;
+	uint16_t sender;
+	uint16_t flags;
 };
 
 _Static_assert(sizeof(struct rawhdr) == FRAME_HDR_SIZE, "raw header size");
 
 /* A frame to write by hand; len 0 means header + payload. */
 struct raw {
-	uint32_t	 type;
-	uint32_t	 len;
-	uint32_t	 id;
-	uint16_t	 sender;
-	uint16_t	 flags;
-	const void	*payload;
-	size_t		 plen;
+	uint32_t    type;
+	uint32_t    len;
+	uint32_t    id;
+	uint16_t    sender;
+	uint16_t    flags;
+	const void *payload;
+	size_t      plen;
 };
 
-static void __attribute__((noreturn))
-die(const char *what)
+static void __attribute__((noreturn)) die(const char *what)
 {
 	perror(what);
 	exit(2);
@@ -96,10 +96,10 @@ raw_sendfds(int sock, const void *buf, size_t len, const int *fds, int nfds)
 {
 	union {
 		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(8 * sizeof(int))];
+		char           buf[CMSG_SPACE(8 * sizeof(int))];
 	} cm;
-	struct msghdr msg;
-	struct iovec iov;
+	struct msghdr   msg;
+	struct iovec    iov;
 	struct cmsghdr *c;
 
 	memset(&msg, 0, sizeof(msg));
@@ -125,7 +125,7 @@ static void
 raw_send(int sock, const struct raw *r, int fd)
 {
 	uint8_t *buf = xmalloc(FRAME_HDR_SIZE + r->plen);
-	size_t n = raw_build(buf, r);
+	size_t   n = raw_build(buf, r);
 
 	raw_sendfds(sock, buf, n, &fd, fd == -1 ? 0 : 1);
 	free(buf);
@@ -136,10 +136,10 @@ static struct chan *
 chan_open(int *raw, uint16_t self, uint16_t peer)
 {
 	struct chan *c = xmalloc(sizeof(*c));
-	int sv[2];
+	int          sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    sv) == -1)
+	        sv) == -1)
 		die("socketpair");
 	chan_init(c, sv[1], self, peer, "test");
 	*raw = sv[0];
@@ -169,7 +169,7 @@ static int
 pump(struct chan *c)
 {
 	size_t before;
-	int r;
+	int    r;
 
 	do {
 		before = c->rlen - c->roff;
@@ -184,7 +184,7 @@ raw_get(uint16_t self, uint16_t peer, const struct raw *r, int fd,
     struct frame *f, const char **err)
 {
 	struct chan *c;
-	int sock, rv;
+	int          sock, rv;
 
 	c = chan_open(&sock, self, peer);
 	raw_send(sock, r, fd);
@@ -198,12 +198,12 @@ raw_get(uint16_t self, uint16_t peer, const struct raw *r, int fd,
 
 /* Expect chan_get() to refuse a hand-made frame with c->err set. */
 static void
-check_refused(const char *name, uint16_t self, uint16_t peer,
-    const struct raw *r)
+check_refused(
+    const char *name, uint16_t self, uint16_t peer, const struct raw *r)
 {
 	struct frame f;
-	const char *err;
-	int rv;
+	const char  *err;
+	int          rv;
 
 	rv = raw_get(self, peer, r, -1, &f, &err);
 	CHECK(rv == -1 && err != NULL, name, "chan_get %d, err %s", rv,
@@ -211,12 +211,12 @@ check_refused(const char *name, uint16_t self, uint16_t peer,
 }
 
 static void
-check_accepted(const char *name, uint16_t self, uint16_t peer,
-    const struct raw *r)
+check_accepted(
+    const char *name, uint16_t self, uint16_t peer, const struct raw *r)
 {
 	struct frame f;
-	const char *err;
-	int rv;
+	const char  *err;
+	int          rv;
 
 	rv = raw_get(self, peer, r, -1, &f, &err);
 	CHECK(rv == 1 && err == NULL, name, "chan_get %d, err %s", rv,
@@ -295,13 +295,13 @@ valid_mx(const char *name)
 static void
 check_roundtrip(void)
 {
-	struct chan *s, *r;
-	struct frame f;
+	struct chan   *s, *r;
+	struct frame   f;
 	struct msg_job j = valid_job(), jr;
 	struct msg_log l;
-	uint8_t *blob;
-	size_t i;
-	int rv;
+	uint8_t       *blob;
+	size_t         i;
+	int            rv;
 
 	chan_open2(&s, PROC_PARENT, &r, PROC_TLS);
 	rv = chan_compose(s, MSG_JOB_START, 42, -1, &j, sizeof(j));
@@ -310,11 +310,12 @@ check_roundtrip(void)
 	if (rv == 0 && (rv = chan_get(r, &f)) == 1)
 		memcpy(&jr, f.data, sizeof(jr));
 	CHECK(rv == 1 && f.type == MSG_JOB_START && f.id == 42 &&
-	    f.sender == PROC_PARENT && f.len == sizeof(j) && f.fd == -1 &&
-	    memcmp(&jr, &j, sizeof(j)) == 0,
+	        f.sender == PROC_PARENT && f.len == sizeof(j) && f.fd == -1 &&
+	        memcmp(&jr, &j, sizeof(j)) == 0,
 	    "round trip of a fixed struct (MSG_JOB_START) keeps type, id, "
-	    "sender and payload", "rv %d type %u id %u len %zu err %s", rv,
-	    f.type, f.id, f.len, r->err ? r->err : "-");
+	    "sender and payload",
+	    "rv %d type %u id %u len %zu err %s", rv, f.type, f.id, f.len,
+	    r->err ? r->err : "-");
 
 	rv = chan_compose(s, MSG_JOB_RCPT, 7, -1, "user@example.com", 17);
 	chan_flush(s);
@@ -322,7 +323,7 @@ check_roundtrip(void)
 	if (rv == 0)
 		rv = chan_get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_JOB_RCPT && f.id == 7 && f.len == 17 &&
-	    strcmp(frame_str(&f, 0), "user@example.com") == 0,
+	        strcmp(frame_str(&f, 0), "user@example.com") == 0,
 	    "round trip of a string (MSG_JOB_RCPT) keeps it and its NUL",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 
@@ -344,7 +345,7 @@ check_roundtrip(void)
 	if (rv == 0)
 		rv = chan_get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_BODY_DATA && f.len == BODY_CHUNK &&
-	    memcmp(f.data, blob, BODY_CHUNK) == 0,
+	        memcmp(f.data, blob, BODY_CHUNK) == 0,
 	    "round trip of a blob (MSG_BODY_DATA, BODY_CHUNK octets)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 	free(blob);
@@ -371,8 +372,8 @@ check_roundtrip(void)
 	if (rv == 0 && (rv = chan_get(r, &f)) == 1)
 		memcpy(&l, f.data, sizeof(l));
 	CHECK(rv == 1 && f.type == MSG_LOG && f.sender == PROC_DNS &&
-	    f.len == sizeof(l) + 14 && l.level == LOGL_ERROR &&
-	    strcmp(frame_str(&f, sizeof(l)), "hello, parent") == 0,
+	        f.len == sizeof(l) + 14 && l.level == LOGL_ERROR &&
+	        strcmp(frame_str(&f, sizeof(l)), "hello, parent") == 0,
 	    "round trip of fixed + string via chan_compose2 (MSG_LOG)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 	chan_free(s);
@@ -382,10 +383,10 @@ check_roundtrip(void)
 static void
 check_compose_limits(void)
 {
-	struct chan *c;
-	char *big;
+	struct chan   *c;
+	char          *big;
 	struct msg_log l = { LOGL_INFO };
-	int sock, rv;
+	int            sock, rv;
 
 	c = chan_open(&sock, PROC_PARENT, PROC_TLS);
 	big = xmalloc(PAYLOAD_MAX + 2);
@@ -411,8 +412,8 @@ check_compose_limits(void)
 	big[PAYLOAD_MAX + 1] = '\0';
 	rv = chan_compose2(c, MSG_LOG, 1, &l, sizeof(l), big);
 	CHECK(rv == 0 && c->wq != NULL && c->wq->len == FRAME_MAX &&
-	    c->wq->data[FRAME_MAX - 1] == '\0' &&
-	    c->wq->data[FRAME_MAX - 2] == 'a',
+	        c->wq->data[FRAME_MAX - 1] == '\0' &&
+	        c->wq->data[FRAME_MAX - 2] == 'a',
 	    "chan_compose2 cuts a long string at PAYLOAD_MAX, NUL-terminated",
 	    "rv %d len %zu", rv, c->wq ? c->wq->len : 0);
 	chan_free(c);
@@ -426,14 +427,14 @@ check_split_and_coalesced(void)
 	struct msg_mx_host h1 = valid_mx("mx1.example.com");
 	struct msg_mx_host h2 = valid_mx("mx2.example.com");
 	struct msg_dns_end e = { DNS_OK, 2 };
-	struct raw r1 = { MSG_MX_HOST, 0, 1, PROC_DNS, 0, &h1, sizeof(h1) };
-	struct raw r2 = { MSG_MX_HOST, 0, 2, PROC_DNS, 0, &h2, sizeof(h2) };
-	struct raw r3 = { MSG_MX_END, 0, 3, PROC_DNS, 0, &e, sizeof(e) };
-	uint8_t buf[3 * (FRAME_HDR_SIZE + sizeof(h1))];
-	size_t n = 0, n1, i, early = 0, done_at = 0;
+	struct raw   r1 = { MSG_MX_HOST, 0, 1, PROC_DNS, 0, &h1, sizeof(h1) };
+	struct raw   r2 = { MSG_MX_HOST, 0, 2, PROC_DNS, 0, &h2, sizeof(h2) };
+	struct raw   r3 = { MSG_MX_END, 0, 3, PROC_DNS, 0, &e, sizeof(e) };
+	uint8_t      buf[3 * (FRAME_HDR_SIZE + sizeof(h1))];
+	size_t       n = 0, n1, i, early = 0, done_at = 0;
 	struct chan *c;
 	struct frame f;
-	int sock, rv, ids[4], got = 0;
+	int          sock, rv, ids[4], got = 0;
 	struct msg_mx_host hr;
 
 	n1 = raw_build(buf, &r1);
@@ -457,10 +458,12 @@ check_split_and_coalesced(void)
 		}
 	}
 	CHECK(early == 0 && got == 2 && done_at == n1 && ids[0] == 1 &&
-	    ids[1] == 2 && strcmp(hr.name, "mx2.example.com") == 0,
+	        ids[1] == 2 && strcmp(hr.name, "mx2.example.com") == 0,
 	    "split read: frames written one octet at a time come out only "
-	    "when complete", "%zu octets with a wrong result, %d frames, "
-	    "first complete at %zu of %zu", early, got, done_at, n1);
+	    "when complete",
+	    "%zu octets with a wrong result, %d frames, "
+	    "first complete at %zu of %zu",
+	    early, got, done_at, n1);
 	chan_free(c);
 	close(sock);
 
@@ -503,22 +506,23 @@ static void
 check_header(void)
 {
 	struct msg_dns_end e = { DNS_OK, 0 };
-	struct raw r = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
-	struct frame f;
-	struct chan *c;
-	const char *err;
-	int sock, rv;
+	struct raw         r = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
+	struct frame       f;
+	struct chan       *c;
+	const char        *err;
+	int                sock, rv;
 
 	/* only the header: a bad length must be refused without the rest */
 	r.plen = 0;
 	r.len = FRAME_MAX + 1;
 	check_refused("header len FRAME_MAX + 1 refused before the payload "
-	    "arrives", PROC_TLS, PROC_DNS, &r);
+	              "arrives",
+	    PROC_TLS, PROC_DNS, &r);
 	r.len = 0xffffffffU;
 	check_refused("header len 0xffffffff refused", PROC_TLS, PROC_DNS, &r);
 	r.len = FRAME_HDR_SIZE - 1;
-	check_refused("header len 15 (< header size) refused", PROC_TLS,
-	    PROC_DNS, &r);
+	check_refused(
+	    "header len 15 (< header size) refused", PROC_TLS, PROC_DNS, &r);
 	r.len = 0;
 	r.plen = 0;
 	{
@@ -549,11 +553,11 @@ check_header(void)
 	r.len = 0;
 	r.plen = sizeof(e);
 	r.flags = 0x8000;
-	check_refused("unknown header flag 0x8000 refused", PROC_TLS, PROC_DNS,
-	    &r);
+	check_refused(
+	    "unknown header flag 0x8000 refused", PROC_TLS, PROC_DNS, &r);
 	r.flags = 0x0002;
-	check_refused("unknown header flag 0x0002 refused", PROC_TLS, PROC_DNS,
-	    &r);
+	check_refused(
+	    "unknown header flag 0x0002 refused", PROC_TLS, PROC_DNS, &r);
 	r.flags = 0;
 	check_accepted("the same MX_END frame without bad flags is accepted",
 	    PROC_TLS, PROC_DNS, &r);
@@ -563,12 +567,12 @@ static void
 check_eof(void)
 {
 	struct msg_dns_end e = { DNS_OK, 0 };
-	struct raw r = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
-	uint8_t buf[64];
-	struct frame f;
-	struct chan *c;
-	size_t n;
-	int sock, rv, rr;
+	struct raw         r = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
+	uint8_t            buf[64];
+	struct frame       f;
+	struct chan       *c;
+	size_t             n;
+	int                sock, rv, rr;
 
 	n = raw_build(buf, &r);
 	c = chan_open(&sock, PROC_TLS, PROC_DNS);
@@ -605,12 +609,12 @@ check_eof(void)
 static void
 check_payload_sizes(void)
 {
-	struct msg_dns_end e[2];
-	struct msg_job j[2];
+	struct msg_dns_end     e[2];
+	struct msg_job         j[2];
 	struct msg_connect_res cr = { 0 };
-	struct raw r;
-	char name[NAME_MAX_LEN + 2];
-	uint8_t *blob;
+	struct raw             r;
+	char                   name[NAME_MAX_LEN + 2];
+	uint8_t               *blob;
 
 	memset(e, 0, sizeof(e));
 	memset(j, 0, sizeof(j));
@@ -634,22 +638,21 @@ check_payload_sizes(void)
 	check_accepted("JOB_START of exactly its size accepted", PROC_TLS,
 	    PROC_PARENT, &r);
 	r = (struct raw){ MSG_CONNECT_FAIL, 0, 1, PROC_NET, 0, &cr,
-	    sizeof(cr) - 1 };
+		sizeof(cr) - 1 };
 	check_refused("fixed type CONNECT_FAIL short by one octet refused",
 	    PROC_TLS, PROC_NET, &r);
 
 	/* strings: MX_REQ from tls to dns */
 	r = (struct raw){ MSG_MX_REQ, 0, 1, PROC_TLS, 0, "example.com", 11 };
-	check_refused("string without its NUL refused", PROC_DNS, PROC_TLS,
-	    &r);
+	check_refused("string without its NUL refused", PROC_DNS, PROC_TLS, &r);
 	r.payload = "exa\0mple.com";
 	r.plen = 13;
-	check_refused("string with an embedded NUL refused", PROC_DNS,
-	    PROC_TLS, &r);
+	check_refused(
+	    "string with an embedded NUL refused", PROC_DNS, PROC_TLS, &r);
 	r.payload = "example.com\0\0";
 	r.plen = 13;
-	check_refused("string with two NULs at its end refused", PROC_DNS,
-	    PROC_TLS, &r);
+	check_refused(
+	    "string with two NULs at its end refused", PROC_DNS, PROC_TLS, &r);
 	r.plen = 0;
 	check_refused("string type with an empty payload refused", PROC_DNS,
 	    PROC_TLS, &r);
@@ -667,14 +670,15 @@ check_payload_sizes(void)
 
 	/* fixed + string: MSG_LOG from dns to the parent */
 	{
-		uint8_t lb[sizeof(struct msg_log) + 8];
+		uint8_t        lb[sizeof(struct msg_log) + 8];
 		struct msg_log l = { LOGL_INFO };
 
 		memcpy(lb, &l, sizeof(l));
 		memcpy(lb + sizeof(l), "hello\0", 6);
 		r = (struct raw){ MSG_LOG, 0, 1, PROC_DNS, 0, lb,
-		    sizeof(l) + 6 };
-		check_accepted("MSG_LOG with level and terminated text accepted",
+			sizeof(l) + 6 };
+		check_accepted(
+		    "MSG_LOG with level and terminated text accepted",
 		    PROC_PARENT, PROC_DNS, &r);
 		r.plen = sizeof(l) + 5;
 		check_refused("MSG_LOG text without NUL refused", PROC_PARENT,
@@ -690,20 +694,20 @@ check_payload_sizes(void)
 	/* blobs */
 	blob = xmalloc(BODY_CHUNK + 1);
 	r = (struct raw){ MSG_BODY_DATA, 0, 1, PROC_PARENT, 0, blob,
-	    BODY_CHUNK + 1 };
-	check_refused("blob of BODY_CHUNK + 1 octets refused", PROC_TLS,
-	    PROC_PARENT, &r);
+		BODY_CHUNK + 1 };
+	check_refused(
+	    "blob of BODY_CHUNK + 1 octets refused", PROC_TLS, PROC_PARENT, &r);
 	free(blob);
 }
 
 static void
 check_senders_and_types(void)
 {
-	struct msg_result res = { OUT_DELIVERED };
-	struct msg_job j = valid_job();
+	struct msg_result  res = { OUT_DELIVERED };
+	struct msg_job     j = valid_job();
 	struct msg_dns_end e = { DNS_OK, 0 };
-	uint8_t rb[sizeof(res) + 3];
-	struct raw r;
+	uint8_t            rb[sizeof(res) + 3];
+	struct raw         r;
 
 	memcpy(rb, &res, sizeof(res));
 	memcpy(rb + sizeof(res), "ok", 3);
@@ -722,29 +726,31 @@ check_senders_and_types(void)
 
 	r = (struct raw){ MSG_MX_END, 0, 1, PROC_NET, 0, &e, sizeof(e) };
 	check_refused("header sender PROC_NET on a channel from PROC_DNS "
-	    "refused", PROC_TLS, PROC_DNS, &r);
+	              "refused",
+	    PROC_TLS, PROC_DNS, &r);
 	r.sender = PROC_PARENT;
 	check_refused("header sender PROC_PARENT on a channel from PROC_DNS "
-	    "refused", PROC_TLS, PROC_DNS, &r);
+	              "refused",
+	    PROC_TLS, PROC_DNS, &r);
 	r.sender = 99;
 	check_refused("header sender 99 refused", PROC_TLS, PROC_DNS, &r);
 
 	r = (struct raw){ MSG_NONE, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
 	check_refused("MSG_NONE refused", PROC_TLS, PROC_DNS, &r);
 	r.plen = 0;
-	check_refused("MSG_NONE with no payload refused", PROC_TLS, PROC_DNS,
-	    &r);
+	check_refused(
+	    "MSG_NONE with no payload refused", PROC_TLS, PROC_DNS, &r);
 	r.plen = sizeof(e);
 	r.type = MSG_TYPE_COUNT;
 	check_refused("type MSG_TYPE_COUNT refused", PROC_TLS, PROC_DNS, &r);
 	r.type = 1000;
 	check_refused("unknown type 1000 refused", PROC_TLS, PROC_DNS, &r);
 	r.type = 0xffffffffU;
-	check_refused("unknown type 0xffffffff refused", PROC_TLS, PROC_DNS,
-	    &r);
+	check_refused(
+	    "unknown type 0xffffffff refused", PROC_TLS, PROC_DNS, &r);
 	CHECK(strcmp(msg_type_name(MSG_LOG), "LOG") == 0 &&
-	    strcmp(msg_type_name(MSG_TYPE_COUNT), "unknown") == 0 &&
-	    strcmp(msg_type_name(MSG_NONE), "unknown") == 0,
+	        strcmp(msg_type_name(MSG_TYPE_COUNT), "unknown") == 0 &&
+	        strcmp(msg_type_name(MSG_NONE), "unknown") == 0,
 	    "msg_type_name names known types and calls others unknown",
 	    "LOG -> %s", msg_type_name(MSG_LOG));
 }
@@ -752,15 +758,15 @@ check_senders_and_types(void)
 static void
 check_values(void)
 {
-	struct msg_log l;
-	struct msg_dns_end e;
-	struct msg_result res;
-	struct msg_host_addr a;
-	struct msg_mx_host h;
+	struct msg_log         l;
+	struct msg_dns_end     e;
+	struct msg_result      res;
+	struct msg_host_addr   a;
+	struct msg_mx_host     h;
 	struct msg_connect_req cq;
-	struct msg_job j;
-	uint8_t lb[sizeof(l) + 2], rb[sizeof(res) + 2];
-	struct raw r;
+	struct msg_job         j;
+	uint8_t                lb[sizeof(l) + 2], rb[sizeof(res) + 2];
+	struct raw             r;
 
 	l.level = 99;
 	memcpy(lb, &l, sizeof(l));
@@ -769,12 +775,12 @@ check_values(void)
 	check_refused("MSG_LOG level 99 refused", PROC_PARENT, PROC_TLS, &r);
 	l.level = LOGL_COUNT;
 	memcpy(lb, &l, sizeof(l));
-	check_refused("MSG_LOG level LOGL_COUNT refused", PROC_PARENT, PROC_TLS,
-	    &r);
+	check_refused(
+	    "MSG_LOG level LOGL_COUNT refused", PROC_PARENT, PROC_TLS, &r);
 	l.level = LOGL_COUNT - 1;
 	memcpy(lb, &l, sizeof(l));
-	check_accepted("MSG_LOG level LOGL_COUNT - 1 accepted", PROC_PARENT,
-	    PROC_TLS, &r);
+	check_accepted(
+	    "MSG_LOG level LOGL_COUNT - 1 accepted", PROC_PARENT, PROC_TLS, &r);
 
 	e.status = 99;
 	e.count = 0;
@@ -792,8 +798,8 @@ check_values(void)
 	memcpy(rb, &res, sizeof(res));
 	memcpy(rb + sizeof(res), "x", 2);
 	r = (struct raw){ MSG_RESULT, 0, 1, PROC_TLS, 0, rb, sizeof(rb) };
-	check_refused("MSG_RESULT outcome 99 refused", PROC_PARENT, PROC_TLS,
-	    &r);
+	check_refused(
+	    "MSG_RESULT outcome 99 refused", PROC_PARENT, PROC_TLS, &r);
 
 	memset(&a, 0, sizeof(a));
 	a.family = 5;
@@ -801,11 +807,11 @@ check_values(void)
 	check_refused("MSG_HOST_ADDR family 5 refused", PROC_TLS, PROC_DNS, &r);
 	a.family = 6;
 	a.flags = 0x80;
-	check_refused("MSG_HOST_ADDR unknown flag refused", PROC_TLS, PROC_DNS,
-	    &r);
+	check_refused(
+	    "MSG_HOST_ADDR unknown flag refused", PROC_TLS, PROC_DNS, &r);
 	a.flags = ADDR_SECURE;
-	check_accepted("MSG_HOST_ADDR family 6, secure, accepted", PROC_TLS,
-	    PROC_DNS, &r);
+	check_accepted(
+	    "MSG_HOST_ADDR family 6, secure, accepted", PROC_TLS, PROC_DNS, &r);
 
 	h = valid_mx("mx.example.com");
 	memset(h.name, 'm', sizeof(h.name));
@@ -813,27 +819,27 @@ check_values(void)
 	check_refused("MSG_MX_HOST with an unterminated name refused", PROC_TLS,
 	    PROC_DNS, &r);
 	h.name[0] = '\0';
-	check_refused("MSG_MX_HOST with an empty name refused", PROC_TLS,
-	    PROC_DNS, &r);
+	check_refused(
+	    "MSG_MX_HOST with an empty name refused", PROC_TLS, PROC_DNS, &r);
 	h = valid_mx("mx.example.com");
 	h.flags = 0x40;
-	check_refused("MSG_MX_HOST with an unknown flag refused", PROC_TLS,
-	    PROC_DNS, &r);
+	check_refused(
+	    "MSG_MX_HOST with an unknown flag refused", PROC_TLS, PROC_DNS, &r);
 
 	memset(&cq, 0, sizeof(cq));
 	cq.family = 4;
 	cq.port = 25;
 	cq.timeout = 30;
 	r = (struct raw){ MSG_CONNECT_REQ, 0, 1, PROC_TLS, 0, &cq, sizeof(cq) };
-	check_accepted("MSG_CONNECT_REQ to port 25 accepted", PROC_NET,
-	    PROC_TLS, &r);
+	check_accepted(
+	    "MSG_CONNECT_REQ to port 25 accepted", PROC_NET, PROC_TLS, &r);
 	cq.port = 0;
-	check_refused("MSG_CONNECT_REQ to port 0 refused", PROC_NET, PROC_TLS,
-	    &r);
+	check_refused(
+	    "MSG_CONNECT_REQ to port 0 refused", PROC_NET, PROC_TLS, &r);
 	cq.port = 25;
 	cq.timeout = 0;
-	check_refused("MSG_CONNECT_REQ with timeout 0 refused", PROC_NET,
-	    PROC_TLS, &r);
+	check_refused(
+	    "MSG_CONNECT_REQ with timeout 0 refused", PROC_NET, PROC_TLS, &r);
 
 	j = valid_job();
 	j.size = j.wire_size + 1;
@@ -854,11 +860,11 @@ static void
 check_sticky(void)
 {
 	struct msg_dns_end e = { 99, 0 }, ok = { DNS_OK, 0 };
-	struct raw r1 = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
-	struct raw r2 = { MSG_MX_END, 0, 2, PROC_DNS, 0, &ok, sizeof(ok) };
+	struct raw   r1 = { MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) };
+	struct raw   r2 = { MSG_MX_END, 0, 2, PROC_DNS, 0, &ok, sizeof(ok) };
 	struct frame f;
 	struct chan *c;
-	int sock, rv1, rv2;
+	int          sock, rv1, rv2;
 
 	c = chan_open(&sock, PROC_TLS, PROC_DNS);
 	raw_send(sock, &r1, -1);
@@ -868,7 +874,8 @@ check_sticky(void)
 	rv2 = chan_get(c, &f);
 	CHECK(rv1 == -1 && rv2 == -1,
 	    "after a protocol error chan_get keeps failing, even for a valid "
-	    "frame", "first %d, then %d", rv1, rv2);
+	    "frame",
+	    "first %d, then %d", rv1, rv2);
 	chan_free(c);
 	close(sock);
 }
@@ -878,10 +885,10 @@ static void
 check_fd_pass(void)
 {
 	struct msg_connect_res res = { 0 };
-	struct chan *s, *r;
-	struct frame f;
-	char buf[8];
-	int p[2], rv, gone, flags;
+	struct chan           *s, *r;
+	struct frame           f;
+	char                   buf[8];
+	int                    p[2], rv, gone, flags;
 
 	xpipe(p);
 	chan_open2(&s, PROC_NET, &r, PROC_TLS);
@@ -895,7 +902,7 @@ check_fd_pass(void)
 	pump(r);
 	rv = chan_get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_CONNECT_OK && f.fd >= 0 &&
-	    (f.flags & FRAME_F_FD),
+	        (f.flags & FRAME_F_FD),
 	    "MSG_CONNECT_OK from PROC_NET arrives with a descriptor",
 	    "chan_get %d fd %d err %s", rv, rv == 1 ? f.fd : -1,
 	    r->err ? r->err : "-");
@@ -905,19 +912,25 @@ check_fd_pass(void)
 		    "a received descriptor is close-on-exec", "flags %d",
 		    flags);
 		CHECK(write(f.fd, "hi", 2) == 2 && read(p[0], buf, 8) == 2 &&
-		    memcmp(buf, "hi", 2) == 0,
+		        memcmp(buf, "hi", 2) == 0,
 		    "the received descriptor is the pipe: a write through it "
-		    "arrives", "pipe read failed");
+		    "arrives",
+		    "pipe read failed");
 		close(f.fd);
 		CHECK(pipe_writers_gone(p[0]),
 		    "after closing the received descriptor no copy of the pipe "
-		    "remains", "a write end is still open");
+		    "remains",
+		    "a write end is still open");
 	} else {
 		CHECK(0, "a received descriptor is close-on-exec", "no fd");
-		CHECK(0, "the received descriptor is the pipe: a write through "
-		    "it arrives", "no fd");
-		CHECK(0, "after closing the received descriptor no copy of the "
-		    "pipe remains", "no fd");
+		CHECK(0,
+		    "the received descriptor is the pipe: a write through "
+		    "it arrives",
+		    "no fd");
+		CHECK(0,
+		    "after closing the received descriptor no copy of the "
+		    "pipe remains",
+		    "no fd");
 	}
 	chan_free(s);
 	chan_free(r);
@@ -929,9 +942,9 @@ static void
 check_fd_order(void)
 {
 	struct msg_connect_res res = { 0 };
-	struct chan *s, *r;
-	struct frame f1, f2;
-	int a[2], b[2], a0 = -1, b0 = -1, rv1, rv2 = 0, ok;
+	struct chan           *s, *r;
+	struct frame           f1, f2;
+	int                    a[2], b[2], a0 = -1, b0 = -1, rv1, rv2 = 0, ok;
 
 	xpipe(a);
 	xpipe(b);
@@ -948,8 +961,10 @@ check_fd_order(void)
 		rv2 = chan_get(r, &f2);
 	ok = rv1 == 1 && rv2 == 1 && same_file(f1.fd, a0) &&
 	    same_file(f2.fd, b0);
-	CHECK(ok, "two MSG_CONNECT_OK frames get their own descriptors in "
-	    "order", "chan_get %d/%d", rv1, rv2);
+	CHECK(ok,
+	    "two MSG_CONNECT_OK frames get their own descriptors in "
+	    "order",
+	    "chan_get %d/%d", rv1, rv2);
 	if (rv1 == 1)
 		close(f1.fd);
 	if (rv2 == 1)
@@ -967,14 +982,14 @@ check_fd_order(void)
  * refused and the receiver keeps no copy.
  */
 static void
-check_fd_refused(const char *name, uint16_t self, uint16_t peer,
-    const struct raw *r)
+check_fd_refused(
+    const char *name, uint16_t self, uint16_t peer, const struct raw *r)
 {
 	unsigned char before[FD_SCAN], after[FD_SCAN];
-	struct chan *c;
-	struct frame f;
-	int p[2], sock, rv, diff, gone;
-	char detail[100];
+	struct chan  *c;
+	struct frame  f;
+	int           p[2], sock, rv, diff, gone;
+	char          detail[100];
 
 	xpipe(p);
 	c = chan_open(&sock, self, peer);
@@ -989,10 +1004,12 @@ check_fd_refused(const char *name, uint16_t self, uint16_t peer,
 	snprintf(detail, sizeof(detail), "%s: frame refused", name);
 	CHECK(rv == -1 && c->err != NULL, detail, "chan_get %d, err %s", rv,
 	    c->err ? c->err : "NULL");
-	snprintf(detail, sizeof(detail), "%s: no stray descriptor left open",
-	    name);
-	CHECK(diff == -1 && gone, detail, "descriptor %d differs, pipe "
-	    "writers gone %d", diff, gone);
+	snprintf(
+	    detail, sizeof(detail), "%s: no stray descriptor left open", name);
+	CHECK(diff == -1 && gone, detail,
+	    "descriptor %d differs, pipe "
+	    "writers gone %d",
+	    diff, gone);
 	if (rv == 1 && f.fd >= 0)
 		close(f.fd);
 	chan_free(c);
@@ -1004,40 +1021,40 @@ static void
 check_fd_hostile(void)
 {
 	struct msg_connect_res res = { 0 };
-	struct msg_dns_end e = { DNS_OK, 0 };
-	struct raw r;
-	struct frame f;
-	const char *err;
-	int rv;
+	struct msg_dns_end     e = { DNS_OK, 0 };
+	struct raw             r;
+	struct frame           f;
+	const char            *err;
+	int                    rv;
 
 	r = (struct raw){ MSG_CONNECT_OK, 0, 1, PROC_NET, FRAME_F_FD, &res,
-	    sizeof(res) };
+		sizeof(res) };
 	rv = raw_get(PROC_TLS, PROC_NET, &r, -1, &f, &err);
 	CHECK(rv == -1 && err != NULL,
-	    "FRAME_F_FD set but no descriptor passed: refused",
-	    "chan_get %d", rv);
+	    "FRAME_F_FD set but no descriptor passed: refused", "chan_get %d",
+	    rv);
 	r.flags = 0;
 	rv = raw_get(PROC_TLS, PROC_NET, &r, -1, &f, &err);
 	CHECK(rv == -1 && err != NULL,
-	    "MSG_CONNECT_OK without its descriptor refused", "chan_get %d",
-	    rv);
+	    "MSG_CONNECT_OK without its descriptor refused", "chan_get %d", rv);
 
 	r = (struct raw){ MSG_CONNECT_FAIL, 0, 1, PROC_NET, FRAME_F_FD, &res,
-	    sizeof(res) };
-	check_fd_refused("descriptor announced on MSG_CONNECT_FAIL", PROC_TLS,
-	    PROC_NET, &r);
+		sizeof(res) };
+	check_fd_refused(
+	    "descriptor announced on MSG_CONNECT_FAIL", PROC_TLS, PROC_NET, &r);
 	r = (struct raw){ MSG_MX_END, 0, 1, PROC_DNS, FRAME_F_FD, &e,
-	    sizeof(e) };
+		sizeof(e) };
 	check_fd_refused("descriptor announced on MSG_MX_END from dns",
 	    PROC_TLS, PROC_DNS, &r);
 	r = (struct raw){ MSG_CONNECT_OK, 0, 1, PROC_DNS, FRAME_F_FD, &res,
-	    sizeof(res) };
+		sizeof(res) };
 	check_fd_refused("MSG_CONNECT_OK with descriptor from PROC_DNS",
 	    PROC_TLS, PROC_DNS, &r);
 	r = (struct raw){ MSG_CONNECT_FAIL, 0, 1, PROC_NET, 0, &res,
-	    sizeof(res) };
+		sizeof(res) };
 	check_fd_refused("descriptor passed unannounced (no FRAME_F_FD) with "
-	    "MSG_CONNECT_FAIL", PROC_TLS, PROC_NET, &r);
+	                 "MSG_CONNECT_FAIL",
+	    PROC_TLS, PROC_NET, &r);
 }
 
 /*
@@ -1048,13 +1065,13 @@ static void
 check_fd_misattributed(void)
 {
 	struct msg_connect_res res = { 0 };
-	struct raw fail = { MSG_CONNECT_FAIL, 0, 1, PROC_NET, 0, &res,
-	    sizeof(res) };
-	struct raw ok = { MSG_CONNECT_OK, 0, 2, PROC_NET, FRAME_F_FD, &res,
-	    sizeof(res) };
+	struct raw   fail = { MSG_CONNECT_FAIL, 0, 1, PROC_NET, 0, &res,
+		  sizeof(res) };
+	struct raw   ok = { MSG_CONNECT_OK, 0, 2, PROC_NET, FRAME_F_FD, &res,
+		  sizeof(res) };
 	struct chan *c;
 	struct frame f;
-	int a[2], b[2], sock, rv1, rv2 = -1, wrong = 0;
+	int          a[2], b[2], sock, rv1, rv2 = -1, wrong = 0;
 
 	xpipe(a);
 	xpipe(b);
@@ -1070,9 +1087,12 @@ check_fd_misattributed(void)
 			close(f.fd);
 		}
 	}
-	CHECK(!wrong, "a later MSG_CONNECT_OK never gets an earlier "
-	    "unannounced descriptor", "CONNECT_FAIL accepted (%d), then "
-	    "CONNECT_OK (%d) got the CONNECT_FAIL's descriptor", rv1, rv2);
+	CHECK(!wrong,
+	    "a later MSG_CONNECT_OK never gets an earlier "
+	    "unannounced descriptor",
+	    "CONNECT_FAIL accepted (%d), then "
+	    "CONNECT_OK (%d) got the CONNECT_FAIL's descriptor",
+	    rv1, rv2);
 	chan_free(c);
 	close(sock);
 	close(a[0]);
@@ -1085,14 +1105,14 @@ check_fd_misattributed(void)
 static void
 check_fd_flood(void)
 {
-	unsigned char before[FD_SCAN], after[FD_SCAN];
+	unsigned char          before[FD_SCAN], after[FD_SCAN];
 	struct msg_connect_res res = { 0 };
-	struct raw r = { MSG_CONNECT_OK, 0, 1, PROC_NET, FRAME_F_FD, &res,
-	    sizeof(res) };
-	uint8_t buf[64];
+	struct raw   r = { MSG_CONNECT_OK, 0, 1, PROC_NET, FRAME_F_FD, &res,
+		  sizeof(res) };
+	uint8_t      buf[64];
 	struct chan *c;
-	int p[2], fds[CHAN_FDQ + 2], i, sock, rv, diff, cfd;
-	size_t n;
+	int          p[2], fds[CHAN_FDQ + 2], i, sock, rv, diff, cfd;
+	size_t       n;
 
 	xpipe(p);
 	for (i = 0; i < CHAN_FDQ + 2; i++)
@@ -1108,7 +1128,7 @@ check_fd_flood(void)
 	    "chan_read %d", rv);
 	chan_close(c);
 	fd_snapshot(after);
-	before[cfd] = 0;	/* chan_close closed the channel's socket */
+	before[cfd] = 0; /* chan_close closed the channel's socket */
 	diff = fd_diff(before, after);
 	close(sock);
 	close(p[1]);
@@ -1123,8 +1143,8 @@ static void
 check_fd_close_unsent(void)
 {
 	struct msg_connect_res res = { 0 };
-	struct chan *c;
-	int p[2], sock, gone;
+	struct chan           *c;
+	int                    p[2], sock, gone;
 
 	xpipe(p);
 	c = chan_open(&sock, PROC_NET, PROC_TLS);
@@ -1145,9 +1165,9 @@ check_queue(void)
 {
 	struct chan *s, *r;
 	struct frame f;
-	uint8_t *chunk;
-	size_t i, k, got = 0, bad = 0;
-	int partial, rounds, rv;
+	uint8_t     *chunk;
+	size_t       i, k, got = 0, bad = 0;
+	int          partial, rounds, rv;
 
 	chan_open2(&s, PROC_PARENT, &r, PROC_TLS);
 	chunk = xmalloc(BODY_CHUNK);
@@ -1155,19 +1175,20 @@ check_queue(void)
 		memset(chunk, (int)(i & 0xff), BODY_CHUNK);
 		memcpy(chunk, &i, sizeof(i));
 		if (chan_compose(s, MSG_BODY_DATA, (uint32_t)i, -1, chunk,
-		    BODY_CHUNK) == -1)
+		        BODY_CHUNK) == -1)
 			break;
 	}
 	CHECK(i == QUEUE_FRAMES &&
-	    s->wqlen == QUEUE_FRAMES * (FRAME_HDR_SIZE + BODY_CHUNK),
+	        s->wqlen == QUEUE_FRAMES * (FRAME_HDR_SIZE + BODY_CHUNK),
 	    "200 frames of BODY_CHUNK octets queue without any reader",
 	    "queued %zu, wqlen %zu", i, s->wqlen);
 	rv = chan_flush(s);
 	partial = rv == 0 && chan_pending(s) && s->wqlen > 0 &&
 	    s->wqlen < QUEUE_FRAMES * (FRAME_HDR_SIZE + BODY_CHUNK);
-	CHECK(partial, "a flush into a full socket returns 0 with the rest "
-	    "still queued", "flush %d pending %d wqlen %zu", rv,
-	    chan_pending(s), s->wqlen);
+	CHECK(partial,
+	    "a flush into a full socket returns 0 with the rest "
+	    "still queued",
+	    "flush %d pending %d wqlen %zu", rv, chan_pending(s), s->wqlen);
 	for (rounds = 0; got < QUEUE_FRAMES && rounds < 100000; rounds++) {
 		if (chan_flush(s) == -1)
 			break;
@@ -1184,10 +1205,10 @@ check_queue(void)
 			break;
 	}
 	CHECK(got == QUEUE_FRAMES && bad == 0 && !chan_pending(s) &&
-	    s->wqlen == 0,
+	        s->wqlen == 0,
 	    "a large write queue drains completely and in order",
-	    "received %zu of %d, %zu out of order or damaged, wqlen %zu",
-	    got, QUEUE_FRAMES, bad, s->wqlen);
+	    "received %zu of %d, %zu out of order or damaged, wqlen %zu", got,
+	    QUEUE_FRAMES, bad, s->wqlen);
 	free(chunk);
 	chan_free(s);
 	chan_free(r);
@@ -1206,13 +1227,13 @@ static void
 check_wait(void)
 {
 	struct msg_dns_end e = { DNS_OK, 0 };
-	struct raw r = { MSG_MX_END, 0, 77, PROC_DNS, 0, &e, sizeof(e) };
-	uint8_t buf[64];
+	struct raw   r = { MSG_MX_END, 0, 77, PROC_DNS, 0, &e, sizeof(e) };
+	uint8_t      buf[64];
 	struct chan *c;
 	struct frame f;
-	long long t0, dt;
-	ssize_t n;
-	int sock, rv;
+	long long    t0, dt;
+	ssize_t      n;
+	int          sock, rv;
 
 	c = chan_open(&sock, PROC_TLS, PROC_DNS);
 	raw_send(sock, &r, -1);
@@ -1230,8 +1251,9 @@ check_wait(void)
 	chan_compose(c, MSG_MX_REQ, 3, -1, "example.org", 12);
 	chan_wait(c, &f, 50);
 	n = read(sock, buf, sizeof(buf));
-	CHECK(n == FRAME_HDR_SIZE + 12 && memcmp(buf + FRAME_HDR_SIZE,
-	    "example.org", 12) == 0 && !chan_pending(c),
+	CHECK(n == FRAME_HDR_SIZE + 12 &&
+	        memcmp(buf + FRAME_HDR_SIZE, "example.org", 12) == 0 &&
+	        !chan_pending(c),
 	    "chan_wait flushes queued frames while it waits", "read %zd", n);
 
 	close(sock);

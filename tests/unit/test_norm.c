@@ -15,18 +15,18 @@
 #include "check.h"
 #include "parent.h"
 
-#define ALL_SPLITS_MAX	16	/* inputs this short get all 2^(n-1) splits */
-#define RANDOM_SPLITS	64
-#define PROP_INPUTS	500
+#define ALL_SPLITS_MAX 16 /* inputs this short get all 2^(n-1) splits */
+#define RANDOM_SPLITS  64
+#define PROP_INPUTS    500
 
 /* A run of the normaliser over one chunking of the input. */
 struct run {
-	uint8_t		*out;
-	size_t		 outlen;
-	struct norm	 n;
+	uint8_t    *out;
+	size_t      outlen;
+	struct norm n;
 };
 
-static uint64_t rng_state = 0x6d78636c69656e74ULL;	/* fixed seed */
+static uint64_t rng_state = 0x6d78636c69656e74ULL; /* fixed seed */
 
 static uint32_t
 rng(void)
@@ -81,14 +81,14 @@ run_chunks(const uint8_t *in, size_t len, const size_t *cuts, size_t ncuts,
 }
 
 struct ncase {
-	const char	*name;
-	const char	*in;
-	size_t		 inlen;		/* 0: strlen(in) */
-	const char	*out;		/* expected output, NULL on error */
-	uint64_t	 size;		/* expected SIZE= count */
-	int		 has8bit;
-	enum norm_err	 err;
-	uint64_t	 line;		/* the line an error names */
+	const char   *name;
+	const char   *in;
+	size_t        inlen; /* 0: strlen(in) */
+	const char   *out;   /* expected output, NULL on error */
+	uint64_t      size;  /* expected SIZE= count */
+	int           has8bit;
+	enum norm_err err;
+	uint64_t      line; /* the line an error names */
 };
 
 static const struct ncase cases[] = {
@@ -98,10 +98,10 @@ static const struct ncase cases[] = {
 	    "hello\r\nworld\r\n.\r\n", 14, 0, NORM_OK, 0 },
 	{ "P12 normalises mixed LF and CRLF", "a\nb\r\nc\n", 0,
 	    "a\r\nb\r\nc\r\n.\r\n", 9, 0, NORM_OK, 0 },
-	{ "P12 keeps empty lines", "a\n\n\r\nb\n", 0,
-	    "a\r\n\r\n\r\nb\r\n.\r\n", 10, 0, NORM_OK, 0 },
-	{ "P12 a lone newline is a one-line message", "\n", 0,
-	    "\r\n.\r\n", 2, 0, NORM_OK, 0 },
+	{ "P12 keeps empty lines", "a\n\n\r\nb\n", 0, "a\r\n\r\n\r\nb\r\n.\r\n",
+	    10, 0, NORM_OK, 0 },
+	{ "P12 a lone newline is a one-line message", "\n", 0, "\r\n.\r\n", 2,
+	    0, NORM_OK, 0 },
 	{ "P13 final line without newline gets CRLF", "hello", 0,
 	    "hello\r\n.\r\n", 7, 0, NORM_OK, 0 },
 	{ "P13 appends .CRLF exactly once, no extra CRLF", "hello\n", 0,
@@ -112,23 +112,23 @@ static const struct ncase cases[] = {
 	    "a\r\n..\r\nb\r\n.\r\n", 9, 0, NORM_OK, 0 },
 	{ "P13 dot-stuffs a lone dot as the first line", ".\n", 0,
 	    "..\r\n.\r\n", 3, 0, NORM_OK, 0 },
-	{ "P13 dot-stuffs a '..' line to '...'", "..\n", 0,
-	    "...\r\n.\r\n", 4, 0, NORM_OK, 0 },
+	{ "P13 dot-stuffs a '..' line to '...'", "..\n", 0, "...\r\n.\r\n", 4,
+	    0, NORM_OK, 0 },
 	{ "P13 dot-stuffs a final dot without newline", "a\n.", 0,
 	    "a\r\n..\r\n.\r\n", 6, 0, NORM_OK, 0 },
 	{ "P13 an input CRLF.CRLF cannot end the data early", "a\r\n.\r\nb\r\n",
 	    0, "a\r\n..\r\nb\r\n.\r\n", 9, 0, NORM_OK, 0 },
 	{ "P12 an input LF.LF cannot end the data early (smuggling)",
-	    "a\n.\nMAIL FROM:<x@y>\n", 0,
-	    "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n", 23, 0, NORM_OK, 0 },
+	    "a\n.\nMAIL FROM:<x@y>\n", 0, "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n",
+	    23, 0, NORM_OK, 0 },
 	{ "P13 does not stuff a dot after the first column", "x.\n .\n", 0,
 	    "x.\r\n .\r\n.\r\n", 8, 0, NORM_OK, 0 },
 	{ "P15 has8bit set for an octet >= 0x80", "caf\xc3\xa9\n", 0,
 	    "caf\xc3\xa9\r\n.\r\n", 7, 1, NORM_OK, 0 },
-	{ "P15 has8bit set for octet 0x80 alone", "\x80", 0,
-	    "\x80\r\n.\r\n", 3, 1, NORM_OK, 0 },
-	{ "P15 has8bit clear for 7-bit input with DEL and TAB",
-	    "a\tb\x7f\n", 0, "a\tb\x7f\r\n.\r\n", 6, 0, NORM_OK, 0 },
+	{ "P15 has8bit set for octet 0x80 alone", "\x80", 0, "\x80\r\n.\r\n", 3,
+	    1, NORM_OK, 0 },
+	{ "P15 has8bit clear for 7-bit input with DEL and TAB", "a\tb\x7f\n", 0,
+	    "a\tb\x7f\r\n.\r\n", 6, 0, NORM_OK, 0 },
 	{ "NUL is refused on line 1", "ab\0c\n", 5, NULL, 0, 0, NORM_NUL, 1 },
 	{ "NUL is refused and its line 3 reported", "a\nb\n\0", 5, NULL, 0, 0,
 	    NORM_NUL, 3 },
@@ -138,7 +138,8 @@ static const struct ncase cases[] = {
 	    NORM_BARE_CR, 1 },
 	{ "P12 bare CR on line 2 reports line 2", "a\nb\rc\n", 0, NULL, 0, 0,
 	    NORM_BARE_CR, 2 },
-	{ "P12 CR CR LF is refused", "a\r\r\n", 0, NULL, 0, 0, NORM_BARE_CR, 1 },
+	{ "P12 CR CR LF is refused", "a\r\r\n", 0, NULL, 0, 0, NORM_BARE_CR,
+	    1 },
 	{ "P12 LF CR (reversed newline) is refused", "a\n\rb", 0, NULL, 0, 0,
 	    NORM_BARE_CR, 2 },
 	{ "P12 CR at end of input is refused", "a\nb\r", 0, NULL, 0, 0,
@@ -148,8 +149,8 @@ static const struct ncase cases[] = {
 };
 
 static int
-same_result(const struct ncase *c, const struct run *r, char *why,
-    size_t whylen)
+same_result(
+    const struct ncase *c, const struct run *r, char *why, size_t whylen)
 {
 	size_t outlen = c->out ? strlen(c->out) : 0;
 
@@ -168,8 +169,10 @@ same_result(const struct ncase *c, const struct run *r, char *why,
 		return 1;
 	}
 	if (r->outlen != outlen || memcmp(r->out, c->out, outlen) != 0) {
-		snprintf(why, whylen, "output of %zu octets differs from the "
-		    "expected %zu", r->outlen, outlen);
+		snprintf(why, whylen,
+		    "output of %zu octets differs from the "
+		    "expected %zu",
+		    r->outlen, outlen);
 		return 0;
 	}
 	if (r->n.wire != r->outlen) {
@@ -195,12 +198,12 @@ static void
 check_case(const struct ncase *c)
 {
 	const uint8_t *in = (const uint8_t *)c->in;
-	size_t len = c->inlen ? c->inlen : strlen(c->in);
-	size_t *cuts = xmalloc((len + 1) * sizeof(*cuts));
-	size_t i, k, n, runs = 0;
-	char why[200], how[80];
-	struct run r;
-	int ok = 1;
+	size_t         len = c->inlen ? c->inlen : strlen(c->in);
+	size_t        *cuts = xmalloc((len + 1) * sizeof(*cuts));
+	size_t         i, k, n, runs = 0;
+	char           why[200], how[80];
+	struct run     r;
+	int            ok = 1;
 
 	/* one chunk, then one octet at a time */
 	for (k = 0; k < 2 && ok; k++) {
@@ -208,8 +211,8 @@ check_case(const struct ncase *c)
 			cuts[i] = 1;
 		run_chunks(in, len, cuts, k == 0 ? 0 : len, &r);
 		ok = same_result(c, &r, why, sizeof(why));
-		snprintf(how, sizeof(how), k == 0 ? "one chunk" :
-		    "octet by octet");
+		snprintf(
+		    how, sizeof(how), k == 0 ? "one chunk" : "octet by octet");
 		free(r.out);
 		runs++;
 	}
@@ -265,17 +268,17 @@ check_built(const char *name, const char *prefix, char fill, size_t nfill,
     const char *suffix, const char *outprefix, const char *outsuffix,
     enum norm_err err, uint64_t line)
 {
-	size_t plen = strlen(prefix), slen = strlen(suffix);
-	size_t olen = strlen(outprefix) + nfill + strlen(outsuffix);
-	char *in = xmalloc(plen + nfill + slen + 1);
-	char *out = xmalloc(olen + 1);
+	size_t       plen = strlen(prefix), slen = strlen(suffix);
+	size_t       olen = strlen(outprefix) + nfill + strlen(outsuffix);
+	char        *in = xmalloc(plen + nfill + slen + 1);
+	char        *out = xmalloc(olen + 1);
 	struct ncase c;
 
 	memcpy(in, prefix, plen);
 	memset(in + plen, fill, nfill);
 	memcpy(in + plen + nfill, suffix, slen + 1);
-	snprintf(out, olen + 1, "%s%.*s%s", outprefix, (int)nfill,
-	    in + plen, outsuffix);
+	snprintf(out, olen + 1, "%s%.*s%s", outprefix, (int)nfill, in + plen,
+	    outsuffix);
 	memset(&c, 0, sizeof(c));
 	c.name = name;
 	c.in = in;
@@ -311,8 +314,8 @@ check_line_limits(void)
 	    "ok\r\n", 'y', 999, "\r\nmore\r\n", "", "", NORM_LONG_LINE, 2);
 	check_built("P14 the stuffed dot does not count: '.' + 997 octets OK",
 	    ".", 'z', 997, "\n", "..", "\r\n.\r\n", NORM_OK, 0);
-	check_built("P14 '.' + 998 octets (999 before stuffing) is refused", ".",
-	    'z', 998, "\n", "", "", NORM_LONG_LINE, 1);
+	check_built("P14 '.' + 998 octets (999 before stuffing) is refused",
+	    ".", 'z', 998, "\n", "", "", NORM_LONG_LINE, 1);
 	check_built("P14 a 1000-octet text line (998 + CRLF) after short lines",
 	    "a\nb\n", 'q', 998, "\r\nc\n", "a\r\nb\r\n", "\r\nc\r\n.\r\n",
 	    NORM_OK, 0);
@@ -322,7 +325,7 @@ static void
 check_strerror(void)
 {
 	enum norm_err e, f;
-	int ok = 1;
+	int           ok = 1;
 
 	for (e = NORM_OK; e <= NORM_EMPTY && ok; e++)
 		for (f = NORM_OK; f < e && ok; f++)
@@ -334,18 +337,18 @@ check_strerror(void)
 
 /* Random valid input: its octets and its CRLF-normalised form. */
 struct sample {
-	uint8_t	*in, *crlf;
-	size_t	 inlen, crlflen;
-	int	 has8bit;
-	int	 lastterm;	/* the last line had a newline */
+	uint8_t *in, *crlf;
+	size_t   inlen, crlflen;
+	int      has8bit;
+	int      lastterm; /* the last line had a newline */
 };
 
 static void
 make_sample(struct sample *s)
 {
 	static const char pool[] = "..aZ0 \t-:~\x7f\x80\xff";
-	size_t nlines, l, len, i;
-	uint8_t c;
+	size_t            nlines, l, len, i;
+	uint8_t           c;
 
 	s->in = xmalloc(20 * 1002);
 	s->crlf = xmalloc(20 * 1002);
@@ -375,8 +378,8 @@ make_sample(struct sample *s)
 				s->in[s->inlen++] = c;
 				s->crlf[s->crlflen++] = c;
 			}
-			s->lastterm = !(l + 1 == nlines && len > 0 &&
-			    rnd(0, 3) == 0);
+			s->lastterm =
+			    !(l + 1 == nlines && len > 0 && rnd(0, 3) == 0);
 			if (s->lastterm) {
 				if (rnd(0, 1))
 					s->in[s->inlen++] = '\r';
@@ -397,12 +400,13 @@ unstuff(const uint8_t *out, size_t len, uint8_t *plain, size_t *plainlen,
 
 	if (len < 3 || memcmp(out + len - 3, ".\r\n", 3) != 0)
 		return *why = "does not end in .CRLF", -1;
-	if (len > 3 && (len < 5 || out[len - 5] != '\r' || out[len - 4] != '\n'))
+	if (len > 3 &&
+	    (len < 5 || out[len - 5] != '\r' || out[len - 4] != '\n'))
 		return *why = "final . is not on a line of its own", -1;
 	len -= 3;
 	while (i < len) {
 		for (eol = i; eol < len && out[eol] != '\r' && out[eol] != '\n';
-		    eol++)
+		     eol++)
 			;
 		if (eol + 1 >= len || out[eol] != '\r' || out[eol + 1] != '\n')
 			return *why = "bare CR or bare LF", -1;
@@ -410,7 +414,9 @@ unstuff(const uint8_t *out, size_t len, uint8_t *plain, size_t *plainlen,
 			return *why = "CRLF.CRLF before the end", -1;
 		if (out[i] == '.') {
 			if (out[i + 1] != '.')
-				return *why = "a line starts with an unstuffed dot", -1;
+				return *why = "a line starts with an unstuffed "
+				              "dot",
+				       -1;
 			i++;
 		}
 		memcpy(plain + p, out + i, eol + 2 - i);
@@ -425,14 +431,15 @@ static void
 check_property(void)
 {
 	size_t k, i, n, left, *cuts, plainlen;
-	int ok_plain = 1, ok_form = 1, ok_count = 1, ok_8bit = 1, ok_chunk = 1;
-	int ok_nul = 1, ok_cr = 1;
+	int  ok_plain = 1, ok_form = 1, ok_count = 1, ok_8bit = 1, ok_chunk = 1;
+	int  ok_nul = 1, ok_cr = 1;
 	char d_plain[120] = "", d_form[120] = "", d_count[120] = "";
-	char d_8bit[120] = "", d_chunk[120] = "", d_nul[120] = "", d_cr[120] = "";
-	const char *why;
+	char d_8bit[120] = "", d_chunk[120] = "", d_nul[120] = "",
+	     d_cr[120] = "";
+	const char   *why;
 	struct sample s;
-	struct run whole, r;
-	uint8_t *plain, *bad;
+	struct run    whole, r;
+	uint8_t      *plain, *bad;
 
 	for (k = 0; k < PROP_INPUTS; k++) {
 		make_sample(&s);
@@ -447,7 +454,7 @@ check_property(void)
 				    norm_strerror(whole.n.err));
 			ok_form = 0;
 		} else if (unstuff(whole.out, whole.outlen, plain, &plainlen,
-		    &why) == -1) {
+		               &why) == -1) {
 			if (ok_form)
 				snprintf(d_form, sizeof(d_form),
 				    "input #%zu: output %s", k, why);
@@ -457,16 +464,17 @@ check_property(void)
 			if (ok_plain)
 				snprintf(d_plain, sizeof(d_plain),
 				    "input #%zu: unstuffed %zu octets, CRLF "
-				    "form %zu", k, plainlen, s.crlflen);
+				    "form %zu",
+				    k, plainlen, s.crlflen);
 			ok_plain = 0;
 		}
 		if (whole.n.size != s.crlflen || whole.n.wire != whole.outlen) {
 			if (ok_count)
 				snprintf(d_count, sizeof(d_count),
 				    "input #%zu: size %llu want %zu, wire %llu "
-				    "want %zu", k,
-				    (unsigned long long)whole.n.size, s.crlflen,
-				    (unsigned long long)whole.n.wire,
+				    "want %zu",
+				    k, (unsigned long long)whole.n.size,
+				    s.crlflen, (unsigned long long)whole.n.wire,
 				    whole.outlen);
 			ok_count = 0;
 		}
@@ -508,7 +516,7 @@ check_property(void)
 		run_chunks(bad, s.inlen + 1, NULL, 0, &r);
 		{
 			uint64_t line = 1;
-			size_t j;
+			size_t   j;
 
 			for (j = 0; j < i; j++)
 				line += bad[j] == '\n';
@@ -516,8 +524,8 @@ check_property(void)
 				if (ok_nul)
 					snprintf(d_nul, sizeof(d_nul),
 					    "input #%zu, NUL at %zu: err %d "
-					    "line %llu, want line %llu", k, i,
-					    r.n.err,
+					    "line %llu, want line %llu",
+					    k, i, r.n.err,
 					    (unsigned long long)r.n.line,
 					    (unsigned long long)line);
 				ok_nul = 0;
@@ -539,7 +547,7 @@ check_property(void)
 		run_chunks(bad, s.inlen + 1, cuts, n, &r);
 		{
 			uint64_t line = 1;
-			size_t j;
+			size_t   j;
 
 			for (j = 0; j < i; j++)
 				line += bad[j] == '\n';
@@ -547,8 +555,8 @@ check_property(void)
 				if (ok_cr)
 					snprintf(d_cr, sizeof(d_cr),
 					    "input #%zu, CR at %zu: err %d "
-					    "line %llu, want line %llu", k, i,
-					    r.n.err,
+					    "line %llu, want line %llu",
+					    k, i, r.n.err,
 					    (unsigned long long)r.n.line,
 					    (unsigned long long)line);
 				ok_cr = 0;
@@ -563,21 +571,34 @@ check_property(void)
 		free(s.in);
 		free(s.crlf);
 	}
-	CHECK(ok_form, "P12/P13 property: output is CRLF lines, stuffed, no "
-	    "early CRLF.CRLF, ends in CRLF.CRLF (500 random inputs)", "%s",
-	    d_form);
-	CHECK(ok_plain, "P13 property: un-stuffing the output gives the "
-	    "CRLF-normalised input (500 random inputs)", "%s", d_plain);
-	CHECK(ok_count, "P16 property: size is the CRLF-normalised length, "
-	    "wire the output length (500 random inputs)", "%s", d_count);
-	CHECK(ok_8bit, "P15 property: has8bit iff an input octet is >= 0x80 "
-	    "(500 random inputs)", "%s", d_8bit);
-	CHECK(ok_chunk, "property: random chunking gives the same result as "
-	    "one chunk (500 random inputs)", "%s", d_chunk);
-	CHECK(ok_nul, "property: a NUL injected anywhere is refused on its line "
-	    "(500 random inputs)", "%s", d_nul);
-	CHECK(ok_cr, "P12 property: a bare CR injected anywhere is refused on "
-	    "its line (500 random inputs)", "%s", d_cr);
+	CHECK(ok_form,
+	    "P12/P13 property: output is CRLF lines, stuffed, no "
+	    "early CRLF.CRLF, ends in CRLF.CRLF (500 random inputs)",
+	    "%s", d_form);
+	CHECK(ok_plain,
+	    "P13 property: un-stuffing the output gives the "
+	    "CRLF-normalised input (500 random inputs)",
+	    "%s", d_plain);
+	CHECK(ok_count,
+	    "P16 property: size is the CRLF-normalised length, "
+	    "wire the output length (500 random inputs)",
+	    "%s", d_count);
+	CHECK(ok_8bit,
+	    "P15 property: has8bit iff an input octet is >= 0x80 "
+	    "(500 random inputs)",
+	    "%s", d_8bit);
+	CHECK(ok_chunk,
+	    "property: random chunking gives the same result as "
+	    "one chunk (500 random inputs)",
+	    "%s", d_chunk);
+	CHECK(ok_nul,
+	    "property: a NUL injected anywhere is refused on its line "
+	    "(500 random inputs)",
+	    "%s", d_nul);
+	CHECK(ok_cr,
+	    "P12 property: a bare CR injected anywhere is refused on "
+	    "its line (500 random inputs)",
+	    "%s", d_cr);
 }
 
 int

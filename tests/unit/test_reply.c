@@ -11,7 +11,7 @@
 #include "check.h"
 #include "smtp.h"
 
-#define END	NULL
+#define END NULL
 
 /* Add one line to r; the result is checked through r's final state. */
 static int
@@ -43,11 +43,11 @@ feed(struct reply *r, const char *const *lines, int *at, const char **why)
 }
 
 struct rcase {
-	const char	*name;
-	const char	*lines[6];
-	int		 want;		/* 1 complete, 0 more, -1 error */
-	int		 at;		/* index of the deciding line */
-	int		 code;		/* when want != -1 */
+	const char *name;
+	const char *lines[6];
+	int         want; /* 1 complete, 0 more, -1 error */
+	int         at;   /* index of the deciding line */
+	int         code; /* when want != -1 */
 };
 
 static const struct rcase cases[] = {
@@ -64,8 +64,8 @@ static const struct rcase cases[] = {
 	    250 },
 	{ "P3 code with SP and empty text is accepted", { "354 ", END }, 1, 0,
 	    354 },
-	{ "P3 bare code ends a multi-line reply",
-	    { "250-first", "250", END }, 1, 1, 250 },
+	{ "P3 bare code ends a multi-line reply", { "250-first", "250", END },
+	    1, 1, 250 },
 	{ "P3 lowest code 200 accepted", { "200 ok", END }, 1, 0, 200 },
 	{ "P3 highest code 599 accepted", { "599 no", END }, 1, 0, 599 },
 	{ "P3 code 100 (first digit 1) refused", { "100 x", END }, -1, 0, 0 },
@@ -101,10 +101,10 @@ static void
 check_cases(void)
 {
 	const struct rcase *c;
-	const char *why;
-	struct reply *r = malloc(sizeof(*r));
-	size_t i;
-	int rv, at, ok;
+	const char         *why;
+	struct reply       *r = malloc(sizeof(*r));
+	size_t              i;
+	int                 rv, at, ok;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		c = &cases[i];
@@ -114,9 +114,11 @@ check_cases(void)
 			ok = why != NULL;
 		if (ok && rv != -1)
 			ok = r->code == c->code && r->done == (rv == 1);
-		CHECK(ok, c->name, "returned %d at line %d (why: %s), code %d, "
-		    "done %d; want %d at line %d, code %d", rv, at,
-		    why ? why : "-", r->code, r->done, c->want, c->at, c->code);
+		CHECK(ok, c->name,
+		    "returned %d at line %d (why: %s), code %d, "
+		    "done %d; want %d at line %d, code %d",
+		    rv, at, why ? why : "-", r->code, r->done, c->want, c->at,
+		    c->code);
 	}
 	free(r);
 }
@@ -125,15 +127,15 @@ static void
 check_text(void)
 {
 	static const char *const multi[] = { "250-first", "250-second",
-	    "250 last", END };
-	const char *why;
-	struct reply *r = malloc(sizeof(*r));
-	int at, rv;
+		"250 last", END };
+	const char              *why;
+	struct reply            *r = malloc(sizeof(*r));
+	int                      at, rv;
 
 	rv = feed(r, multi, &at, &why);
 	CHECK(rv == 1 && r->nlines == 3 &&
-	    strcmp(r->text, "250-first\n250-second\n250 last") == 0 &&
-	    r->textlen == strlen(r->text),
+	        strcmp(r->text, "250-first\n250-second\n250 last") == 0 &&
+	        r->textlen == strlen(r->text),
 	    "multi-line reply text is kept, lines separated by LF",
 	    "rv %d nlines %d text \"%s\" textlen %zu", rv, r->nlines, r->text,
 	    r->textlen);
@@ -142,8 +144,8 @@ check_text(void)
 	reply_init(r);
 	rv = add(r, "550 caf\xc3\xa9");
 	CHECK(rv == 1 && strcmp(r->text, "550 caf??") == 0,
-	    "8-bit octets in the text are stored as '?'",
-	    "rv %d text \"%s\"", rv, r->text);
+	    "8-bit octets in the text are stored as '?'", "rv %d text \"%s\"",
+	    rv, r->text);
 	free(r);
 }
 
@@ -151,10 +153,10 @@ static void
 check_limits(void)
 {
 	struct reply *r = malloc(sizeof(*r));
-	char *line = malloc(REPLY_LINE_MAX + 2);
-	const char *why;
-	int i, rv = 0;
-	size_t len;
+	char         *line = malloc(REPLY_LINE_MAX + 2);
+	const char   *why;
+	int           i, rv = 0;
+	size_t        len;
 
 	memset(line, 'x', REPLY_LINE_MAX + 1);
 	memcpy(line, "250 ", 4);
@@ -164,8 +166,10 @@ check_limits(void)
 	    "returned %d (%s)", rv, rv == -1 ? why : "-");
 	reply_init(r);
 	rv = reply_line(r, line, REPLY_LINE_MAX + 1, &why);
-	CHECK(rv == -1, "P4 a line of REPLY_LINE_MAX + 1 octets is refused, "
-	    "not split", "returned %d", rv);
+	CHECK(rv == -1,
+	    "P4 a line of REPLY_LINE_MAX + 1 octets is refused, "
+	    "not split",
+	    "returned %d", rv);
 
 	/* REPLY_LINES_MAX lines: REPLY_LINES_MAX - 1 continuations + last */
 	reply_init(r);
@@ -197,7 +201,7 @@ check_limits(void)
 		rv = reply_line(r, line, REPLY_LINE_MAX, &why);
 	len = strnlen(r->text, sizeof(r->text));
 	CHECK(rv == 1 && len < sizeof(r->text) && len == r->textlen &&
-	    r->textlen > REPLY_TEXT_MAX / 2,
+	        r->textlen > REPLY_TEXT_MAX / 2,
 	    "P4 a 200 KB reply is accepted and its kept text capped safely",
 	    "rv %d strnlen %zu textlen %zu", rv, len, r->textlen);
 	free(line);
@@ -209,7 +213,7 @@ static void
 ehlo_of(const char *kw, struct ehlo *e)
 {
 	struct reply r;
-	char l2[200];
+	char         l2[200];
 
 	reply_init(&r);
 	add(&r, "250-mx.example.com Hello");
@@ -220,9 +224,9 @@ ehlo_of(const char *kw, struct ehlo *e)
 }
 
 struct kcase {
-	const char	*name;
-	const char	*kw;
-	unsigned	 flags;
+	const char        *name;
+	const char        *kw;
+	unsigned           flags;
 	unsigned long long size;
 };
 
@@ -263,9 +267,9 @@ static void
 check_ehlo(void)
 {
 	const struct kcase *k;
-	struct ehlo e;
-	struct reply r;
-	size_t i;
+	struct ehlo         e;
+	struct reply        r;
+	size_t              i;
 
 	for (i = 0; i < sizeof(kcases) / sizeof(kcases[0]); i++) {
 		k = &kcases[i];
@@ -285,8 +289,10 @@ check_ehlo(void)
 	add(&r, "250-SMTPUTF8");
 	add(&r, "250 STARTTLS");
 	ehlo_parse(&r, &e);
-	CHECK(e.flags == (EXT_STARTTLS | EXT_PIPELINING | EXT_8BITMIME |
-	    EXT_SIZE | EXT_ENHANCED | EXT_SMTPUTF8) && e.size == 35882577,
+	CHECK(e.flags ==
+	            (EXT_STARTTLS | EXT_PIPELINING | EXT_8BITMIME | EXT_SIZE |
+	                EXT_ENHANCED | EXT_SMTPUTF8) &&
+	        e.size == 35882577,
 	    "EHLO all keywords recognised, STARTTLS on the last line",
 	    "flags %#x size %llu", e.flags, (unsigned long long)e.size);
 
@@ -317,21 +323,21 @@ check_ehlo(void)
  * text to where only the first `keep' octets of `line' still fit.
  */
 static void
-ehlo_cut(const char *line, size_t keep, struct ehlo *e, char *last,
-    size_t lastlen)
+ehlo_cut(
+    const char *line, size_t keep, struct ehlo *e, char *last, size_t lastlen)
 {
 	struct reply *r = malloc(sizeof(*r));
-	char fill[REPLY_LINE_MAX + 1];
-	size_t want, n;
-	const char *why;
-	int tries;
+	char          fill[REPLY_LINE_MAX + 1];
+	size_t        want, n;
+	const char   *why;
+	int           tries;
 
 	reply_init(r);
 	add(r, "250-mx");
 	/* the cut line gets '\n' + keep octets + NUL: text ends at keep */
 	want = REPLY_TEXT_MAX - 2 - keep;
 	for (tries = 0; r->textlen < want && tries < 20; tries++) {
-		n = want - r->textlen - 1;	/* '\n' + n octets */
+		n = want - r->textlen - 1; /* '\n' + n octets */
 		if (n > REPLY_LINE_MAX)
 			n = REPLY_LINE_MAX / 2;
 		if (n < 4)
@@ -352,7 +358,7 @@ static void
 check_ehlo_cut(void)
 {
 	struct ehlo e;
-	char last[32];
+	char        last[32];
 
 	ehlo_cut("250-SIZE 52428800", 12, &e, last, sizeof(last));
 	CHECK(strstr(last, "SIZE 524") == NULL && e.size != 524,
@@ -365,13 +371,14 @@ check_ehlo_cut(void)
 }
 
 struct ecase {
-	const char	*name;
-	const char	*line;
-	const char	*want;		/* NULL: no enhanced code */
+	const char *name;
+	const char *line;
+	const char *want; /* NULL: no enhanced code */
 };
 
 static const struct ecase ecases[] = {
-	{ "P6 enhanced code 5.1.1 of a 550", "550 5.1.1 user unknown", "5.1.1" },
+	{ "P6 enhanced code 5.1.1 of a 550", "550 5.1.1 user unknown",
+	    "5.1.1" },
 	{ "P6 enhanced code 2.0.0 of a 250 without more text", "250 2.0.0",
 	    "2.0.0" },
 	{ "P6 enhanced code 4.7.0 of a 451", "451 4.7.0 try later", "4.7.0" },
@@ -401,18 +408,19 @@ static void
 check_enhanced(void)
 {
 	const struct ecase *c;
-	struct reply r;
-	const char *why, *got;
-	char buf[32];
-	size_t i;
-	int rv;
+	struct reply        r;
+	const char         *why, *got;
+	char                buf[32];
+	size_t              i;
+	int                 rv;
 
 	for (i = 0; i < sizeof(ecases) / sizeof(ecases[0]); i++) {
 		c = &ecases[i];
 		reply_init(&r);
 		rv = reply_line(&r, c->line, strlen(c->line), &why);
 		memset(buf, 'Z', sizeof(buf));
-		got = rv == 1 ? reply_enhanced(&r, buf, sizeof(buf)) : "(parse)";
+		got =
+		    rv == 1 ? reply_enhanced(&r, buf, sizeof(buf)) : "(parse)";
 		if (c->want)
 			CHECK(got != NULL && strcmp(got, c->want) == 0, c->name,
 			    "got %s", got ? got : "NULL");
@@ -425,7 +433,8 @@ check_enhanced(void)
 	add(&r, "550 5.2.2 second line");
 	got = reply_enhanced(&r, buf, sizeof(buf));
 	CHECK(got != NULL && strcmp(got, "5.1.1") == 0,
-	    "P6 enhanced code is taken from the first line of a multi-line reply",
+	    "P6 enhanced code is taken from the first line of a multi-line "
+	    "reply",
 	    "got %s", got ? got : "NULL");
 
 	reply_init(&r);
@@ -455,8 +464,8 @@ check_printable(void)
 	memset(buf, 'Z', sizeof(buf));
 	printable(buf, "abcdef", 6, 4);
 	CHECK(strcmp(buf, "abc") == 0 && buf[4] == 'Z',
-	    "printable truncates to dstlen - 1 and terminates",
-	    "got \"%.16s\"", buf);
+	    "printable truncates to dstlen - 1 and terminates", "got \"%.16s\"",
+	    buf);
 
 	memset(buf, 'Z', sizeof(buf));
 	printable(buf, "abc", 3, 1);

@@ -58,24 +58,24 @@
 #include "msg.h"
 #include "sandbox.h"
 
-#define TIMEOUT_MS	10000
-#define DEATH_LEN	(FRAME_HDR_SIZE + sizeof(struct msg_sandbox_death))
+#define TIMEOUT_MS 10000
+#define DEATH_LEN  (FRAME_HDR_SIZE + sizeof(struct msg_sandbox_death))
 
 struct kid {
-	enum proc_id	 proc;
-	pid_t		 pid;
-	int		 fd;		/* our end of the child's socketpair */
-	int		 errfd;		/* the child's stderr, or -1 */
+	enum proc_id proc;
+	pid_t        pid;
+	int          fd;    /* our end of the child's socketpair */
+	int          errfd; /* the child's stderr, or -1 */
 };
 
 /* A forbidden (or, as a control, allowed) call and what should follow. */
 struct killcase {
-	enum proc_id	 proc;
-	const char	*test;
-	int		 report;	/* give the child a death_fd */
-	const char	*syscall;	/* SIGSYS naming this call */
-	int		 sig;		/* or death by this signal */
-	int		 code;		/* or this exit code */
+	enum proc_id proc;
+	const char  *test;
+	int          report;  /* give the child a death_fd */
+	const char  *syscall; /* SIGSYS naming this call */
+	int          sig;     /* or death by this signal */
+	int          code;    /* or this exit code */
 };
 
 static const struct killcase killcases[] = {
@@ -106,58 +106,56 @@ static const struct killcase killcases[] = {
 	{ PROC_PARENT, "execve", 0, NULL, SIGSYS, 0 },
 };
 
-static const char *const procnames[PROC_COUNT] = {
-	"parent", "dns", "net", "tls"
-};
+static const char *const procnames[PROC_COUNT] = { "parent", "dns", "net",
+	"tls" };
 
-static uid_t	 nobody_uid;
-static gid_t	 nobody_gid;
-static char	 tmpdir[] = "/tmp/sbtest.XXXXXX";
-static int	 listen25 = -1, listen53 = -1, listen80 = -1;
-static int	 npass, nfail;
-static int	 no_sys_admin;		/* children lose CAP_SYS_ADMIN */
+static uid_t nobody_uid;
+static gid_t nobody_gid;
+static char  tmpdir[] = "/tmp/sbtest.XXXXXX";
+static int   listen25 = -1, listen53 = -1, listen80 = -1;
+static int   npass, nfail;
+static int   no_sys_admin; /* children lose CAP_SYS_ADMIN */
 
 /* Parent kind: what it set up before locking down. */
-static int	 spoolfd = -1;
-static pid_t	 grandkid = -1;
+static int   spoolfd = -1;
+static pid_t grandkid = -1;
 
-static void	 check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	 die(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
-static void	 setup(void);
-static int	 listen_on(uint16_t);
-static int	 tcp_connect(uint16_t, int);
-static int	 send_fd(int, int);
-static int	 recv_fd(int);
-static int	 wait_readable(int);
-static int	 wait_kid(pid_t, int *);
-static void	 spawn(struct kid *, enum proc_id, const char *, int, int);
-static void	 child_main(enum proc_id, int, const char *, int);
-static void	 child_ready(int);
-static void	 body_parent_pre(void);
-static void	 body_parent(int);
-static void	 body_dns(int);
-static void	 body_net(int);
-static void	 body_tls(int);
-static int	 proc_field(pid_t, const char *, const char *, char *, size_t);
-static int	 limit_is(pid_t, const char *, const char *);
-static void	 check_proc(struct kid *);
-static void	 check_root_gone(struct kid *);
-static int	 count_entries(const char *);
-static void	 drop_sys_admin(void);
-static void	 talk_net(struct kid *);
-static void	 talk_tls(struct kid *);
-static void	 test_alive(enum proc_id);
-static void	 read_stderr(struct kid *, char *, size_t);
-static int	 read_death(struct kid *, const struct killcase *);
-static void	 test_kill(const struct killcase *);
-static void	 check_tmpdir_empty(void);
+static void check(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+static void die(const char *, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+static void setup(void);
+static int  listen_on(uint16_t);
+static int  tcp_connect(uint16_t, int);
+static int  send_fd(int, int);
+static int  recv_fd(int);
+static int  wait_readable(int);
+static int  wait_kid(pid_t, int *);
+static void spawn(struct kid *, enum proc_id, const char *, int, int);
+static void child_main(enum proc_id, int, const char *, int);
+static void child_ready(int);
+static void body_parent_pre(void);
+static void body_parent(int);
+static void body_dns(int);
+static void body_net(int);
+static void body_tls(int);
+static int  proc_field(pid_t, const char *, const char *, char *, size_t);
+static int  limit_is(pid_t, const char *, const char *);
+static void check_proc(struct kid *);
+static void check_root_gone(struct kid *);
+static int  count_entries(const char *);
+static void drop_sys_admin(void);
+static void talk_net(struct kid *);
+static void talk_tls(struct kid *);
+static void test_alive(enum proc_id);
+static void read_stderr(struct kid *, char *, size_t);
+static int  read_death(struct kid *, const struct killcase *);
+static void test_kill(const struct killcase *);
+static void check_tmpdir_empty(void);
 
 static void
 check(int ok, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	printf("%s: test_sandbox: ", ok ? "PASS" : "FAIL");
 	va_start(ap, fmt);
@@ -174,7 +172,7 @@ check(int ok, const char *fmt, ...)
 static void
 die(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fprintf(stderr, "sbtest: ");
 	va_start(ap, fmt);
@@ -188,9 +186,9 @@ die(const char *fmt, ...)
 static void
 setup(void)
 {
-	struct passwd	*pw;
-	struct ifreq	 ifr;
-	int		 s;
+	struct passwd *pw;
+	struct ifreq   ifr;
+	int            s;
 
 	if ((pw = getpwnam("nobody")) == NULL)
 		die("no user nobody");
@@ -220,8 +218,8 @@ setup(void)
 static int
 listen_on(uint16_t port)
 {
-	struct sockaddr_in	sin;
-	int			s, on = 1;
+	struct sockaddr_in sin;
+	int                s, on = 1;
 
 	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		die("socket");
@@ -241,8 +239,8 @@ listen_on(uint16_t port)
 static int
 tcp_connect(uint16_t port, int proto)
 {
-	struct sockaddr_in	sin;
-	int			s, save;
+	struct sockaddr_in sin;
+	int                s, save;
 
 	if ((s = socket(AF_INET, SOCK_STREAM, proto)) == -1)
 		return -1;
@@ -262,14 +260,14 @@ tcp_connect(uint16_t port, int proto)
 static int
 send_fd(int chan, int fd)
 {
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
+	struct msghdr   msg;
+	struct iovec    iov;
+	struct cmsghdr *cm;
 	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr hdr;
+		char           buf[CMSG_SPACE(sizeof(int))];
 	} cmsgbuf;
-	char		 byte = 'F';
+	char byte = 'F';
 
 	memset(&msg, 0, sizeof(msg));
 	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
@@ -290,15 +288,15 @@ send_fd(int chan, int fd)
 static int
 recv_fd(int chan)
 {
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
+	struct msghdr   msg;
+	struct iovec    iov;
+	struct cmsghdr *cm;
 	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr hdr;
+		char           buf[CMSG_SPACE(sizeof(int))];
 	} cmsgbuf;
-	char		 byte;
-	int		 fd;
+	char byte;
+	int  fd;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = &byte;
@@ -309,8 +307,7 @@ recv_fd(int chan)
 	msg.msg_controllen = sizeof(cmsgbuf.buf);
 	if (recvmsg(chan, &msg, 0) != 1)
 		return -1;
-	if ((cm = CMSG_FIRSTHDR(&msg)) == NULL ||
-	    cm->cmsg_type != SCM_RIGHTS)
+	if ((cm = CMSG_FIRSTHDR(&msg)) == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return -1;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
@@ -319,7 +316,7 @@ recv_fd(int chan)
 static int
 wait_readable(int fd)
 {
-	struct pollfd	pfd;
+	struct pollfd pfd;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
@@ -330,8 +327,8 @@ wait_readable(int fd)
 static int
 wait_kid(pid_t pid, int *status)
 {
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int             i;
 
 	for (i = 0; i < TIMEOUT_MS / 10; i++) {
 		if (waitpid(pid, status, WNOHANG) == pid)
@@ -349,11 +346,11 @@ wait_kid(pid_t pid, int *status)
  * back, and writing to a stderr redirected to a file must work.
  */
 static void
-spawn(struct kid *k, enum proc_id proc, const char *test, int report,
-    int errfile)
+spawn(
+    struct kid *k, enum proc_id proc, const char *test, int report, int errfile)
 {
-	char	path[PATH_MAX];
-	int	sp[2], ef = -1;
+	char path[PATH_MAX];
+	int  sp[2], ef = -1;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		die("socketpair");
@@ -380,7 +377,7 @@ spawn(struct kid *k, enum proc_id proc, const char *test, int report,
 static void
 child_main(enum proc_id proc, int fd, const char *test, int report)
 {
-	struct sandbox_cfg	cfg;
+	struct sandbox_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.drop = proc != PROC_PARENT;
@@ -425,7 +422,7 @@ child_main(enum proc_id proc, int fd, const char *test, int report)
 static void
 child_ready(int fd)
 {
-	char	c;
+	char c;
 
 	if (write(fd, "R", 1) != 1 || read(fd, &c, 1) != 1 || c != 'G')
 		_exit(10);
@@ -439,9 +436,9 @@ child_ready(int fd)
 static void
 body_parent_pre(void)
 {
-	struct sandbox_cfg	cfg;
-	char			path[PATH_MAX], c;
-	int			ready[2], life[2];
+	struct sandbox_cfg cfg;
+	char               path[PATH_MAX], c;
+	int                ready[2], life[2];
 
 	(void)snprintf(path, sizeof(path), "%s/spool.XXXXXX", tmpdir);
 	if ((spoolfd = mkstemp(path)) == -1 || unlink(path) == -1)
@@ -478,31 +475,32 @@ body_parent_pre(void)
 static void
 body_parent(int fd)
 {
-	const char	*name;
-	char		 buf[8];
-	int		 status;
+	const char *name;
+	char        buf[8];
+	int         status;
 
 	child_ready(fd);
 	if (pread(spoolfd, buf, 4, 6) != 4 || memcmp(buf, "data", 4) != 0)
 		_exit(30);
 	if (kill(grandkid, SIGTERM) == -1)
 		_exit(31);
-	if (waitpid(grandkid, &status, 0) != grandkid ||
-	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+	if (waitpid(grandkid, &status, 0) != grandkid || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGTERM)
 		_exit(32);
 	if ((name = sandbox_syscall_name(257)) == NULL ||
 	    strcmp(name, "openat") != 0)
 		_exit(33);
 	printf("     parent kind, locked: stdout works, kill() reached "
-	    "the child, syscall 257 is %s\n", name);
+	       "the child, syscall 257 is %s\n",
+	    name);
 	exit(0);
 }
 
 static void
 body_dns(int fd)
 {
-	struct sockaddr_in	sin;
-	int			s;
+	struct sockaddr_in sin;
+	int                s;
 
 	child_ready(fd);
 	if ((s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)) == -1)
@@ -526,14 +524,14 @@ body_dns(int fd)
 static void
 body_net(int fd)
 {
-	struct pollfd	pfd;
+	struct pollfd      pfd;
 	struct sockaddr_in sin;
-	socklen_t	len;
-	int		s, soerr, fl;
+	socklen_t          len;
+	int                s, soerr, fl;
 
 	child_ready(fd);
-	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+	if ((s = socket(
+	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		_exit(50);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -562,9 +560,9 @@ body_net(int fd)
 static void
 body_tls(int fd)
 {
-	unsigned char	 rnd[16];
-	char		*p;
-	int		 s;
+	unsigned char rnd[16];
+	char         *p;
+	int           s;
 
 	child_ready(fd);
 	if ((s = recv_fd(fd)) == -1)
@@ -583,13 +581,13 @@ body_tls(int fd)
 
 /* One "Name:\tvalue" line of /proc/PID/<file>. */
 static int
-proc_field(pid_t pid, const char *file, const char *field, char *out,
-    size_t outlen)
+proc_field(
+    pid_t pid, const char *file, const char *field, char *out, size_t outlen)
 {
-	char	 path[64], line[256];
-	FILE	*f;
-	size_t	 n = strlen(field);
-	int	 found = -1;
+	char   path[64], line[256];
+	FILE  *f;
+	size_t n = strlen(field);
+	int    found = -1;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	if ((f = fopen(path, "r")) == NULL)
@@ -610,7 +608,7 @@ proc_field(pid_t pid, const char *file, const char *field, char *out,
 static int
 limit_is(pid_t pid, const char *field, const char *want)
 {
-	char	v[256], soft[32], hard[32];
+	char v[256], soft[32], hard[32];
 
 	if (proc_field(pid, "limits", field, v, sizeof(v)) == -1 ||
 	    sscanf(v, "%31s %31s", soft, hard) != 2)
@@ -621,25 +619,28 @@ limit_is(pid_t pid, const char *field, const char *want)
 static void
 check_proc(struct kid *k)
 {
-	const char	*name = procnames[k->proc];
-	char		 v[256], want[64];
-	int		 drop = k->proc != PROC_PARENT;
+	const char *name = procnames[k->proc];
+	char        v[256], want[64];
+	int         drop = k->proc != PROC_PARENT;
 
 	check(proc_field(k->pid, "status", "Seccomp:", v, sizeof(v)) == 0 &&
-	    strcmp(v, "\t2") == 0, "%s: Seccomp:\\t2 in /proc status", name);
+	        strcmp(v, "\t2") == 0,
+	    "%s: Seccomp:\\t2 in /proc status", name);
 	check(proc_field(k->pid, "status", "NoNewPrivs:", v, sizeof(v)) == 0 &&
-	    strcmp(v, "\t1") == 0, "%s: NoNewPrivs:\\t1", name);
+	        strcmp(v, "\t1") == 0,
+	    "%s: NoNewPrivs:\\t1", name);
 	(void)snprintf(want, sizeof(want), "\t%u\t%u\t%u\t%u",
-	    drop ? nobody_uid : 0, drop ? nobody_uid : 0,
-	    drop ? nobody_uid : 0, drop ? nobody_uid : 0);
+	    drop ? nobody_uid : 0, drop ? nobody_uid : 0, drop ? nobody_uid : 0,
+	    drop ? nobody_uid : 0);
 	check(proc_field(k->pid, "status", "Uid:", v, sizeof(v)) == 0 &&
-	    strcmp(v, want) == 0, "%s: Uid:%s", name, v);
-	check(limit_is(k->pid, "Max open files", "32"),
-	    "%s: RLIMIT_NOFILE 32", name);
-	check(limit_is(k->pid, "Max processes", "0"),
-	    "%s: RLIMIT_NPROC 0", name);
-	check(limit_is(k->pid, "Max core file size", "0"),
-	    "%s: RLIMIT_CORE 0", name);
+	        strcmp(v, want) == 0,
+	    "%s: Uid:%s", name, v);
+	check(limit_is(k->pid, "Max open files", "32"), "%s: RLIMIT_NOFILE 32",
+	    name);
+	check(
+	    limit_is(k->pid, "Max processes", "0"), "%s: RLIMIT_NPROC 0", name);
+	check(limit_is(k->pid, "Max core file size", "0"), "%s: RLIMIT_CORE 0",
+	    name);
 	check(!limit_is(k->pid, "Max file size", "0"),
 	    "%s: RLIMIT_FSIZE untouched (stderr may be a file)", name);
 	if (drop)
@@ -654,10 +655,10 @@ check_proc(struct kid *k)
 static void
 check_root_gone(struct kid *k)
 {
-	char		 lpath[64], root[PATH_MAX], *del;
-	struct stat	 st, tst;
-	struct statfs	 sfs;
-	ssize_t		 n;
+	char          lpath[64], root[PATH_MAX], *del;
+	struct stat   st, tst;
+	struct statfs sfs;
+	ssize_t       n;
 
 	(void)snprintf(lpath, sizeof(lpath), "/proc/%d/root", (int)k->pid);
 	if ((n = readlink(lpath, root, sizeof(root) - 1)) == -1) {
@@ -676,11 +677,11 @@ check_root_gone(struct kid *k)
 	}
 	(void)snprintf(lpath, sizeof(lpath), "/proc/%d/root/", (int)k->pid);
 	check(statfs(lpath, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
-	    (sfs.f_flags & ST_RDONLY) && count_entries(lpath) == 0,
+	        (sfs.f_flags & ST_RDONLY) && count_entries(lpath) == 0,
 	    "%s: root is an empty read-only tmpfs (%s)", procnames[k->proc],
 	    root);
 	check(stat(lpath, &st) == 0 && stat(tmpdir, &tst) == 0 &&
-	    st.st_dev != tst.st_dev && access(tmpdir, W_OK) == 0,
+	        st.st_dev != tst.st_dev && access(tmpdir, W_OK) == 0,
 	    "%s: its tmpfs is not mounted in our namespace",
 	    procnames[k->proc]);
 }
@@ -689,9 +690,9 @@ check_root_gone(struct kid *k)
 static int
 count_entries(const char *path)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 n = 0;
+	struct dirent *de;
+	DIR           *d;
+	int            n = 0;
 
 	if ((d = opendir(path)) == NULL)
 		return -1;
@@ -710,8 +711,8 @@ count_entries(const char *path)
 static void
 drop_sys_admin(void)
 {
-	struct __user_cap_header_struct	hdr;
-	struct __user_cap_data_struct	data[2];
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct   data[2];
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
@@ -728,8 +729,8 @@ drop_sys_admin(void)
 static void
 talk_net(struct kid *k)
 {
-	char	buf[8];
-	int	s, a;
+	char buf[8];
+	int  s, a;
 
 	if (wait_readable(k->fd) == -1 || (s = recv_fd(k->fd)) == -1) {
 		check(0, "net: passes its socket (SCM_RIGHTS)");
@@ -742,7 +743,7 @@ talk_net(struct kid *k)
 		return;
 	}
 	check(wait_readable(a) == 0 && read(a, buf, 4) == 4 &&
-	    memcmp(buf, "ping", 4) == 0,
+	        memcmp(buf, "ping", 4) == 0,
 	    "net: connect to 127.0.0.1:25 allowed, data flows");
 	close(a);
 	close(s);
@@ -752,15 +753,15 @@ talk_net(struct kid *k)
 static void
 talk_tls(struct kid *k)
 {
-	char	buf[8];
-	int	sp[2];
+	char buf[8];
+	int  sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		die("socketpair");
 	check(send_fd(k->fd, sp[1]) == 0, "tls: sent it a descriptor");
 	close(sp[1]);
 	check(wait_readable(sp[0]) == 0 && read(sp[0], buf, 3) == 3 &&
-	    memcmp(buf, "tls", 3) == 0,
+	        memcmp(buf, "tls", 3) == 0,
 	    "tls: received descriptor (recvmsg) and wrote on it");
 	close(sp[0]);
 }
@@ -768,10 +769,10 @@ talk_tls(struct kid *k)
 static void
 test_alive(enum proc_id proc)
 {
-	struct kid	 k;
-	const char	*name = procnames[proc];
-	char		 c;
-	int		 status, waited;
+	struct kid  k;
+	const char *name = procnames[proc];
+	char        c;
+	int         status, waited;
 
 	spawn(&k, proc, NULL, 1, 0);
 	if (wait_readable(k.fd) == -1 || read(k.fd, &c, 1) != 1 || c != 'R') {
@@ -797,7 +798,7 @@ test_alive(enum proc_id proc)
 static void
 read_stderr(struct kid *k, char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	if ((n = pread(k->errfd, buf, len - 1, 0)) < 0)
 		n = 0;
@@ -808,12 +809,12 @@ read_stderr(struct kid *k, char *buf, size_t len)
 static int
 read_death(struct kid *k, const struct killcase *kc)
 {
-	unsigned char			 buf[DEATH_LEN + 8];
-	struct msg_sandbox_death	 d;
-	uint32_t			 type, len, id;
-	uint16_t			 sender, flags;
-	const char			*name;
-	ssize_t				 n;
+	unsigned char            buf[DEATH_LEN + 8];
+	struct msg_sandbox_death d;
+	uint32_t                 type, len, id;
+	uint16_t                 sender, flags;
+	const char              *name;
+	ssize_t                  n;
 
 	if (wait_readable(k->fd) == -1 ||
 	    (n = read(k->fd, buf, sizeof(buf))) != (ssize_t)DEATH_LEN)
@@ -836,10 +837,10 @@ read_death(struct kid *k, const struct killcase *kc)
 static void
 test_kill(const struct killcase *kc)
 {
-	struct kid	 k;
-	const char	*name = procnames[kc->proc];
-	char		 errbuf[512], c;
-	int		 status, framed = 0, quiet;
+	struct kid  k;
+	const char *name = procnames[kc->proc];
+	char        errbuf[512], c;
+	int         status, framed = 0, quiet;
 
 	spawn(&k, kc->proc, kc->test, kc->report, 1);
 	if (kc->syscall != NULL && kc->report)
@@ -855,22 +856,24 @@ test_kill(const struct killcase *kc)
 	quiet = kc->report == 0 || kc->syscall != NULL ||
 	    (wait_readable(k.fd) == 0 && read(k.fd, &c, 1) == 0);
 	if (kc->syscall != NULL && kc->report)
-		check(framed && WIFSIGNALED(status) &&
-		    WTERMSIG(status) == SIGSYS,
+		check(
+		    framed && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 		    "%s: %s: killed by SIGSYS, death frame names %s", name,
 		    kc->test, kc->syscall);
 	else if (kc->sig == SIGSYS)
 		check(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
-		    strstr(errbuf, "forbidden system call") != NULL,
+		        strstr(errbuf, "forbidden system call") != NULL,
 		    "%s: %s: killed by SIGSYS, reported on stderr", name,
 		    kc->test);
 	else if (kc->sig != 0)
-		check(WIFSIGNALED(status) && WTERMSIG(status) == kc->sig &&
-		    quiet, "%s: %s: dies by signal %d, not by the sandbox",
-		    name, kc->test, kc->sig);
+		check(
+		    WIFSIGNALED(status) && WTERMSIG(status) == kc->sig && quiet,
+		    "%s: %s: dies by signal %d, not by the sandbox", name,
+		    kc->test, kc->sig);
 	else
 		check(WIFEXITED(status) && WEXITSTATUS(status) == kc->code &&
-		    quiet, "%s: %s: exit %d (%s)", name, kc->test, kc->code,
+		        quiet,
+		    "%s: %s: exit %d (%s)", name, kc->test, kc->code,
 		    kc->code ? strerror(kc->code) : "allowed");
 out:
 	close(k.fd);
@@ -880,9 +883,9 @@ out:
 static void
 check_tmpdir_empty(void)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 n = 0;
+	struct dirent *de;
+	DIR           *d;
+	int            n = 0;
 
 	if ((d = opendir(tmpdir)) == NULL)
 		die("opendir %s", tmpdir);
@@ -900,8 +903,8 @@ check_tmpdir_empty(void)
 int
 main(void)
 {
-	size_t	i;
-	int	p;
+	size_t i;
+	int    p;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "sbtest: must run as root\n");
