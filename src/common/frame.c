@@ -353,8 +353,9 @@ chan_get(struct chan *c, struct frame *f)
 	return 1;
 }
 
-static long long
-now_ms(void)
+/* Milliseconds of the monotonic clock: every deadline is kept in these. */
+long long
+mono_ms(void)
 {
 	struct timespec ts;
 
@@ -370,7 +371,7 @@ now_ms(void)
 int
 chan_wait(struct chan *c, struct frame *f, int timeout_ms)
 {
-	long long     deadline = now_ms() + timeout_ms;
+	long long     deadline = mono_ms() + timeout_ms;
 	struct pollfd pfd;
 	int           r, wait;
 
@@ -381,7 +382,7 @@ chan_wait(struct chan *c, struct frame *f, int timeout_ms)
 			return -1;
 		wait = -1;
 		if (timeout_ms >= 0) {
-			if ((wait = deadline - now_ms()) <= 0)
+			if ((wait = deadline - mono_ms()) <= 0)
 				return 0;
 		}
 		pfd.fd = c->fd;

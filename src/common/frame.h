@@ -71,5 +71,6 @@ int chan_events(const struct chan *);
 int chan_wait(struct chan *, struct frame *, int);
 
 const char *frame_str(const struct frame *, size_t);
+long long   mono_ms(void);
 
 #endif

@@ -7,6 +7,9 @@
  * into an exit status (exit_status(): the one place for that).
  */
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -289,6 +292,20 @@ close_others(const int *keep, int nkeep)
 	}
 }
 
+/* "mxclient-tls" in ps(1) and /proc/PID/comm: which child is which. */
+static void
+name_process(enum proc_id proc)
+{
+#ifdef __linux__
+	char name[16];
+
+	snprintf(name, sizeof(name), "mxclient-%s", proc_name(proc));
+	prctl(PR_SET_NAME, name);
+#else
+	setproctitle("%s", proc_name(proc));
+#endif
+}
+
 #ifdef SANDBOX_TEST
 /*
  * Test builds only: MXCLIENT_SANDBOX_TEST=proc:syscall makes that child
@@ -349,6 +366,7 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 	} else
 		keep[nkeep++] = pairs[proc == PROC_DNS ? TLS_DNS : TLS_NET][1];
 	close_others(keep, nkeep);
+	name_process(proc);
 	cfg->sb.death_fd = pairs[DEATH_DNS + me][1];
 	sandbox_test_hook(proc, &cfg->sb);
 	/* the parent decides when we end; it stops us with SIGKILL */

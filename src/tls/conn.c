@@ -17,16 +17,8 @@
 #include <tls.h>
 
 #include "conn.h"
+#include "frame.h"
 #include "smtp.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 conn_init(struct conn *c, int fd)
@@ -58,7 +50,7 @@ conn_poll(struct conn *c, short events, long long deadline)
 	int           r;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - mono_ms()) <= 0) {
 			c->err = "timed out";
 			return -1;
 		}
@@ -138,7 +130,7 @@ conn_fill(struct conn *c, long long deadline)
 int
 conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 {
-	long long      deadline = now_ms() + (long long)timeout * 1000;
+	long long      deadline = mono_ms() + (long long)timeout * 1000;
 	const uint8_t *p, *lf;
 	size_t         avail;
 
@@ -171,7 +163,7 @@ conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 int
 conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 {
-	long long      deadline = now_ms() + (long long)timeout * 1000;
+	long long      deadline = mono_ms() + (long long)timeout * 1000;
 	const uint8_t *p = buf;
 	ssize_t        n;
 
@@ -217,7 +209,7 @@ int
 conn_starttls(
     struct conn *c, struct tls_config *cfg, const char *sni, int timeout)
 {
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long deadline = mono_ms() + (long long)timeout * 1000;
 	int       r;
 
 	if (conn_pending(c) != 0) {

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Internal faults during a delivery held open by a slow server: a child
+# killed from outside, or a signal to the parent.  Every one must end in
+# exit 75 (never 70: Postfix's pipe(8) bounces on it), name the cause,
+# deliver nothing and leave no process behind.
+. tests/e2e/lib.sh
+
+T=faults
+RES=(--resolver 127.0.0.1)
+tmp=$(mktemp -d)
+make_message "faults-$$@mxclient.test" >"$tmp/msg"
+
+# held_run: start a delivery to the slow fixture; sets $pid once tls
+# waits for the greeting.
+held_run() {
+	start_fixture slow-greeting --delay 20
+	"$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '^connecting to' "$tmp/out" && break
+		sleep 0.05
+	done
+	sleep 0.2
+}
+
+# child_pid NAME: the pid of mxclient-NAME under $pid
+child_pid() {
+	local c
+	for c in $(pgrep -P "$pid"); do
+		[ "$(cat /proc/$c/comm)" = "mxclient-$1" ] && echo "$c"
+	done
+}
+
+# finish NAME PATTERN: exit 75, stderr matches, nothing left, nothing sent
+finish() {
+	local name=$1 pattern=$2 rc left
+	wait "$pid"
+	rc=$?
+	expect_eq "$T: $name exits 75" 75 "$rc" "$tmp"
+	grep -q "$pattern" "$tmp/err" && pass "$T: $name is named on stderr" ||
+		fail "$T: $name is named on stderr" "$(cat "$tmp/err")"
+	left=$(pgrep -f "^$MXCLIENT" ; pgrep '^mxclient-')
+	[ -z "$left" ] && pass "$T: $name leaves no process behind" ||
+		fail "$T: $name leaves no process behind" "$left"
+	stop_fixture
+	[ ! -e "$FIXTURE_SAVE" ] && pass "$T: $name delivers nothing" ||
+		fail "$T: $name delivers nothing" "message saved"
+}
+
+for child in dns net tls; do
+	held_run
+	c=$(child_pid "$child")
+	[ -n "$c" ] && pass "$T: found mxclient-$child by its process name" ||
+		fail "$T: found mxclient-$child by its process name" "$(ps -o pid,comm --ppid "$pid")"
+	kill -KILL "$c"
+	finish "SIGKILL of $child" "$child: killed by signal 9"
+done
+
+for sig in TERM INT HUP; do
+	held_run
+	kill -"$sig" "$pid"
+	finish "SIG$sig to the parent" "interrupted\|terminated by a signal"
+done
+rm -rf "$tmp"
