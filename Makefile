@@ -26,7 +26,8 @@ LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 
 COMMON_SRCS =	src/common/frame.c \
 		src/common/log.c \
-		src/common/msg.c
+		src/common/msg.c \
+		src/common/tlsa.c
 PARENT_SRCS =	src/parent/addr.c \
 		src/parent/main.c \
 		src/parent/norm.c \
@@ -34,6 +35,7 @@ PARENT_SRCS =	src/parent/addr.c \
 CHILD_SRCS =	src/dns/dns.c \
 		src/net/net.c \
 		src/tls/conn.c \
+		src/tls/dane.c \
 		src/tls/reply.c \
 		src/tls/tls.c
 ifeq ($(OS),OpenBSD)
@@ -53,6 +55,7 @@ UNIT_TESTS =	tests/unit/test_frame \
 		tests/unit/test_addr \
 		tests/unit/test_norm \
 		tests/unit/test_reply \
+		tests/unit/test_dane \
 		tests/unit/test_sandbox
 
 all: mxclient
@@ -75,6 +78,11 @@ tests/unit/test_norm: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 
 tests/unit/test_reply: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/reply.c
+
+tests/unit/test_dane: tests/unit/test_dane.c src/tls/dane.c \
+    src/common/tlsa.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/dane.c src/common/tlsa.c \
+	    -lcrypto
 
 tests/unit/test_sandbox: tests/unit/test_sandbox.c $(COMMON_SRCS) \
     $(SANDBOX_SRCS) $(HDRS)

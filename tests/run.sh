@@ -9,7 +9,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
-    tests/unit/test_reply; do
+    tests/unit/test_reply tests/unit/test_dane; do
 	if [ -x "$t" ]; then
 		"$t" 2>&1 | tee -a "$out"
 	else

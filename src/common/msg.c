@@ -40,6 +40,8 @@ static int check_dns_end(const struct frame *);
 static int check_connect_req(const struct frame *);
 static int check_log(const struct frame *);
 static int check_result(const struct frame *);
+static int check_mx_info(const struct frame *);
+static int check_host_policy(const struct frame *);
 
 #define NAMESZ (NAME_MAX_LEN + 1)
 #define TEXTSZ 4096
@@ -66,6 +68,12 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	    sizeof(struct msg_host_addr), TAIL_NONE, 0, check_host_addr },
 	[MSG_HOST_END] = { "HOST_END", P_DNS, 0,
 	    sizeof(struct msg_dns_end), TAIL_NONE, 0, check_dns_end },
+	[MSG_MX_INFO] = { "MX_INFO", P_DNS, 0,
+	    sizeof(struct msg_mx_info), TAIL_NONE, 0, check_mx_info },
+	[MSG_HOST_TLSA] = { "HOST_TLSA", P_DNS, 0,
+	    sizeof(struct msg_tlsa), TAIL_BLOB, TLSA_DATA_MAX, NULL },
+	[MSG_HOST_POLICY] = { "HOST_POLICY", P_DNS, 0,
+	    sizeof(struct msg_host_policy), TAIL_NONE, 0, check_host_policy },
 	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, 0,
 	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
 	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, 1,
@@ -91,6 +99,15 @@ static const char *const outcome_names[OUT_COUNT] = { "delivered",
 
 static const char *const dns_status_names[DNS_STATUS_COUNT] = { "ok",
 	"NXDOMAIN", "NODATA", "null MX", "temporary failure", "bad answer" };
+
+static const char *const policy_names[POLICY_COUNT] = { "DANE required",
+	"TLS required, no authentication", "opportunistic TLS", "unreachable" };
+
+const char *
+policy_name(uint32_t p)
+{
+	return p < POLICY_COUNT ? policy_names[p] : "unknown";
+}
 
 const char *
 msg_type_name(uint32_t type)
@@ -236,4 +253,41 @@ check_result(const struct frame *f)
 
 	memcpy(&r, f->data, sizeof(r));
 	return r.outcome < OUT_COUNT ? 0 : -1;
+}
+
+/* A NUL-terminated string filling at most its array. */
+static int
+check_cstr(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL ? 0 : -1;
+}
+
+static int
+check_mx_info(const struct frame *f)
+{
+	struct msg_mx_info m;
+
+	memcpy(&m, f->data, sizeof(m));
+	if (check_cstr(m.expanded, sizeof(m.expanded)) == -1)
+		return -1;
+	return (m.flags & ~(MXI_SECURE | MXI_VALIDATING)) ? -1 : 0;
+}
+
+static int
+check_host_policy(const struct frame *f)
+{
+	struct msg_host_policy p;
+
+	memcpy(&p, f->data, sizeof(p));
+	if (p.policy >= POLICY_COUNT ||
+	    (p.flags & ~(HP_ADDR_SECURE | HP_CNAME)))
+		return -1;
+	if (check_cstr(p.base, sizeof(p.base)) == -1 ||
+	    check_cstr(p.expanded, sizeof(p.expanded)) == -1 ||
+	    check_cstr(p.reason, sizeof(p.reason)) == -1)
+		return -1;
+	/* DANE and TLS-only name the base domain their records came from */
+	if (p.policy <= POLICY_TLS && (p.base[0] == '\0' || p.ntlsa == 0))
+		return -1;
+	return 0;
 }

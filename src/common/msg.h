@@ -42,10 +42,13 @@ enum msg_type {
 	MSG_MX_REQ,   /* string: recipient domain */
 	MSG_HOST_REQ, /* string: MX host name */
 	/* dns -> tls */
-	MSG_MX_HOST,   /* struct msg_mx_host */
-	MSG_MX_END,    /* struct msg_dns_end */
-	MSG_HOST_ADDR, /* struct msg_host_addr */
-	MSG_HOST_END,  /* struct msg_dns_end */
+	MSG_MX_HOST,     /* struct msg_mx_host */
+	MSG_MX_END,      /* struct msg_dns_end */
+	MSG_HOST_ADDR,   /* struct msg_host_addr */
+	MSG_HOST_END,    /* struct msg_dns_end */
+	MSG_MX_INFO,     /* struct msg_mx_info, before MSG_MX_END */
+	MSG_HOST_TLSA,   /* struct msg_tlsa + record data */
+	MSG_HOST_POLICY, /* struct msg_host_policy, before MSG_HOST_END */
 	/* tls <-> net */
 	MSG_CONNECT_REQ,  /* struct msg_connect_req */
 	MSG_CONNECT_OK,   /* struct msg_connect_res + descriptor */
@@ -136,6 +139,44 @@ struct msg_dns_end {
 	uint32_t count;  /* records sent before this one */
 };
 
+#define MXI_SECURE     0x01 /* the MX RRset (or its absence) validated */
+#define MXI_VALIDATING 0x02 /* the DNSSEC probe validated */
+
+struct msg_mx_info {
+	uint32_t flags;                      /* MXI_* */
+	uint32_t waves;                      /* resolver round trips so far */
+	char     expanded[NAME_MAX_LEN + 1]; /* CNAME-expanded domain or "" */
+};
+
+/* What RFC 7672 §2.2 makes of one MX host. */
+enum tls_policy {
+	POLICY_DANE = 0,      /* usable TLSA: TLS and authentication */
+	POLICY_TLS,           /* TLSA, all unusable: TLS, no authentication */
+	POLICY_OPPORTUNISTIC, /* no secure TLSA: STARTTLS if offered */
+	POLICY_UNREACHABLE,   /* lookup error: must not connect */
+	POLICY_COUNT
+};
+
+#define TLSA_DATA_MAX 8192 /* a full certificate in DNS fits */
+
+struct msg_tlsa {
+	uint8_t usage, selector, mtype, pad;
+};
+
+#define HP_ADDR_SECURE 0x01 /* the address RRsets validated */
+#define HP_CNAME       0x02 /* the host name is a CNAME */
+#define REASON_MAX     256
+
+struct msg_host_policy {
+	uint32_t policy; /* enum tls_policy */
+	uint32_t flags;  /* HP_* */
+	uint32_t ntlsa;  /* MSG_HOST_TLSA records sent before this one */
+	uint32_t waves;  /* resolver round trips so far */
+	char     base[NAME_MAX_LEN + 1];     /* TLSA base domain or "" */
+	char     expanded[NAME_MAX_LEN + 1]; /* CNAME-expanded name or "" */
+	char     reason[REASON_MAX];         /* why this policy */
+};
+
 struct msg_connect_req {
 	uint8_t  family; /* 4 or 6 */
 	uint8_t  pad;
@@ -167,6 +208,7 @@ const char *msg_type_name(uint32_t);
 const char *proc_name(uint32_t);
 const char *outcome_name(uint32_t);
 const char *dns_status_name(uint32_t);
+const char *policy_name(uint32_t);
 int         msg_check(const struct frame *, uint32_t, const char **);
 
 #endif

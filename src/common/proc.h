@@ -19,6 +19,7 @@ struct child_cfg {
 	char               resolver[RESOLVER_MAX]; /* "" = resolv.conf */
 	uint16_t           resolver_port;
 	uint32_t           dns_timeout; /* seconds per query try */
+	char               dnssec_probe[NAME_MAX_LEN + 1]; /* D6, "" = none */
 	int                verbose;
 	sigset_t           sigmask; /* to restore after fork */
 };

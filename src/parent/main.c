@@ -47,6 +47,7 @@ struct options {
 	const char *user;
 	const char *chroot_dir;
 	const char *resolver;
+	const char *probe; /* --dnssec-probe */
 	int         flags; /* JOB_VERBOSE, JOB_QUIET */
 };
 
@@ -117,13 +118,15 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_HELO,
 		OPT_USER,
 		OPT_CHROOT,
-		OPT_VERSION
+		OPT_VERSION,
+		OPT_PROBE
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
 		{ "helo", required_argument, NULL, OPT_HELO },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "chroot", required_argument, NULL, OPT_CHROOT },
+		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -161,6 +164,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHROOT:
 			o->chroot_dir = optarg;
+			break;
+		case OPT_PROBE:
+			o->probe = optarg;
 			break;
 		case OPT_VERSION:
 			printf("mxclient %s\n", MXCLIENT_VERSION);
@@ -737,6 +743,10 @@ main(int argc, char **argv)
 	default_sender(&o, o.helo ? o.helo : helo);
 	check_address("sender", o.sender, 1);
 	cfg.dns_timeout = DNS_TIMEOUT;
+	snprintf(cfg.dnssec_probe, sizeof(cfg.dnssec_probe), "%s",
+	    o.probe ? o.probe : ".");
+	if (strcmp(cfg.dnssec_probe, "none") == 0)
+		cfg.dnssec_probe[0] = '\0';
 	cfg.verbose = (o.flags & JOB_VERBOSE) != 0;
 	cfg.sb.death_fd = -1;
 	if (o.resolver != NULL)

@@ -21,6 +21,7 @@
 #include <tls.h>
 
 #include "conn.h"
+#include "dane.h"
 #include "frame.h"
 #include "log.h"
 #include "proc.h"
@@ -34,6 +35,8 @@
 #define DATA_BLOCK_TIMEOUT 180 /* RFC 5321 §4.5.3.2.6: each block */
 #define ADDRSZ             (256 + 1)
 #define WRITE_TIMEOUT      300 /* one command line out */
+#define TLSA_KEEP          32  /* TLSA records per host */
+#define NAMES_MAX          4   /* DANE-TA reference identifiers */
 
 struct job {
 	char           sender[ADDRSZ];
@@ -53,15 +56,30 @@ struct result {
 	char         text[1024];
 };
 
+/* One MX host as dns described it. */
+struct host {
+	const struct msg_mx_host *mx;
+	struct msg_host_addr      addr[ADDRS_MAX];
+	size_t                    naddr;
+	struct tlsa               tlsa[TLSA_KEEP];
+	uint8_t                  *tlsa_data[TLSA_KEEP];
+	size_t                    ntlsa;
+	struct msg_host_policy    pol;
+	enum dns_status           status;
+};
+
 struct session {
-	struct conn  conn;
-	const char  *host;
-	char         where[NAME_MAX_LEN + 64]; /* host [addr] */
-	char         helo[NAME_MAX_LEN + 64];
-	struct ehlo  ehlo;
-	struct reply reply;
-	int          tls;       /* STARTTLS done */
-	int          data_sent; /* the final "." went out */
+	struct conn        conn;
+	const char        *host;
+	const struct host *h;
+	char               where[NAME_MAX_LEN + 64]; /* host [addr] */
+	char               helo[NAME_MAX_LEN + 64];
+	struct ehlo        ehlo;
+	struct reply       reply;
+	int                tls;           /* STARTTLS done */
+	int                authenticated; /* DANE matched */
+	char               match[120];    /* the TLSA record that matched */
+	int                data_sent;     /* the final "." went out */
 };
 
 struct delivery {
@@ -72,6 +90,8 @@ struct delivery {
 	int                transient; /* some host failed transiently */
 	int                protocol;  /* some host broke the protocol */
 	struct result      last;      /* the last host failure */
+	struct msg_mx_info mxinfo;    /* security of the MX lookup */
+	const char        *domain;    /* of the recipient */
 };
 
 static void set_result(struct result *, enum outcome, const char *, ...)
@@ -151,6 +171,10 @@ ask_mx(struct delivery *d, const char *domain, struct msg_mx_host *hosts,
 		wait_frame(&d->dns, &f, id, DNS_WAIT);
 		if (f.type == MSG_MX_END)
 			break;
+		if (f.type == MSG_MX_INFO) {
+			memcpy(&d->mxinfo, f.data, sizeof(d->mxinfo));
+			continue;
+		}
 		if (f.type != MSG_MX_HOST || n == MX_MAX)
 			fatalx("dns: unexpected %s", msg_type_name(f.type));
 		memcpy(&hosts[n++], f.data, sizeof(hosts[0]));
@@ -162,33 +186,71 @@ ask_mx(struct delivery *d, const char *domain, struct msg_mx_host *hosts,
 	return n;
 }
 
-static size_t
-ask_addrs(struct delivery *d, const char *host, struct msg_host_addr *a,
-    enum dns_status *st)
+static void
+keep_tlsa(struct host *h, const struct frame *f)
+{
+	struct msg_tlsa t;
+	struct tlsa    *r;
+	size_t          len = f->len - sizeof(t);
+
+	if (h->ntlsa == TLSA_KEEP)
+		fatalx("dns: more TLSA records than announced");
+	memcpy(&t, f->data, sizeof(t));
+	r = &h->tlsa[h->ntlsa];
+	if ((h->tlsa_data[h->ntlsa] = malloc(len ? len : 1)) == NULL)
+		fatal("malloc");
+	memcpy(h->tlsa_data[h->ntlsa], f->data + sizeof(t), len);
+	r->usage = t.usage;
+	r->selector = t.selector;
+	r->mtype = t.mtype;
+	r->len = len;
+	r->data = h->tlsa_data[h->ntlsa++];
+}
+
+static void
+host_free(struct host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->ntlsa; i++)
+		free(h->tlsa_data[i]);
+	h->ntlsa = 0;
+}
+
+/* Addresses, TLSA records and policy of one MX host, from dns. */
+static void
+ask_host(struct delivery *d, struct host *h)
 {
 	struct msg_dns_end end;
 	uint32_t           id = ++d->nextid;
 	struct frame       f;
-	size_t             n = 0, seen = 0;
+	size_t             seen = 0;
+	int                havepol = 0;
 
-	if (chan_compose(
-	        &d->dns, MSG_HOST_REQ, id, -1, host, strlen(host) + 1) == -1)
+	if (chan_compose(&d->dns, MSG_HOST_REQ, id, -1, h->mx->name,
+	        strlen(h->mx->name) + 1) == -1)
 		fatalx("dns: %s", d->dns.err);
 	for (;;) {
 		wait_frame(&d->dns, &f, id, DNS_WAIT);
 		if (f.type == MSG_HOST_END)
 			break;
-		if (f.type != MSG_HOST_ADDR)
+		if (f.type == MSG_HOST_TLSA)
+			keep_tlsa(h, &f);
+		else if (f.type == MSG_HOST_POLICY) {
+			memcpy(&h->pol, f.data, sizeof(h->pol));
+			havepol = 1;
+		} else if (f.type == MSG_HOST_ADDR) {
+			seen++;
+			if (h->naddr < ADDRS_MAX) /* RFC 5321 §5.1: a few */
+				memcpy(&h->addr[h->naddr++], f.data,
+				    sizeof(h->addr[0]));
+		} else
 			fatalx("dns: unexpected %s", msg_type_name(f.type));
-		seen++;
-		if (n < ADDRS_MAX) /* RFC 5321 §5.1: try a few, not all */
-			memcpy(&a[n++], f.data, sizeof(a[0]));
 	}
 	memcpy(&end, f.data, sizeof(end));
-	if (end.count != seen)
-		fatalx("dns: address count mismatch");
-	*st = end.status;
-	return n;
+	if (end.count != seen || !havepol || h->pol.ntlsa != h->ntlsa)
+		fatalx("dns: host answer does not add up");
+	h->status = end.status;
 }
 
 /* A connected socket from net, or -1 with the reason in *err. */
@@ -285,13 +347,44 @@ io_failure(struct delivery *d, struct session *s, int r, const char *step,
 	return V_NEXT;
 }
 
+/* T5, T6: secure TLSA records, usable or not, make TLS mandatory. */
+static int
+tls_required(const struct session *s)
+{
+	return s->h->pol.policy == POLICY_DANE ||
+	    s->h->pol.policy == POLICY_TLS;
+}
+
+/* A failure of a host that may work later, with its TLS-RPT type. */
+static enum verdict host_failed(struct delivery *d, struct session *s,
+    struct result *res, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum verdict
+host_failed(struct delivery *d, struct session *s, struct result *res,
+    const char *fmt, ...)
+{
+	char    why[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	d->transient = 1;
+	set_result(res, OUT_TEMPFAIL, "%s: %s", s->where, why);
+	return V_NEXT;
+}
+
 static enum verdict
 host_refused(
     struct delivery *d, struct session *s, const char *step, struct result *res)
 {
-	if (s->reply.code < 500)
+	/* S10: before TLS a 5xx can be forged; never bounce on it then */
+	int transient = s->reply.code < 500 || tls_required(s);
+
+	if (transient)
 		d->transient = 1;
-	set_result(res, s->reply.code < 500 ? OUT_TEMPFAIL : OUT_UNAVAILABLE,
+	set_result(res, transient ? OUT_TEMPFAIL : OUT_UNAVAILABLE,
 	    "%s: %s: %s", s->where, step, reply_first(s));
 	quit(s);
 	return V_NEXT;
@@ -318,7 +411,8 @@ ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 		ehlo_parse(&s->reply, &s->ehlo);
 		return 0;
 	}
-	if (s->reply.code == 421 || s->tls) {
+	/* HELO cannot lead to STARTTLS: no use where TLS is required (S7) */
+	if (s->reply.code == 421 || s->tls || tls_required(s)) {
 		*v = host_refused(d, s, "EHLO", res);
 		return -1;
 	}
@@ -339,15 +433,71 @@ ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 }
 
 /*
- * Opportunistic STARTTLS (this host has no TLSA records).  A refusal
- * leaves the session in cleartext; a failed handshake fails the host,
- * since the connection is unusable afterwards.
+ * A6: the names a DANE-TA certificate may carry.  The TLSA base domain
+ * always; after a secure MX lookup also the recipient domain and its
+ * CNAME expansion; without MX records also the original domain.
+ */
+static size_t
+reference_names(struct delivery *d, const struct session *s, const char **names)
+{
+	size_t n = 0;
+
+	names[n++] = s->h->pol.base;
+	if (d->mxinfo.flags & MXI_SECURE || s->h->mx->flags & MX_IMPLICIT) {
+		names[n++] = d->domain;
+		if (d->mxinfo.expanded[0] != '\0')
+			names[n++] = d->mxinfo.expanded;
+	} else if (strcmp(s->h->mx->name, s->h->pol.base) != 0)
+		names[n++] = s->h->mx->name;
+	return n;
+}
+
+/*
+ * DANE (A4-A7, A12): authenticate the server's chain against the TLSA
+ * records right after the handshake, before any other byte is sent.
+ */
+static int
+authenticate(
+    struct delivery *d, struct session *s, struct result *res, enum verdict *v)
+{
+	const char    *names[NAMES_MAX], *why = "no usable TLSA record";
+	struct tlsa    recs[TLSA_KEEP];
+	const uint8_t *pem;
+	size_t         len, n;
+	int            match = -1, depth = 0, r = 0;
+
+	memcpy(recs, s->h->tlsa, s->h->ntlsa * sizeof(recs[0]));
+	n = tlsa_select(recs, s->h->ntlsa);
+	pem = tls_peer_cert_chain_pem(s->conn.tls, &len);
+	if (pem != NULL && n > 0)
+		r = dane_verify((const char *)pem, len, recs, n, names,
+		    reference_names(d, s, names), &match, &depth, &why);
+	if (r != 1) {
+		log_info("DANE: server not authenticated: %s", why);
+		*v = host_failed(d, s, res,
+		    "DANE authentication failed: %s "
+		    "(TLS-RPT: validation-failure)",
+		    why);
+		return -1;
+	}
+	tlsa_format(&recs[match], s->match, sizeof(s->match));
+	s->authenticated = 1;
+	log_info("DANE: server authenticated by TLSA %s at depth %d, "
+	         "base domain %s",
+	    s->match, depth, s->h->pol.base);
+	return 0;
+}
+
+/*
+ * STARTTLS.  Where TLS is required (secure TLSA records) a missing or
+ * refused STARTTLS, a failed handshake or a failed authentication fail
+ * this host (S2, S3, A10); elsewhere a refusal continues in cleartext.
  */
 static int
 starttls(
     struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 {
-	const char *why;
+	const char *why, *sni;
 	int         r;
 
 	if (send_line(s, "STARTTLS") == -1 ||
@@ -359,23 +509,39 @@ starttls(
 		*v = io_failure(d, s, r, "STARTTLS", why, res);
 		return -1;
 	}
+	if (s->reply.code != 220 && tls_required(s)) {
+		*v = host_failed(d, s, res,
+		    "TLS is required (TLSA records) "
+		    "but STARTTLS was refused: %s (TLS-RPT: "
+		    "starttls-not-supported)",
+		    reply_first(s));
+		quit(s);
+		return -1;
+	}
 	if (s->reply.code != 220) {
 		log_info("STARTTLS refused; continuing without TLS "
 		         "(no TLSA records for this host)");
 		return 0;
 	}
-	if (conn_starttls(
-	        &s->conn, d->tlscfg, s->host, d->job.j.command_timeout) == -1) {
-		d->transient = 1;
-		set_result(res, OUT_TEMPFAIL, "%s: TLS handshake failed: %s",
-		    s->where, s->conn.err);
-		*v = V_NEXT;
+	/* A8: SNI is the TLSA base domain where there is one */
+	sni = s->h->pol.base[0] != '\0' ? s->h->pol.base : s->host;
+	if (conn_starttls(&s->conn, d->tlscfg, sni, d->job.j.command_timeout) ==
+	    -1) {
+		*v = host_failed(
+		    d, s, res, "TLS handshake failed: %s", s->conn.err);
 		return -1;
 	}
 	s->tls = 1;
-	log_info("TLS started: %s %s; server certificate not checked "
-	         "(opportunistic TLS)",
-	    tls_conn_version(s->conn.tls), tls_conn_cipher(s->conn.tls));
+	log_info("TLS started: %s %s", tls_conn_version(s->conn.tls),
+	    tls_conn_cipher(s->conn.tls));
+	if (s->h->pol.policy == POLICY_DANE &&
+	    authenticate(d, s, res, v) == -1) {
+		quit(s); /* RFC 3207 §4.1, inside TLS */
+		return -1;
+	}
+	if (s->h->pol.policy != POLICY_DANE)
+		log_info("server certificate not checked (%s)",
+		    policy_name(s->h->pol.policy));
 	/* RFC 3207 §4.2: forget everything learned before TLS */
 	memset(&s->ehlo, 0, sizeof(s->ehlo));
 	return ehlo(d, s, res, v);
@@ -510,6 +676,21 @@ envelope_dialogue(struct delivery *d, struct session *s, int *codes,
 	return bad == -1 ? 3 : bad;
 }
 
+/*
+ * A13: what the delivery was protected by.  M6: DANE after an insecure MX
+ * lookup is "trusted", never "verified" (the MX list could be forged).
+ */
+static const char *
+security_level(const struct delivery *d, const struct session *s)
+{
+	if (s->authenticated)
+		return (d->mxinfo.flags & MXI_SECURE) ? "verified"
+		                                      : "trusted (insecure MX)";
+	if (s->tls)
+		return "encrypted (server not authenticated)";
+	return "cleartext";
+}
+
 static enum verdict
 transaction(struct delivery *d, struct session *s, struct result *res)
 {
@@ -554,14 +735,12 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		quit(s);
 		return V_FINAL;
 	}
-	set_result(res, OUT_DELIVERED, "delivered: %s via %s, %s%s%s: %s",
-	    d->job.rcpt, s->where,
+	set_result(res, OUT_DELIVERED,
+	    "delivered: %s via %s, %s%s%s, %s%s%s: %s", d->job.rcpt, s->where,
 	    s->tls ? tls_conn_version(s->conn.tls) : "no TLS",
 	    s->tls ? " " : "", s->tls ? tls_conn_cipher(s->conn.tls) : "",
+	    security_level(d, s), s->authenticated ? " by TLSA " : "", s->match,
 	    reply_first(s));
-	if (s->tls)
-		strncat(res->text, " (encrypted, server not authenticated)",
-		    sizeof(res->text) - strlen(res->text) - 1);
 	quit(s); /* RFC 5321 §4.1.1.10; its failure changes nothing */
 	return V_FINAL;
 }
@@ -592,7 +771,7 @@ helo_name(struct delivery *d, struct session *s)
 }
 
 static enum verdict
-session(struct delivery *d, const char *host, const char *addr, int fd,
+session(struct delivery *d, const struct host *h, const char *addr, int fd,
     struct result *res)
 {
 	struct session s;
@@ -602,8 +781,9 @@ session(struct delivery *d, const char *host, const char *addr, int fd,
 
 	memset(&s, 0, sizeof(s));
 	conn_init(&s.conn, fd);
-	s.host = host;
-	snprintf(s.where, sizeof(s.where), "%s [%s]", host, addr);
+	s.h = h;
+	s.host = h->mx->name;
+	snprintf(s.where, sizeof(s.where), "%s [%s]", s.host, addr);
 	helo_name(d, &s);
 	/* RFC 5321 §4.3.1: wait for the greeting */
 	if ((r = read_reply(&s, d->job.j.command_timeout, &why)) != 0)
@@ -611,8 +791,17 @@ session(struct delivery *d, const char *host, const char *addr, int fd,
 		    d, &s, r, "greeting", r == -1 ? s.conn.err : why, res);
 	else if (s.reply.code != 220)
 		v = host_refused(d, &s, "greeting", res);
-	else if (ehlo(d, &s, res, &v) == 0 &&
-	    (!(s.ehlo.flags & EXT_STARTTLS) || starttls(d, &s, res, &v) == 0))
+	else if (ehlo(d, &s, res, &v) == -1)
+		;
+	else if (!(s.ehlo.flags & EXT_STARTTLS) && tls_required(&s)) {
+		/* S2: stripped, or a server that breaks its TLSA promise */
+		v = host_failed(d, &s, res,
+		    "TLS is required (TLSA records) "
+		    "but STARTTLS is not offered (TLS-RPT: "
+		    "starttls-not-supported)");
+		quit(&s);
+	} else if (!(s.ehlo.flags & EXT_STARTTLS) ||
+	    starttls(d, &s, res, &v) == 0)
 		v = transaction(d, &s, res);
 	conn_close(&s.conn);
 	return v;
@@ -625,40 +814,58 @@ addr_text(const struct msg_host_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+/* The host's addresses and policy; -1 if it cannot be tried (D7). */
+static int
+host_usable(struct delivery *d, struct host *h, struct result *res)
+{
+	log_info("%s: %s: %s%s", h->mx->name, policy_name(h->pol.policy),
+	    h->pol.reason, h->pol.flags & HP_CNAME ? " (CNAME)" : "");
+	if (d->job.j.flags & JOB_VERBOSE)
+		log_info("dns: %u resolver round trips so far", h->pol.waves);
+	if (h->status == DNS_OK && h->pol.policy != POLICY_UNREACHABLE)
+		return 0;
+	if (h->status == DNS_OK || h->status == DNS_TEMPFAIL ||
+	    h->status == DNS_BADANSWER) {
+		d->transient = 1;
+		set_result(
+		    res, OUT_TEMPFAIL, "%s: %s", h->mx->name, h->pol.reason);
+	} else
+		set_result(
+		    res, OUT_NOHOST, "%s: %s", h->mx->name, h->pol.reason);
+	return -1;
+}
+
 /* Every address of one host, in order.  V_FINAL ends the delivery. */
 static enum verdict
 try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 {
-	struct msg_host_addr addrs[ADDRS_MAX];
-	char                 text[INET6_ADDRSTRLEN];
-	enum dns_status      st;
-	size_t               i, n;
-	int                  fd, err;
+	static struct host h;
+	char               text[INET6_ADDRSTRLEN];
+	enum verdict       v = V_NEXT;
+	size_t             i;
+	int                fd, err;
 
-	n = ask_addrs(d, mx->name, addrs, &st);
-	if (st != DNS_OK) {
-		if (st == DNS_TEMPFAIL || st == DNS_BADANSWER)
-			d->transient = 1;
-		set_result(res, st == DNS_TEMPFAIL ? OUT_TEMPFAIL : OUT_NOHOST,
-		    "%s: address lookup: %s", mx->name, dns_status_name(st));
-		log_info("%s", res->text);
-		return V_NEXT;
-	}
-	for (i = 0; i < n; i++) {
-		addr_text(&addrs[i], text, sizeof(text));
+	memset(&h, 0, sizeof(h));
+	h.mx = mx;
+	ask_host(d, &h);
+	if (host_usable(d, &h, res) == -1)
+		h.naddr = 0;
+	for (i = 0; i < h.naddr; i++) {
+		addr_text(&h.addr[i], text, sizeof(text));
 		log_info("connecting to %s [%s]:25", mx->name, text);
-		if ((fd = ask_connect(d, &addrs[i], &err)) == -1) {
+		if ((fd = ask_connect(d, &h.addr[i], &err)) == -1) {
 			d->transient = 1;
 			set_result(res, OUT_TEMPFAIL, "%s [%s]: connect: %s",
 			    mx->name, text, strerror(err));
 			log_info("%s", res->text);
 			continue;
 		}
-		if (session(d, mx->name, text, fd, res) == V_FINAL)
-			return V_FINAL;
+		if ((v = session(d, &h, text, fd, res)) == V_FINAL)
+			break;
 		log_info("%s", res->text);
 	}
-	return V_NEXT;
+	host_free(&h);
+	return v;
 }
 
 /* The outcome when every host failed (README: exit status table). */
@@ -679,7 +886,11 @@ deliver(struct delivery *d, struct result *res)
 	enum dns_status    st;
 	size_t             i, n;
 
+	d->domain = domain;
 	n = ask_mx(d, domain, hosts, &st);
+	if (d->job.j.flags & JOB_VERBOSE)
+		log_info(
+		    "dns: %u resolver round trips so far", d->mxinfo.waves);
 	switch (st) {
 	case DNS_OK:
 		break;
