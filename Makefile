@@ -89,7 +89,13 @@ tests/unit/test_sandbox: tests/unit/test_sandbox.c $(COMMON_SRCS) \
 	$(CC) $(CPPFLAGS) -DSANDBOX_TEST $(CFLAGS) -o $@ $< $(COMMON_SRCS) \
 	    $(SANDBOX_SRCS) $(LDLIBS)
 
-test-programs: mxclient mxclient-sbtest $(UNIT_TESTS)
+# Per-process driver: the real dns_main() over socketpairs (lab tests).
+tests/proc/dnsdrv: tests/proc/dnsdrv.c src/dns/dns.c $(COMMON_SRCS) \
+    $(SANDBOX_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/dns/dns.c $(COMMON_SRCS) \
+	    $(SANDBOX_SRCS) $(LDLIBS)
+
+test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) tests/proc/dnsdrv
 
 # The README's test command: unit tests, then the lab tests inside a
 # private network namespace (needs root for unshare, like the lab).
@@ -115,6 +121,6 @@ install: mxclient
 	install -m 644 man/mxclient.8 $(DESTDIR)$(MANDIR)/man8/mxclient.8
 
 clean:
-	rm -f mxclient mxclient-sbtest $(UNIT_TESTS)
+	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) tests/proc/dnsdrv
 
 .PHONY: all check demo deps install clean test-programs

@@ -87,7 +87,8 @@ grep -qi 'port 80.*\(denied\|EACCES\|Permission\)' "$tmp/err" && [ "$rc" = 75 ] 
 	pass "$T: Landlock denies net a connection to port 80, exit 75" ||
 	fail "$T: Landlock denies net a connection to port 80" "exit $rc: $(cat "$tmp/err")"
 # Nothing left behind by any of the runs above, killed ones included.
-left=$(comm -13 "$tmp/tmp-before" <(ls -a /tmp | sort))
+# (spool files and fallback chroot directories are /tmp/mxclient.XXXXXX)
+left=$(comm -13 "$tmp/tmp-before" <(ls -a /tmp | sort) | grep '^mxclient\.')
 [ -z "$left" ] && pass "$T: no spool file or chroot directory left in /tmp after all runs" ||
 	fail "$T: no spool file or chroot directory left in /tmp after all runs" "$left"
 rm -rf "$tmp"
