@@ -47,8 +47,9 @@ struct options {
 	const char *user;
 	const char *chroot_dir;
 	const char *resolver;
-	const char *probe; /* --dnssec-probe */
-	int         flags; /* JOB_VERBOSE, JOB_QUIET */
+	const char *probe;       /* --dnssec-probe */
+	int         dns_timeout; /* --dns-timeout, 0 = default */
+	int         flags;       /* JOB_VERBOSE, JOB_QUIET */
 };
 
 struct child {
@@ -95,6 +96,10 @@ usage(int status)
 	    "started as root (default: nobody)\n"
 	    "  --chroot DIR     empty directory for the children (default: a "
 	    "fresh empty one)\n"
+	    "  --dnssec-probe NAME  name whose NS RRset must validate (D6; "
+	    "default \".\", \"none\" to skip)\n"
+	    "  --dns-timeout SECONDS  per DNS query try (default 5; 2 tries "
+	    "per resolver)\n"
 	    "  --help, --version\n");
 	exit(status);
 }
@@ -110,6 +115,20 @@ check_address(const char *what, const char *a, int nullok)
 	}
 }
 
+/* A timeout option: 1 to 3600 seconds. */
+static int
+seconds(const char *opt, const char *arg)
+{
+	char *end;
+	long  v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 1 || v > 3600) {
+		fprintf(stderr, "mxclient: %s: want 1 to 3600 seconds\n", opt);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -119,7 +138,8 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_USER,
 		OPT_CHROOT,
 		OPT_VERSION,
-		OPT_PROBE
+		OPT_PROBE,
+		OPT_DNS_TIMEOUT
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
@@ -127,6 +147,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "chroot", required_argument, NULL, OPT_CHROOT },
 		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
+		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -167,6 +188,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PROBE:
 			o->probe = optarg;
+			break;
+		case OPT_DNS_TIMEOUT:
+			o->dns_timeout = seconds("--dns-timeout", optarg);
 			break;
 		case OPT_VERSION:
 			printf("mxclient %s\n", MXCLIENT_VERSION);
@@ -742,7 +766,7 @@ main(int argc, char **argv)
 	default_helo(helo, sizeof(helo));
 	default_sender(&o, o.helo ? o.helo : helo);
 	check_address("sender", o.sender, 1);
-	cfg.dns_timeout = DNS_TIMEOUT;
+	cfg.dns_timeout = o.dns_timeout ? o.dns_timeout : DNS_TIMEOUT;
 	snprintf(cfg.dnssec_probe, sizeof(cfg.dnssec_probe), "%s",
 	    o.probe ? o.probe : ".");
 	if (strcmp(cfg.dnssec_probe, "none") == 0)
