@@ -184,7 +184,9 @@ check_job(const struct frame *f)
 	if (j.size > j.wire_size || j.connect_timeout == 0 ||
 	    j.command_timeout == 0 || j.data_timeout == 0)
 		return -1;
-	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT)) ? -1 : 0;
+	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT | JOB_DANE_ONLY))
+	    ? -1
+	    : 0;
 }
 
 static int

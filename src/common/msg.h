@@ -100,9 +100,10 @@ enum log_level {
 	LOGL_COUNT
 };
 
-#define JOB_VERBOSE 0x01
-#define JOB_QUIET   0x02
-#define JOB_8BIT    0x04 /* the message has octets >= 0x80 */
+#define JOB_VERBOSE   0x01
+#define JOB_QUIET     0x02
+#define JOB_8BIT      0x04 /* the message has octets >= 0x80 */
+#define JOB_DANE_ONLY 0x08 /* --dane-only: mandatory DANE (T7) */
 
 struct msg_job {
 	uint64_t size;            /* octets for SIZE= (CRLF, unstuffed) */

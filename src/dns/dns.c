@@ -66,6 +66,7 @@ struct query {
 	uint8_t      *tcpbuf;
 	size_t        tcpneed, tcpgot;
 	int           done;
+	int           abandoned; /* given up by run_wave(): no answer */
 	struct answer ans;
 };
 
@@ -168,6 +169,7 @@ dns_init(struct dns *d, const struct child_cfg *cfg)
 		fatalx("no nameserver configured");
 	d->res.timeout = cfg->dns_timeout;
 	d->probe = cfg->dnssec_probe[0] != '\0' ? cfg->dnssec_probe : NULL;
+	d->validating = d->probe == NULL; /* no probe: as the user says */
 	for (i = 0; i < d->res.n; i++) {
 		if (is_loopback(&d->res.addr[i]))
 			continue;
@@ -383,7 +385,10 @@ classify(struct query *q, ldns_pkt *p)
 		return;
 	}
 	qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(p), 0));
-	if ((final = chain_end(p, qname, &a->cname)) == NULL) {
+	/* a CNAME query asks for the first link itself: no chain to follow */
+	if (q->type == LDNS_RR_TYPE_CNAME)
+		final = qname;
+	else if ((final = chain_end(p, qname, &a->cname)) == NULL) {
 		a->status = DNS_BADANSWER;
 		a->why = "CNAME loop or chain too long";
 		return;
@@ -436,7 +441,10 @@ udp_read(struct dns *d, struct query *q)
 	if ((n = recv(q->fd, buf, sizeof(buf), 0)) <= 0) {
 		if (n == -1 && errno == EAGAIN)
 			return;
-		query_fail(q, "no answer (ICMP error)");
+		/* ICMP error (nothing listens there): next try, next resolver */
+		query_send(d, q);
+		if (q->done)
+			q->ans.why = "no answer (ICMP unreachable)";
 		return;
 	}
 	/* truncated: ask again over TCP; RFC 7671 §10.1.1 */
@@ -544,9 +552,12 @@ run_wave(struct dns *d, struct query *q, size_t n, wave_enough enough)
 				udp_read(d, qq);
 		}
 	}
-	for (i = 0; i < n; i++)
-		if (!q[i].done)
-			query_fail(&q[i], "abandoned: not needed");
+	for (i = 0; i < n; i++) {
+		if (q[i].done)
+			continue;
+		query_fail(&q[i], "abandoned: not needed");
+		q[i].abandoned = 1;
+	}
 }
 
 /* --- answers to tls --- */
@@ -986,8 +997,10 @@ static void
 decide_tls(struct dns *d, uint32_t id, const char *host, struct query *q,
     size_t nq, struct msg_host_policy *pol)
 {
-	struct query *spec = nq > Q_TLSA ? &q[Q_TLSA] : NULL;
-	int           first;
+	/* the speculative answer, unless the wave stopped waiting for it */
+	struct query *spec =
+	    nq > Q_TLSA && !q[Q_TLSA].abandoned ? &q[Q_TLSA] : NULL;
+	int first;
 
 	if (!(pol->flags & HP_ADDR_SECURE)) {
 		if (!(pol->flags & HP_CNAME)) {

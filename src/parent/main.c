@@ -100,6 +100,8 @@ usage(int status)
 	    "default \".\", \"none\" to skip)\n"
 	    "  --dns-timeout SECONDS  per DNS query try (default 5; 2 tries "
 	    "per resolver)\n"
+	    "  --dane-only      mandatory DANE: deliver only to DANE-"
+	    "authenticated MX hosts of a signed MX RRset\n"
 	    "  --help, --version\n");
 	exit(status);
 }
@@ -139,7 +141,8 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_CHROOT,
 		OPT_VERSION,
 		OPT_PROBE,
-		OPT_DNS_TIMEOUT
+		OPT_DNS_TIMEOUT,
+		OPT_DANE_ONLY
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
@@ -148,6 +151,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "chroot", required_argument, NULL, OPT_CHROOT },
 		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
 		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+		{ "dane-only", no_argument, NULL, OPT_DANE_ONLY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -188,6 +192,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PROBE:
 			o->probe = optarg;
+			break;
+		case OPT_DANE_ONLY:
+			o->flags |= JOB_DANE_ONLY;
 			break;
 		case OPT_DNS_TIMEOUT:
 			o->dns_timeout = seconds("--dns-timeout", optarg);
@@ -603,9 +610,13 @@ reap(struct parent *p, struct child *c)
 	}
 	if (p->stopping)
 		return;
-	if (c->proc != PROC_TLS && p->have_result && WIFEXITED(c->status) &&
+	/*
+	 * dns and net exit 0 only when tls has closed their channel: tls's
+	 * own end, reaped next, tells whether that was a fault.
+	 */
+	if (c->proc != PROC_TLS && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0)
-		return; /* tls is done with it and closed its channel */
+		return;
 	if (c->proc == PROC_TLS && p->have_result && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0) {
 		stop_children(p); /* the delivery is over */

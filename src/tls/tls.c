@@ -822,8 +822,18 @@ host_usable(struct delivery *d, struct host *h, struct result *res)
 	    h->pol.reason, h->pol.flags & HP_CNAME ? " (CNAME)" : "");
 	if (d->job.j.flags & JOB_VERBOSE)
 		log_info("dns: %u resolver round trips so far", h->pol.waves);
-	if (h->status == DNS_OK && h->pol.policy != POLICY_UNREACHABLE)
+	if (h->status == DNS_OK && h->pol.policy != POLICY_UNREACHABLE &&
+	    (h->pol.policy == POLICY_DANE || !(d->job.j.flags & JOB_DANE_ONLY)))
 		return 0;
+	if (h->status == DNS_OK && h->pol.policy != POLICY_UNREACHABLE) {
+		d->transient = 1;
+		set_result(res, OUT_TEMPFAIL,
+		    "%s: --dane-only and no usable "
+		    "TLSA records (T7; TLS-RPT: dane-required)",
+		    h->mx->name);
+		log_info("%s", res->text);
+		return -1;
+	}
 	if (h->status == DNS_OK || h->status == DNS_TEMPFAIL ||
 	    h->status == DNS_BADANSWER) {
 		d->transient = 1;
@@ -878,6 +888,32 @@ all_failed(struct delivery *d, struct result *res)
 		res->outcome = OUT_PROTOCOL;
 }
 
+/*
+ * T7, M6, D6: with --dane-only an insecure MX RRset delays delivery, and
+ * a resolver that does not validate is a configuration error.
+ */
+static int
+mandatory_dane(struct delivery *d, struct result *res)
+{
+	if (!(d->job.j.flags & JOB_DANE_ONLY))
+		return 0;
+	if (!(d->mxinfo.flags & MXI_VALIDATING)) {
+		set_result(res, OUT_CONFIG,
+		    "--dane-only, but the resolver "
+		    "does not validate DNSSEC (D6)");
+		return -1;
+	}
+	if (!(d->mxinfo.flags & MXI_SECURE)) {
+		set_result(res, OUT_TEMPFAIL,
+		    "--dane-only, but the MX RRset "
+		    "of %s is not DNSSEC-signed (M6, T7; TLS-RPT: "
+		    "dnssec-invalid)",
+		    d->domain);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 deliver(struct delivery *d, struct result *res)
 {
@@ -914,6 +950,8 @@ deliver(struct delivery *d, struct result *res)
 		    domain, dns_status_name(st));
 		return;
 	}
+	if (mandatory_dane(d, res) == -1)
+		return;
 	for (i = 0; i < n; i++)
 		log_info("MX %u %s%s (%s MX)", hosts[i].pref, hosts[i].name,
 		    hosts[i].flags & MX_IMPLICIT ? " (implicit)" : "",

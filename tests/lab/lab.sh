@@ -11,19 +11,24 @@
 #   tests/lab/netns.sh tests/lab/lab.sh start "$(mktemp -d)"
 # (netns.sh = `unshare -n -m`, `mount --make-rprivate /`, `ip link set lo up`).
 # It refuses to run unless the network namespace is private (not PID 1's,
-# no interface but lo). Inside it, it adds 127.0.0.2, .10, .11 (/32) to lo
-# (Postfix wants its listen address on an interface). It never touches the
-# host's /etc/resolv.conf, /etc or network; all files live under DIR
-# (made mode 755; it must be reachable by uid nobody, so not under /root):
+# no interface but lo). Inside it, it adds 127.0.0.2, .3, .4, .5, .10, .11
+# (/32) to lo (Postfix wants its listen address on an interface). It never
+# touches the host's /etc/resolv.conf, /etc or network; all files live under
+# DIR (made mode 755; it must be reachable by uid nobody, so not under /root):
 #
 #   DIR/lab.env          shell variables describing the lab (source it)
 #   DIR/resolv.conf      "nameserver 127.0.0.1" + "options edns0 trust-ad"
-#   DIR/tls/             mx.key, mx.crt (CN/SAN mx.secure.example), mx.tlsa
+#   DIR/resolv-novalidate.conf  the same for 127.0.0.4
+#   DIR/tls/             ca.key, ca.crt (the lab CA), mx.key, mx.crt (signed
+#                        by the CA; CN mx.secure.example), mx-chain.crt
+#                        (mx.crt + ca.crt, what Postfix presents), mx.tlsa
 #   DIR/dns/             zone sources (*.zone), keys/, *.zone.signed, *.ds
 #   DIR/trust-anchor.ds  DS of the lab root KSK (Unbound's trust anchor);
 #   DIR/trust-anchor.dnskey  the root KSK itself
 #   DIR/nsd/             nsd.conf, pid, state         log: DIR/nsd.log
 #   DIR/unbound/         unbound.conf, root.ds, pid   log: DIR/unbound.log
+#   DIR/unbound-novalidate/  unbound.conf, pid      log: DIR/unbound-novalidate.log
+#   DIR/dnsd/            dnsd.pid              query log: DIR/dnsd.log
 #   DIR/postfix/         main.cf, master.cf           log: DIR/postfix.log
 #   DIR/postfix-queue/   Postfix queue_directory
 #   DIR/postfix-data/    Postfix data_directory
@@ -33,8 +38,13 @@
 #   127.0.0.1:53   Unbound, validating, trust anchor = lab root KSK
 #   127.0.0.2:53   NSD, authoritative for "." and "example." (and any zone
 #                  added in lab_zones below)
-#   127.0.0.10:25  Postfix (STARTTLS), final destination for
-#                  secure.example, nomx.example, multi.example
+#   127.0.0.3:53   tests/fixtures/dnsd.py, authoritative for the unsigned
+#                  brokentlsa.example. (fails TLSA queries on purpose)
+#   127.0.0.4:53   Unbound, NOT validating (never sets AD)
+#   127.0.0.5:53   dnsd.py again: silent.brokentlsa.example. (its own zone
+#                  and address, so its timeouts spoil no other name)
+#   127.0.0.10:25  Postfix (STARTTLS), final destination for every lab
+#                  mail domain (LAB_MAIL_DOMAINS below)
 #   127.0.0.11     free for tests/fixtures/smtpd.py (mx.slow.example)
 #   127.0.0.12     nothing listens (mx1.multi.example: connection refused)
 #
@@ -52,21 +62,53 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 #   MODE      signed    signed, DS in the parent        -> secure
 #             unsigned  not signed, no DS in the parent -> insecure
 #             bogus     signed, but the parent's DS is of another key -> bogus
-#             expired   signed with signatures that expired yesterday -> bogus
+#             expired   signed with signatures that expired a week ago (past
+#                       Unbound's one-day clock skew allowance) -> bogus
 # The parent (nearest enclosing zone in this list) gets the delegation
 # "NAME NS ns.NAME" with glue "ns.NAME A 127.0.0.2" (plus DS by MODE)
 # appended automatically; a child template must define "ns" A 127.0.0.2.
 # All zones are served by the one NSD on 127.0.0.2. The root must be signed.
+# A template may serve several zones if its names are relative (no $ORIGIN).
+#
+#   delegate NAME ADDR   an insecure delegation (NS ns.NAME, glue ADDR, no
+#                        DS) to a server that is not NSD
+#   badsig OWNER TYPE    after signing, corrupt the RRSIG of that RRset, so
+#                        it alone is bogus in an otherwise secure zone
 # ---------------------------------------------------------------------------
 lab_zones() {
-	zone .        root.zone     signed
-	zone example. example.zone  signed
+	zone .                  root.zone      signed
+	zone example.           example.zone   signed
+	zone insecure.example.  insecure.zone  unsigned
+	zone bogus.example.     bogus.zone     bogus
+	zone expired.example.   bogus.zone     expired
+	delegate brokentlsa.example. "$DNSD_ADDR"
+	badsig _25._tcp.mx.tlsa-bogus.example. TLSA
 }
 
-# Domains that the Postfix MX accepts mail for (all into DIR/mail).
-LAB_MAIL_DOMAINS="secure.example nomx.example multi.example"
+# Domains that the Postfix MX accepts mail for (all into DIR/mail). Also the
+# domains whose mail must NOT arrive, so that a wrong delivery shows up in
+# the Maildir instead of as a relay refusal.
+LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
+	equal.example mx-nxhost.example mx-nxhost-backup.example
+	mx-ipliteral.example mx-ipliteral-backup.example
+	bogus-host.example bogus-host-only.example bogus.example expired.example
+	cname-secure.example cname-secure-orig.example cname-insecure.example
+	cname-insecure-bad.example cname-from-insecure.example cname-to-broken.example
+	wrongtlsa.example wrongtlsa-backup.example tlsa-bogus.example
+	tlsa-bogus-backup.example tlsa-unusable.example tlsa-cname.example
+	tlsa-cname-insecure.example
+	dane-ta.example dane-ta-spki.example dane-ta-wild.example
+	dane-ta-nexthop.example dane-ta-badname.example
+	insecure.example trusted.insecure.example
+	brokentlsa.example servfail.brokentlsa.example refused.brokentlsa.example
+	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example"
+# shellcheck disable=SC2086,SC2116 # one line, single spaces
+LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
 
 NS_ADDR=127.0.0.2
+DNSD_ADDR=127.0.0.3
+NOVALIDATE_ADDR=127.0.0.4
+DNSD_SILENT_ADDR=127.0.0.5
 RESOLVER_ADDR=127.0.0.1
 MX_ADDR=127.0.0.10
 MX_NAME=mx.secure.example
@@ -117,7 +159,7 @@ check_namespace() {
 	ip link set lo up 2>/dev/null || true
 	# Postfix insists that inet_interfaces addresses exist on an interface
 	local a
-	for a in $NS_ADDR $MX_ADDR $FIXTURE_ADDR; do
+	for a in $NS_ADDR $DNSD_ADDR $NOVALIDATE_ADDR $DNSD_SILENT_ADDR $MX_ADDR $FIXTURE_ADDR; do
 		ip -4 addr show dev lo | grep -q "inet $a/" ||
 			ip addr add "$a/32" dev lo 2>/dev/null ||
 			die "cannot add $a to lo (not root? not in a private netns?)"
@@ -127,7 +169,7 @@ check_namespace() {
 check_tools() {
 	local t missing=""
 	for t in openssl ldns-keygen ldns-signzone ldns-key2ds nsd unbound \
-		postfix postconf drill ip; do
+		postfix postconf drill ip python3 setsid sha256sum; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
 	[ -z "$missing" ] || die "missing tools:$missing (apt-get install nsd unbound postfix ldnsutils openssl iproute2)"
@@ -140,7 +182,8 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 read_pid() { [ -s "$1" ] && awk '{print $1; exit}' "$1" 2>/dev/null || true; }
 
 # lab_pids DIR -> pids of lab daemons belonging to DIR: an nsd/unbound/
-# Postfix binary whose cwd is inside DIR or whose command line names DIR.
+# Postfix binary whose cwd is inside DIR or whose command line names DIR,
+# and a python running dnsd.py whose command line names DIR.
 lab_pids() {
 	local dir=$1 pid
 	find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name cwd \) \
@@ -154,6 +197,7 @@ lab_pids() {
 			for (p in exe) {
 				e = exe[p]
 				if (p == self) continue
+				if (e ~ /\/python[0-9.]*$/) { print "!" p; continue }
 				if (e !~ /\/(nsd|unbound)$/ && index(e, pfx) != 1) continue
 				c = cwd[p]
 				if (c == dir || index(c, dir "/") == 1) print p
@@ -165,6 +209,9 @@ lab_pids() {
 		\?*)	pid=${pid#?}
 			tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
 				grep -qF -- "$dir/" && echo "$pid" ;;
+		!*)	pid=${pid#?}
+			tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
+				grep -F -- "$dir/" 2>/dev/null | grep -qF /dnsd.py && echo "$pid" ;;
 		*)	echo "$pid" ;;
 		esac
 	done
@@ -173,7 +220,8 @@ lab_pids() {
 
 show_logs() {
 	local f
-	for f in "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" "$DIR/start.log"; do
+	for f in "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/unbound-novalidate.log" \
+		"$DIR/dnsd.log" "$DIR/postfix.log" "$DIR/start.log"; do
 		[ -s "$f" ] || continue
 		echo "---- tail $f" >&2
 		tail -n 25 "$f" >&2
@@ -181,23 +229,43 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------------------
-# TLS: key + self-signed cert for the MX, and its DANE-EE 3 1 1 digest
+# TLS: a small lab CA, and the MX key + certificate signed by it; the TLSA
+# data: 3 1 1 of the MX key (DANE-EE), 2 0 1 / 2 1 1 of the CA (DANE-TA)
 # ---------------------------------------------------------------------------
+# Subject alternative names of the MX certificate (DANE-TA name checks).
+MX_SANS="DNS:$MX_NAME,DNS:mx.dane-ta.example,DNS:mx.dane-ta-spki.example,DNS:*.dane-ta-wild.example,DNS:dane-ta-nexthop.example"
+
+# sha256_hex < DER -> lower-case hex digest
+sha256_hex() { sha256sum | awk '{print $1}'; }
+
 make_tls() {
 	local d=$DIR/tls
 	mkdir -p "$d"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		-nodes -keyout "$d/mx.key" -out "$d/mx.crt" -days 3650 \
-		-subj "/CN=$MX_NAME" -addext "subjectAltName=DNS:$MX_NAME" \
-		-addext "basicConstraints=critical,CA:FALSE" \
-		-addext "extendedKeyUsage=serverAuth" \
-		>>"$DIR/start.log" 2>&1 || die "openssl req failed (see $DIR/start.log)"
-	chmod 600 "$d/mx.key"
-	openssl x509 -in "$d/mx.crt" -noout -pubkey |
-		openssl pkey -pubin -outform DER |
-		openssl dgst -sha256 -hex | sed 's/^.*= *//' > "$d/mx.tlsa"
-	TLSA_HEX=$(cat "$d/mx.tlsa")
-	[ ${#TLSA_HEX} -eq 64 ] || die "could not compute TLSA digest"
+	# (openssl req only: "openssl x509" takes some 40 ms to start)
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 3650 \
+			-subj "/CN=mxclient lab CA" \
+			-addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout "$d/mx.key" -out "$d/mx.crt" -days 3650 \
+			-CA "$d/ca.crt" -CAkey "$d/ca.key" -subj "/CN=$MX_NAME" \
+			-addext "subjectAltName=$MX_SANS" \
+			-addext "basicConstraints=critical,CA:FALSE" \
+			-addext "keyUsage=critical,digitalSignature" \
+			-addext "extendedKeyUsage=serverAuth"
+	} >>"$DIR/start.log" 2>&1 || die "openssl failed to make the lab certificates (see $DIR/start.log)"
+	chmod 600 "$d/mx.key" "$d/ca.key"
+	cat "$d/mx.crt" "$d/ca.crt" > "$d/mx-chain.crt"
+	openssl pkey -in "$d/mx.key" -pubout -outform DER | sha256_hex > "$d/mx.tlsa"
+	read -r TLSA_HEX < "$d/mx.tlsa"
+	CA201_HEX=$(sed '/^-----/d' "$d/ca.crt" | base64 -d | sha256_hex)
+	CA211_HEX=$(openssl pkey -in "$d/ca.key" -pubout -outform DER | sha256_hex)
+	# matches no key of the lab: a TLSA record that authenticates nothing
+	BADTLSA_HEX=$(printf 'mxclient lab: a key that does not exist' | sha256_hex)
+	[ ${#TLSA_HEX} -eq 64 ] && [ ${#CA201_HEX} -eq 64 ] && [ ${#CA211_HEX} -eq 64 ] ||
+		die "could not compute TLSA digests"
 }
 
 # ---------------------------------------------------------------------------
@@ -206,15 +274,31 @@ make_tls() {
 ZONE_NAMES=()
 ZONE_TEMPLATES=()
 ZONE_MODES=()
+DELEGATIONS=()          # "NAME ADDR"
+BADSIGS=()              # "OWNER TYPE"
 zone() {
 	case "$1" in *.) ;; *) die "zone name must be absolute: $1" ;; esac
 	case "$3" in signed|unsigned|bogus|expired) ;; *) die "zone $1: bad mode $3" ;; esac
 	[ -f "$LAB_SRC/zones/$2" ] || die "zone $1: no template $LAB_SRC/zones/$2"
 	ZONE_NAMES+=("$1"); ZONE_TEMPLATES+=("$2"); ZONE_MODES+=("$3")
 }
+# read_zones -> the arrays above, from lab_zones
+read_zones() {
+	ZONE_NAMES=(); ZONE_TEMPLATES=(); ZONE_MODES=(); DELEGATIONS=(); BADSIGS=()
+	lab_zones
+}
+delegate() {
+	case "$1" in *.) ;; *) die "delegate: name must be absolute: $1" ;; esac
+	DELEGATIONS+=("$1 $2")
+}
+badsig() {
+	case "$1" in *.) ;; *) die "badsig: owner must be absolute: $1" ;; esac
+	BADSIGS+=("$1 $2")
+}
 
-# file stem for a zone name: "." -> root, "a.example." -> a.example
-zone_stem() { if [ "$1" = . ]; then echo root; else echo "${1%.}"; fi; }
+# stem_of NAME -> $STEM, the file stem for a zone name: "." -> root,
+# "a.example." -> a.example (a variable, not output: no subshell)
+stem_of() { if [ "$1" = . ]; then STEM=root; else STEM=${1%.}; fi; }
 
 # label count: "." -> 0, "example." -> 1
 zone_depth() { if [ "$1" = . ]; then echo 0; else local s=${1//[^.]/}; echo ${#s}; fi; }
@@ -225,7 +309,7 @@ parent_zone() {
 	for z in "${ZONE_NAMES[@]}"; do
 		[ "$z" != "$n" ] || continue
 		if [ "$z" = . ] || [ "${n%."$z"}" != "$n" ]; then
-			d=$(zone_depth "$z")
+			if [ "$z" = . ]; then d=0; else d=${z//[^.]/}; d=${#d}; fi
 			if [ "$d" -gt "$bestd" ]; then best=$z; bestd=$d; fi
 		fi
 	done
@@ -234,7 +318,25 @@ parent_zone() {
 
 # subst < template > zone : replace @NAME@ placeholders
 subst() {
-	sed -e "s|@TLSA@|$TLSA_HEX|g"
+	sed -e "s|@TLSA@|$TLSA_HEX|g" -e "s|@BADTLSA@|$BADTLSA_HEX|g" \
+		-e "s|@TLSA31@|${TLSA_HEX:0:62}|g" \
+		-e "s|@CA201@|$CA201_HEX|g" -e "s|@CA211@|$CA211_HEX|g"
+}
+
+# corrupt_rrsig FILE OWNER TYPE -> change one character in the middle of
+# the signature of every RRSIG covering OWNER/TYPE in the signed zone FILE
+# (it stays valid base64 of the same length, but no longer verifies)
+corrupt_rrsig() {
+	local f=$1
+	awk -v o="$2" -v t="$3" 'BEGIN { OFS = "\t" }
+		tolower($1) == tolower(o) && $4 == "RRSIG" && $5 == t {
+			s = $NF; i = int(length(s) / 2); c = substr(s, i, 1)
+			$NF = substr(s, 1, i - 1) (c == "A" ? "B" : "A") substr(s, i + 1)
+			n++
+		}
+		{ print }
+		END { exit n == 0 }' "$f" > "$f.tmp" || die "badsig $2 $3: no such RRSIG in $f"
+	mv "$f.tmp" "$f"
 }
 
 # keygen ZONE [-k] -> basename of a new ECDSAP256SHA256 key (in $DIR/dns/keys)
@@ -243,28 +345,58 @@ keygen() {
 		die "ldns-keygen $* failed"
 }
 
+# make_keys -> all zone keys at once, in parallel (it runs while make_tls
+# does): DIR/dns/keys/STEM.ksk, .zsk, .decoy hold the key basenames
+make_keys() {
+	local k=$DIR/dns/keys i z stem pids=()
+	mkdir -p "$k"
+	read_zones
+	for i in "${!ZONE_NAMES[@]}"; do
+		z=${ZONE_NAMES[$i]}; stem_of "$z"; stem=$STEM
+		[ "${ZONE_MODES[$i]}" != unsigned ] || continue
+		keygen -k "$z" > "$k/$stem.ksk" & pids+=($!)
+		keygen "$z" > "$k/$stem.zsk" & pids+=($!)
+		[ "${ZONE_MODES[$i]}" != bogus ] || { keygen -k "$z" > "$k/$stem.decoy" & pids+=($!); }
+	done
+	for i in "${pids[@]}"; do wait "$i" || die "ldns-keygen failed (see $DIR/start.log)"; done
+}
+
 make_dns() {
 	local d=$DIR/dns i j z stem mode parent ksk zsk decoy now inc exp
 	mkdir -p "$d/keys"
-	lab_zones
+	read_zones
+	# keys made by make_keys (or now, if it did not run)
+	[ -s "$d/keys/root.ksk" ] || make_keys
 	# 1. zone sources from templates
 	for i in "${!ZONE_NAMES[@]}"; do
-		stem=$(zone_stem "${ZONE_NAMES[$i]}")
+		stem_of "${ZONE_NAMES[$i]}"; stem=$STEM
 		subst < "$LAB_SRC/zones/${ZONE_TEMPLATES[$i]}" > "$d/$stem.zone"
 	done
 	[ "${ZONE_NAMES[0]}" = . ] && [ "${ZONE_MODES[0]}" = signed ] ||
 		die "the first zone in lab_zones must be the signed root"
 	now=$(date +%s)
+	# insecure delegations to other servers go into the parent before signing
+	for j in "${DELEGATIONS[@]}"; do
+		z=${j% *}
+		parent=$(parent_zone "$z")
+		[ -n "$parent" ] || die "delegation $z has no parent zone in lab_zones"
+		stem_of "$parent"
+		{
+			echo "; insecure delegation to $z at ${j#* }, added by lab.sh"
+			echo "$z 3600 IN NS ns.$z"
+			echo "ns.$z 3600 IN A ${j#* }"
+		} >> "$d/$STEM.zone"
+	done
 	# 2. deepest first: sign, then append delegation (+DS) to the parent
 	for i in $(for j in "${!ZONE_NAMES[@]}"; do
 			echo "$(zone_depth "${ZONE_NAMES[$j]}") $j"; done | sort -rn | cut -d' ' -f2); do
-		z=${ZONE_NAMES[$i]}; mode=${ZONE_MODES[$i]}; stem=$(zone_stem "$z")
+		z=${ZONE_NAMES[$i]}; mode=${ZONE_MODES[$i]}; stem_of "$z"; stem=$STEM
 		inc=$((now - 86400)); exp=$((now + 90 * 86400))
-		[ "$mode" != expired ] || { inc=$((now - 30 * 86400)); exp=$((now - 86400)); }
+		[ "$mode" != expired ] || { inc=$((now - 37 * 86400)); exp=$((now - 7 * 86400)); }
 		if [ "$mode" = unsigned ]; then
 			cp "$d/$stem.zone" "$d/$stem.zone.signed"
 		else
-			ksk=$(keygen -k "$z"); zsk=$(keygen "$z")
+			read -r ksk < "$d/keys/$stem.ksk"; read -r zsk < "$d/keys/$stem.zsk"
 			ldns-signzone -o "$z" -i "$inc" -e "$exp" -f "$d/$stem.zone.signed" \
 				"$d/$stem.zone" "$d/keys/$ksk" "$d/keys/$zsk" 2>>"$DIR/start.log" ||
 				die "ldns-signzone $z failed (see $DIR/start.log)"
@@ -272,21 +404,26 @@ make_dns() {
 			cp "$d/keys/$ksk.key" "$d/$stem.dnskey"
 			if [ "$mode" = bogus ]; then
 				# the parent gets the DS of a key that signs nothing
-				decoy=$(keygen -k "$z")
+				read -r decoy < "$d/keys/$stem.decoy"
 				ldns-key2ds -n -2 "$d/keys/$decoy.key" > "$d/$stem.ds"
 			fi
+			for j in "${BADSIGS[@]}"; do
+				[ "$(parent_zone "${j% *}")" = "$z" ] || [ "${j% *}" = "$z" ] || continue
+				corrupt_rrsig "$d/$stem.zone.signed" "${j% *}" "${j#* }"
+			done
 		fi
 		parent=$(parent_zone "$z")
 		if [ -z "$parent" ]; then
 			[ "$z" = . ] || die "zone $z has no parent zone in lab_zones"
 			continue
 		fi
+		stem_of "$parent"
 		{
 			echo "; delegation to $z (mode $mode), added by lab.sh"
 			echo "$z 3600 IN NS ns.$z"
 			echo "ns.$z 3600 IN A $NS_ADDR"
 			[ "$mode" = unsigned ] || cat "$d/$stem.ds"
-		} >> "$d/$(zone_stem "$parent").zone"
+		} >> "$d/$STEM.zone"
 	done
 	# trust anchor: DS (and DNSKEY) of the root KSK
 	cp "$d/root.ds" "$DIR/trust-anchor.ds"
@@ -324,7 +461,7 @@ start_nsd() {
 		    control-enable: no
 		EOF
 		for z in "${ZONE_NAMES[@]}"; do
-			stem=$(zone_stem "$z")
+			stem_of "$z"; stem=$STEM
 			printf 'zone:\n    name: "%s"\n    zonefile: "%s.zone.signed"\n' "$z" "$stem"
 		done
 	} > "$d/nsd.conf"
@@ -333,16 +470,24 @@ start_nsd() {
 }
 
 # ---------------------------------------------------------------------------
-# Unbound on 127.0.0.1:53, validating with the lab root as trust anchor
+# Unbound on 127.0.0.1:53, validating with the lab root as trust anchor, and
+# a second one on 127.0.0.4:53 that does not validate (never sets AD)
 # ---------------------------------------------------------------------------
+# start_unbound NAME ADDR validate|novalidate   (files DIR/NAME/, DIR/NAME.log)
 start_unbound() {
-	local d=$DIR/unbound
+	local name=$1 addr=$2 d=$DIR/$1 modules anchor=""
 	mkdir -p "$d"
-	cp "$DIR/trust-anchor.ds" "$d/root.ds"
+	if [ "$3" = validate ]; then
+		cp "$DIR/trust-anchor.ds" "$d/root.ds"
+		modules="validator iterator"
+		anchor="trust-anchor-file: \"$d/root.ds\""
+	else
+		modules="iterator"
+	fi
 	cat > "$d/unbound.conf" <<-EOF
 	# generated by tests/lab/lab.sh
 	server:
-	    interface: $RESOLVER_ADDR
+	    interface: $addr
 	    port: 53
 	    do-ip4: yes
 	    do-ip6: no
@@ -353,7 +498,7 @@ start_unbound() {
 	    chroot: ""
 	    directory: "$d"
 	    pidfile: "$d/unbound.pid"
-	    logfile: "$DIR/unbound.log"
+	    logfile: "$DIR/$name.log"
 	    use-syslog: no
 	    log-time-ascii: yes
 	    verbosity: 1
@@ -363,8 +508,8 @@ start_unbound() {
 	    outgoing-range: 64
 	    num-queries-per-thread: 32
 	    do-not-query-localhost: no
-	    module-config: "validator iterator"
-	    trust-anchor-file: "$d/root.ds"
+	    module-config: "$modules"
+	    $anchor
 	    val-log-level: 2
 	    harden-dnssec-stripped: yes
 	    # small caches and TTL caps: a lab lives for seconds
@@ -374,45 +519,73 @@ start_unbound() {
 	    neg-cache-size: 256k
 	    cache-max-ttl: 300
 	    cache-max-negative-ttl: 60
+	    # dnsd.py on $DNSD_SILENT_ADDR never answers TLSA queries: give up on
+	    # one after about 1 s (SERVFAIL), not 10 s; that marks the server
+	    # down, so forget that after 1 s (it answers all other queries)
+	    infra-keep-probing: yes
+	    infra-host-ttl: 1
+	    infra-cache-max-rtt: 400
 	stub-zone:
 	    name: "."
 	    stub-addr: $NS_ADDR
 	remote-control:
 	    control-enable: no
 	EOF
-	unbound-checkconf "$d/unbound.conf" >>"$DIR/start.log" 2>&1 || die "bad unbound.conf (see $DIR/start.log)"
-	unbound -c "$d/unbound.conf" >>"$DIR/start.log" 2>&1 || die "unbound failed to start"
+	# (no unbound-checkconf: unbound itself refuses a bad file, and says why)
+	unbound -c "$d/unbound.conf" >>"$DIR/start.log" 2>&1 ||
+		die "unbound ($name) failed to start (see $DIR/start.log)"
+}
+
+# ---------------------------------------------------------------------------
+# tests/fixtures/dnsd.py on 127.0.0.3:53: the unsigned brokentlsa.example.
+# It exits on SIGTERM (lab.sh stop), when NSD (its pid file) is gone, or
+# after LAB_TIMEOUT + 10 s (a day without LAB_TIMEOUT).
+# ---------------------------------------------------------------------------
+start_dnsd() {
+	local d=$DIR/dnsd py=python3 max=86400
+	[ ! -x /usr/bin/python3 ] || py=/usr/bin/python3    # not a pyenv shim: faster
+	mkdir -p "$d"
+	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then max=$((LAB_TIMEOUT + 10)); fi
+	setsid "$py" "$LAB_SRC/../fixtures/dnsd.py" --listen "$DNSD_ADDR" --port 53 \
+		--origin brokentlsa.example. --child silent="$DNSD_SILENT_ADDR" --mx-addr "$MX_ADDR" \
+		--log "$DIR/dnsd.log" --ready-file "$d/dnsd.pid" --watch-pidfile "$DIR/nsd/nsd.pid" \
+		--max-seconds "$max" \
+		</dev/null >>"$DIR/start.log" 2>&1 &
 }
 
 # ---------------------------------------------------------------------------
 # Postfix on 127.0.0.10:25, final destination for the lab mail domains
 # ---------------------------------------------------------------------------
 write_postfix_config() {
-	local c=$DIR/postfix q=$DIR/postfix-queue dd=$DIR/postfix-data domains
+	local c=$DIR/postfix q=$DIR/postfix-queue dd=$DIR/postfix-data domains pf_dirs
+	mapfile -t pf_dirs < <(postconf -dh command_directory meta_directory shlib_directory)
+	[ ${#pf_dirs[@]} -eq 3 ] || die "postconf -dh failed"
 	domains=${LAB_MAIL_DOMAINS// /, }
 	mkdir -p "$c" "$dd" "$DIR/mail/new" "$DIR/mail/cur" "$DIR/mail/tmp"
 	chown -R "$MAIL_UID:$MAIL_GID" "$DIR/mail"
 	chmod 700 "$DIR/mail"
 	chown postfix: "$dd"; chmod 700 "$dd"
 	# the queue: directories as in /etc/postfix/postfix-files
-	mkdir -p "$q"; chown root: "$q"; chmod 755 "$q"
-	mkdir -p "$q/pid"; chown root: "$q/pid"; chmod 755 "$q/pid"
-	local sub
+	# (one mkdir/chown/chmod per group of directories: each fork counts)
+	local sub private=()
 	for sub in active bounce corrupt defer deferred flush hold incoming private saved trace; do
-		mkdir -p "$q/$sub"; chown postfix: "$q/$sub"; chmod 700 "$q/$sub"
+		private+=("$q/$sub")
 	done
-	mkdir -p "$q/maildrop"; chown postfix:postdrop "$q/maildrop"; chmod 730 "$q/maildrop"
-	mkdir -p "$q/public"; chown postfix:postdrop "$q/public"; chmod 710 "$q/public"
+	mkdir -p "$q/pid" "${private[@]}" "$q/maildrop" "$q/public"
+	chown root: "$q" "$q/pid"; chmod 755 "$q" "$q/pid"
+	chown postfix: "${private[@]}"; chmod 700 "${private[@]}"
+	chown postfix:postdrop "$q/maildrop" "$q/public"
+	chmod 730 "$q/maildrop"; chmod 710 "$q/public"
 
 	cat > "$c/main.cf" <<-EOF
 	# generated by tests/lab/lab.sh - private Postfix instance of the lab
 	compatibility_level = 3.6
 	queue_directory = $q
 	data_directory = $dd
-	command_directory = $(postconf -dh command_directory)
+	command_directory = ${pf_dirs[0]}
 	daemon_directory = $POSTFIX_DAEMON_DIR
-	meta_directory = $(postconf -dh meta_directory)
-	shlib_directory = $(postconf -dh shlib_directory)
+	meta_directory = ${pf_dirs[1]}
+	shlib_directory = ${pf_dirs[2]}
 	mail_owner = postfix
 	setgid_group = postdrop
 	maillog_file = $DIR/postfix.log
@@ -450,8 +623,8 @@ write_postfix_config() {
 	virtual_minimum_uid = 100
 
 	smtpd_tls_security_level = may
-	smtpd_tls_cert_file = $DIR/tls/mx.crt
-	smtpd_tls_key_file = $DIR/tls/mx.key
+	# key, leaf (signed by the lab CA), CA: the CA is a DANE-TA trust anchor
+	smtpd_tls_chain_files = $DIR/tls/mx.key, $DIR/tls/mx-chain.crt
 	smtpd_tls_loglevel = 1
 	smtpd_tls_received_header = yes
 	EOF
@@ -519,6 +692,7 @@ wait_until() {
 
 dns_answer() { drill -Q @"$1" "$2" "$3" 2>/dev/null | grep -q .; }
 dns_secure() { drill -D @"$RESOLVER_ADDR" "$1" "$2" 2>/dev/null | grep -q '^;; flags:.* ad[ ;]'; }
+dnsd_ready() { [ -s "$DIR/dnsd/dnsd.pid" ]; }
 
 # ---------------------------------------------------------------------------
 # commands
@@ -530,6 +704,8 @@ cmd_start() {
 	check_tools
 	if pid_alive "$(read_pid "$DIR/nsd/nsd.pid")" ||
 		pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" ||
+		pid_alive "$(read_pid "$DIR/unbound-novalidate/unbound.pid")" ||
+		pid_alive "$(read_pid "$DIR/dnsd/dnsd.pid")" ||
 		pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")"; then
 		say "lab in $DIR is running; stopping it first"
 		cmd_stop
@@ -542,30 +718,43 @@ cmd_start() {
 		die "uid $MAIL_UID cannot reach $DIR (a parent directory is not searchable); use a DIR under /tmp"
 	fi
 	# a fresh state every time: nothing of a previous run in DIR survives
-	rm -rf "$DIR/tls" "$DIR/dns" "$DIR/nsd" "$DIR/unbound" "$DIR/postfix" \
-		"$DIR/postfix-queue" "$DIR/postfix-data" "$DIR/mail"
+	rm -rf "$DIR/tls" "$DIR/dns" "$DIR/nsd" "$DIR/unbound" "$DIR/unbound-novalidate" \
+		"$DIR/dnsd" "$DIR/postfix" "$DIR/postfix-queue" "$DIR/postfix-data" "$DIR/mail"
 	rm -f "$DIR/start.log" "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" \
-		"$DIR/lab.env" "$DIR/resolv.conf" "$DIR/trust-anchor.ds" "$DIR/trust-anchor.dnskey"
+		"$DIR/unbound-novalidate.log" "$DIR/dnsd.log" "$DIR/lab.env" "$DIR/resolv.conf" \
+		"$DIR/resolv-novalidate.conf" "$DIR/trust-anchor.ds" "$DIR/trust-anchor.dnskey"
 	: > "$DIR/start.log"
 	local a
-	for a in "$RESOLVER_ADDR 53" "$NS_ADDR 53" "$MX_ADDR 25"; do
+	for a in "$RESOLVER_ADDR 53" "$NS_ADDR 53" "$DNSD_ADDR 53" "$DNSD_SILENT_ADDR 53" "$NOVALIDATE_ADDR 53" "$MX_ADDR 25"; do
 		# shellcheck disable=SC2086 # "ADDR PORT"
 		! tcp_open $a || die "${a% *} port ${a#* } is in use (another lab in this namespace?)"
 	done
 
 	step checks
+	# zone keys in the background while the certificates are made
+	mkdir -p "$DIR/dns/keys"
+	make_keys & local keys_pid=$!
 	make_tls; step tls
+	wait "$keys_pid" || die "could not make the zone keys (see $DIR/start.log)"
+	step keys
 	make_dns; step dns
 	printf 'nameserver %s\noptions edns0 trust-ad\n' "$RESOLVER_ADDR" > "$DIR/resolv.conf"
+	printf 'nameserver %s\noptions edns0 trust-ad\n' "$NOVALIDATE_ADDR" > "$DIR/resolv-novalidate.conf"
 
 	start_nsd; step nsd
-	start_unbound; step unbound
+	start_dnsd; step dnsd
+	start_unbound unbound "$RESOLVER_ADDR" validate; step unbound
+	start_unbound unbound-novalidate "$NOVALIDATE_ADDR" novalidate; step unbound-nv
 	start_postfix; step postfix
 
 	wait_until 10 "NSD on $NS_ADDR:53" dns_answer "$NS_ADDR" SOA .
 	step nsd-ready
 	wait_until 10 "Unbound on $RESOLVER_ADDR:53 (secure answer)" dns_secure MX secure.example
 	step ub-ready
+	wait_until 10 "Unbound on $NOVALIDATE_ADDR:53" dns_answer "$NOVALIDATE_ADDR" MX secure.example
+	step ubnv-ready
+	wait_until 10 "dnsd.py on $DNSD_ADDR:53" dnsd_ready
+	step dnsd-ready
 	wait_until 10 "Postfix on $MX_ADDR:25" tcp_open "$MX_ADDR" 25
 	step pf-ready
 
@@ -585,6 +774,21 @@ cmd_start() {
 	LAB_MX_KEY='$DIR/tls/mx.key'
 	LAB_MX_TLSA='3 1 1 $TLSA_HEX'
 	LAB_MAIL_DOMAINS='$LAB_MAIL_DOMAINS'
+	# resolver that does not validate (never AD), and a resolv.conf for it
+	LAB_NOVALIDATE_RESOLVER=$NOVALIDATE_ADDR
+	LAB_NOVALIDATE_RESOLV_CONF='$DIR/resolv-novalidate.conf'
+	# tests/fixtures/dnsd.py: the unsigned brokentlsa.example. zone
+	LAB_DNSD_ADDR=$DNSD_ADDR
+	LAB_DNSD_SILENT_ADDR=$DNSD_SILENT_ADDR
+	LAB_DNSD_LOG='$DIR/dnsd.log'
+	LAB_BROKEN_ZONE=brokentlsa.example
+	# the lab CA (DANE-TA) and the chain Postfix presents (mx.crt + ca.crt)
+	LAB_CA_CERT='$DIR/tls/ca.crt'
+	LAB_MX_CHAIN='$DIR/tls/mx-chain.crt'
+	LAB_CA_TLSA='2 0 1 $CA201_HEX'
+	LAB_CA_SPKI_TLSA='2 1 1 $CA211_HEX'
+	# a TLSA record that matches no lab key
+	LAB_BAD_TLSA='3 1 1 $BADTLSA_HEX'
 	EOF
 
 	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then
@@ -597,6 +801,8 @@ cmd_start() {
 	say "started in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s; dir $DIR (variables: $DIR/lab.env)"
 	say "  resolver  $RESOLVER_ADDR:53 unbound (trust anchor $DIR/trust-anchor.ds)  log $DIR/unbound.log"
 	say "  auth DNS  $NS_ADDR:53 nsd, zones: ${ZONE_NAMES[*]}  log $DIR/nsd.log"
+	say "  auth DNS  $DNSD_ADDR:53 dnsd.py, zone brokentlsa.example. (unsigned, broken TLSA)  log $DIR/dnsd.log"
+	say "  resolver  $NOVALIDATE_ADDR:53 unbound, NOT validating  log $DIR/unbound-novalidate.log"
 	say "  MX        $MX_ADDR:25 postfix ($MX_NAME, STARTTLS, TLSA 3 1 1 ${TLSA_HEX:0:16}...)  log $DIR/postfix.log"
 	say "  maildir   $DIR/mail  resolv.conf $DIR/resolv.conf"
 }
@@ -614,7 +820,8 @@ cmd_stop() {
 	if pid_alive "$pid"; then
 		postfix -c "$DIR/postfix" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
 	fi
-	for pid in "$(read_pid "$DIR/nsd/nsd.pid")" "$(read_pid "$DIR/unbound/unbound.pid")"; do
+	for pid in "$(read_pid "$DIR/nsd/nsd.pid")" "$(read_pid "$DIR/unbound/unbound.pid")" \
+		"$(read_pid "$DIR/unbound-novalidate/unbound.pid")" "$(read_pid "$DIR/dnsd/dnsd.pid")"; do
 		pid_alive "$pid" && kill "$pid" 2>/dev/null || true
 	done
 	# wait for everything of this lab, then force
@@ -629,7 +836,8 @@ cmd_stop() {
 		fi
 		sleep 0.05
 	done
-	rm -f "$DIR/nsd/nsd.pid" "$DIR/unbound/unbound.pid" "$DIR/postfix-queue/pid/master.pid"
+	rm -f "$DIR/nsd/nsd.pid" "$DIR/unbound/unbound.pid" "$DIR/unbound-novalidate/unbound.pid" \
+		"$DIR/dnsd/dnsd.pid" "$DIR/postfix-queue/pid/master.pid"
 	say "stopped ($DIR)"
 }
 
@@ -637,6 +845,8 @@ cmd_status() {
 	local ok=0
 	pid_alive "$(read_pid "$DIR/nsd/nsd.pid")" || { echo "nsd: not running"; ok=1; }
 	pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" || { echo "unbound: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/unbound-novalidate/unbound.pid")" || { echo "unbound-novalidate: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/dnsd/dnsd.pid")" || { echo "dnsd.py: not running"; ok=1; }
 	pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")" || { echo "postfix: not running"; ok=1; }
 	[ $ok -ne 0 ] || echo "lab in $DIR: running"
 	return $ok
