@@ -179,11 +179,14 @@ static int
 check_job(const struct frame *f)
 {
 	struct msg_job j;
+	size_t         i;
 
 	memcpy(&j, f->data, sizeof(j));
-	if (j.size > j.wire_size || j.connect_timeout == 0 ||
-	    j.command_timeout == 0 || j.data_timeout == 0)
+	if (j.size > j.wire_size)
 		return -1;
+	for (i = 0; i < TO_COUNT; i++)
+		if (j.timeout[i] == 0)
+			return -1;
 	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT | JOB_DANE_ONLY))
 	    ? -1
 	    : 0;

@@ -105,13 +105,27 @@ enum log_level {
 #define JOB_8BIT      0x04 /* the message has octets >= 0x80 */
 #define JOB_DANE_ONLY 0x08 /* --dane-only: mandatory DANE (T7) */
 
+/* The stages with a timeout of their own (RFC 5321 §4.5.3.2, P11). */
+enum timeout_stage {
+	TO_CONNECT = 0, /* TCP connect */
+	TO_GREETING,    /* initial 220 */
+	TO_EHLO,        /* EHLO or HELO reply */
+	TO_STARTTLS,    /* STARTTLS reply and the handshake */
+	TO_MAIL,        /* MAIL FROM reply */
+	TO_RCPT,        /* RCPT TO reply */
+	TO_DATA_INIT,   /* DATA -> 354 */
+	TO_DATA_XFER,   /* each block of the message */
+	TO_DATA_DONE,   /* reply after the final "." */
+	TO_QUIT,        /* QUIT reply */
+	TO_COUNT
+};
+
 struct msg_job {
-	uint64_t size;            /* octets for SIZE= (CRLF, unstuffed) */
-	uint64_t wire_size;       /* octets sent after DATA, incl ".\r\n" */
-	uint32_t flags;           /* JOB_* */
-	uint32_t connect_timeout; /* seconds */
-	uint32_t command_timeout; /* seconds */
-	uint32_t data_timeout;    /* seconds, reply after "." */
+	uint64_t size;              /* octets for SIZE= (CRLF, unstuffed) */
+	uint64_t wire_size;         /* octets sent after DATA, incl ".\r\n" */
+	uint32_t flags;             /* JOB_* */
+	uint32_t timeout[TO_COUNT]; /* seconds per stage (RFC 5321 §4.5.3.2) */
+	uint32_t deadline;          /* seconds for the whole run, 0 = none */
 };
 
 struct msg_body_req {

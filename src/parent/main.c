@@ -34,11 +34,27 @@
 #define MXCLIENT_VERSION "0.1"
 #endif
 
-/* Defaults: RFC 5321 §4.5.3.2 and Postfix (connect 30 s). */
-#define CONNECT_TIMEOUT 30
-#define COMMAND_TIMEOUT 300
-#define DATA_TIMEOUT    600
-#define DNS_TIMEOUT     5
+#define DNS_TIMEOUT 5
+
+/*
+ * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
+ * and Postfix's (connect 30 s, as smtp_connect_timeout).
+ */
+static const struct {
+	const char *name;
+	uint32_t    seconds;
+} stages[TO_COUNT] = {
+	[TO_CONNECT] = { "connect", 30 },
+	[TO_GREETING] = { "greeting", 300 },
+	[TO_EHLO] = { "ehlo", 300 },
+	[TO_STARTTLS] = { "starttls", 300 },
+	[TO_MAIL] = { "mail", 300 },
+	[TO_RCPT] = { "rcpt", 300 },
+	[TO_DATA_INIT] = { "data-init", 120 },
+	[TO_DATA_XFER] = { "data-xfer", 180 },
+	[TO_DATA_DONE] = { "data-done", 600 },
+	[TO_QUIT] = { "quit", 300 },
+};
 
 struct options {
 	const char *sender;
@@ -47,9 +63,11 @@ struct options {
 	const char *user;
 	const char *chroot_dir;
 	const char *resolver;
-	const char *probe;       /* --dnssec-probe */
-	int         dns_timeout; /* --dns-timeout, 0 = default */
-	int         flags;       /* JOB_VERBOSE, JOB_QUIET */
+	const char *probe;             /* --dnssec-probe */
+	int         dns_timeout;       /* --dns-timeout, 0 = default */
+	uint32_t    timeout[TO_COUNT]; /* --timeout, 0 = default */
+	uint32_t    deadline;          /* --deadline, 0 = none */
+	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
 };
 
 struct child {
@@ -100,6 +118,13 @@ usage(int status)
 	    "default \".\", \"none\" to skip)\n"
 	    "  --dns-timeout SECONDS  per DNS query try (default 5; 2 tries "
 	    "per resolver)\n"
+	    "  --timeout NAME=SECONDS  one stage's timeout: connect (30), "
+	    "greeting, ehlo,\n"
+	    "                   starttls, mail, rcpt (300), data-init (120), "
+	    "data-xfer (180),\n"
+	    "                   data-done (600), quit (300)\n"
+	    "  --deadline SECONDS  give up after this long in all (never "
+	    "instead of the above)\n"
 	    "  --dane-only      mandatory DANE: deliver only to DANE-"
 	    "authenticated MX hosts of a signed MX RRset\n"
 	    "  --help, --version\n");
@@ -131,6 +156,30 @@ seconds(const char *opt, const char *arg)
 	return v;
 }
 
+/* --timeout NAME=SECONDS, NAME as in stages[]. */
+static void
+set_timeout(struct options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t      i;
+
+	for (i = 0; eq != NULL && i < TO_COUNT; i++) {
+		if (strlen(stages[i].name) == (size_t)(eq - arg) &&
+		    strncmp(arg, stages[i].name, eq - arg) == 0) {
+			o->timeout[i] = seconds("--timeout", eq + 1);
+			return;
+		}
+	}
+	fprintf(stderr,
+	    "mxclient: --timeout %s: want NAME=SECONDS, NAME one "
+	    "of:",
+	    arg);
+	for (i = 0; i < TO_COUNT; i++)
+		fprintf(stderr, " %s", stages[i].name);
+	fprintf(stderr, "\n");
+	exit(EX_USAGE);
+}
+
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -142,7 +191,9 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_VERSION,
 		OPT_PROBE,
 		OPT_DNS_TIMEOUT,
-		OPT_DANE_ONLY
+		OPT_DANE_ONLY,
+		OPT_TIMEOUT,
+		OPT_DEADLINE
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
@@ -152,6 +203,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
 		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
 		{ "dane-only", no_argument, NULL, OPT_DANE_ONLY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "deadline", required_argument, NULL, OPT_DEADLINE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -192,6 +245,12 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PROBE:
 			o->probe = optarg;
+			break;
+		case OPT_TIMEOUT:
+			set_timeout(o, optarg);
+			break;
+		case OPT_DEADLINE:
+			o->deadline = seconds("--deadline", optarg);
 			break;
 		case OPT_DANE_ONLY:
 			o->flags |= JOB_DANE_ONLY;
@@ -453,14 +512,16 @@ send_job(struct parent *p, const struct options *o, const char *helo)
 {
 	struct chan   *c = &p->child[PROC_TLS].chan;
 	struct msg_job job;
+	size_t         i;
 
 	memset(&job, 0, sizeof(job));
 	job.size = p->spool.n.size;
 	job.wire_size = p->spool.n.wire;
 	job.flags = o->flags | (p->spool.n.has8bit ? JOB_8BIT : 0);
-	job.connect_timeout = CONNECT_TIMEOUT;
-	job.command_timeout = COMMAND_TIMEOUT;
-	job.data_timeout = DATA_TIMEOUT;
+	for (i = 0; i < TO_COUNT; i++)
+		job.timeout[i] =
+		    o->timeout[i] ? o->timeout[i] : stages[i].seconds;
+	job.deadline = o->deadline;
 	if (chan_compose(c, MSG_JOB_SENDER, 0, -1, o->sender,
 	        strlen(o->sender) + 1) == -1 ||
 	    chan_compose(

@@ -27,16 +27,12 @@
 #include "proc.h"
 #include "smtp.h"
 
-#define MX_MAX             32
-#define ADDRS_MAX          16
-#define DNS_WAIT           120 /* seconds for dns to answer one request */
-#define QUIT_TIMEOUT       30  /* a failed QUIT changes nothing */
-#define DATA_INIT_TIMEOUT  120 /* RFC 5321 §4.5.3.2.5: DATA -> 354 */
-#define DATA_BLOCK_TIMEOUT 180 /* RFC 5321 §4.5.3.2.6: each block */
-#define ADDRSZ             (256 + 1)
-#define WRITE_TIMEOUT      300 /* one command line out */
-#define TLSA_KEEP          32  /* TLSA records per host */
-#define NAMES_MAX          4   /* DANE-TA reference identifiers */
+#define MX_MAX    32
+#define ADDRS_MAX 16
+#define DNS_WAIT  120 /* seconds for dns to answer one request */
+#define ADDRSZ    (256 + 1)
+#define TLSA_KEEP 32 /* TLSA records per host */
+#define NAMES_MAX 4  /* DANE-TA reference identifiers */
 
 struct job {
 	char           sender[ADDRSZ];
@@ -56,6 +52,8 @@ struct result {
 	char         text[1024];
 };
 
+struct delivery;
+
 /* One MX host as dns described it. */
 struct host {
 	const struct msg_mx_host *mx;
@@ -69,6 +67,7 @@ struct host {
 };
 
 struct session {
+	struct delivery   *d;
 	struct conn        conn;
 	const char        *host;
 	const struct host *h;
@@ -80,6 +79,7 @@ struct session {
 	int                authenticated; /* DANE matched */
 	char               match[120];    /* the TLSA record that matched */
 	int                data_sent;     /* the final "." went out */
+	int                quit_sent;     /* QUIT went out behind it */
 };
 
 struct delivery {
@@ -91,6 +91,7 @@ struct delivery {
 	int                protocol;  /* some host broke the protocol */
 	struct result      last;      /* the last host failure */
 	struct msg_mx_info mxinfo;    /* security of the MX lookup */
+	long long          deadline;  /* mono_ms() when --deadline ends, or 0 */
 	const char        *domain;    /* of the recipient */
 };
 
@@ -151,6 +152,23 @@ read_job(struct delivery *d)
 		}
 		snprintf(dst, len, "%s", frame_str(&f, 0));
 	}
+}
+
+/*
+ * Seconds to wait at one stage: its own timeout (P11), never past the
+ * overall --deadline.  0 once the deadline has passed.
+ */
+static int
+tmo(const struct delivery *d, enum timeout_stage st)
+{
+	long long left;
+
+	if (d->deadline == 0)
+		return d->job.j.timeout[st];
+	left = (d->deadline - mono_ms() + 999) / 1000;
+	if (left <= 0)
+		return 0;
+	return left < d->job.j.timeout[st] ? left : d->job.j.timeout[st];
 }
 
 /* --- talking to dns and net --- */
@@ -266,11 +284,12 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
 	req.family = a->family;
 	req.port = 25;
 	memcpy(req.addr, a->addr, sizeof(req.addr));
-	req.timeout = d->job.j.connect_timeout;
+	if ((req.timeout = tmo(d, TO_CONNECT)) == 0)
+		req.timeout = 1;
 	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req, sizeof(req)) ==
 	    -1)
 		fatalx("net: %s", d->net.err);
-	wait_frame(&d->net, &f, id, d->job.j.connect_timeout + 10);
+	wait_frame(&d->net, &f, id, req.timeout + 10);
 	memcpy(&res, f.data, sizeof(res));
 	*err = res.error;
 	return f.type == MSG_CONNECT_OK ? f.fd : -1;
@@ -279,14 +298,14 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
 /* --- the SMTP dialogue --- */
 
 static int
-send_line(struct session *s, const char *line)
+send_line(struct session *s, const char *line, enum timeout_stage st)
 {
 	char buf[600];
 	int  n;
 
 	log_info(">>> %s", line);
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
-	return conn_write(&s->conn, buf, n, WRITE_TIMEOUT);
+	return conn_write(&s->conn, buf, n, tmo(s->d, st));
 }
 
 /* Read one whole reply; -1 on a broken connection or bad reply. */
@@ -329,8 +348,8 @@ quit(struct session *s)
 {
 	const char *why;
 
-	if (send_line(s, "QUIT") == 0)
-		(void)read_reply(s, QUIT_TIMEOUT, &why);
+	if (s->quit_sent || send_line(s, "QUIT", TO_QUIT) == 0)
+		(void)read_reply(s, tmo(s->d, TO_QUIT), &why);
 }
 
 /* A reply that did not come: lost connection or broken protocol. */
@@ -398,8 +417,8 @@ ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 	int         r;
 
 	snprintf(line, sizeof(line), "EHLO %s", s->helo);
-	if (send_line(s, line) == -1 ||
-	    (r = read_reply(s, d->job.j.command_timeout, &why)) == -1) {
+	if (send_line(s, line, TO_EHLO) == -1 ||
+	    (r = read_reply(s, tmo(d, TO_EHLO), &why)) == -1) {
 		*v = io_failure(d, s, -1, "EHLO", s->conn.err, res);
 		return -1;
 	}
@@ -418,8 +437,8 @@ ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 	}
 	/* RFC 5321 §3.2: fall back to HELO; no STARTTLS is possible then */
 	snprintf(line, sizeof(line), "HELO %s", s->helo);
-	if (send_line(s, line) == -1 ||
-	    (r = read_reply(s, d->job.j.command_timeout, &why)) != 0) {
+	if (send_line(s, line, TO_EHLO) == -1 ||
+	    (r = read_reply(s, tmo(d, TO_EHLO), &why)) != 0) {
 		*v = io_failure(d, s, r == -2 ? -2 : -1, "HELO",
 		    r == -2 ? why : s->conn.err, res);
 		return -1;
@@ -500,8 +519,8 @@ starttls(
 	const char *why, *sni;
 	int         r;
 
-	if (send_line(s, "STARTTLS") == -1 ||
-	    (r = read_reply(s, d->job.j.command_timeout, &why)) == -1) {
+	if (send_line(s, "STARTTLS", TO_STARTTLS) == -1 ||
+	    (r = read_reply(s, tmo(d, TO_STARTTLS), &why)) == -1) {
 		*v = io_failure(d, s, -1, "STARTTLS", s->conn.err, res);
 		return -1;
 	}
@@ -525,7 +544,7 @@ starttls(
 	}
 	/* A8: SNI is the TLSA base domain where there is one */
 	sni = s->h->pol.base[0] != '\0' ? s->h->pol.base : s->host;
-	if (conn_starttls(&s->conn, d->tlscfg, sni, d->job.j.command_timeout) ==
+	if (conn_starttls(&s->conn, d->tlscfg, sni, tmo(d, TO_STARTTLS)) ==
 	    -1) {
 		*v = host_failed(
 		    d, s, res, "TLS handshake failed: %s", s->conn.err);
@@ -612,9 +631,12 @@ transaction_failed(
 static int
 send_body(struct delivery *d, struct session *s)
 {
+	static const char   quit[] = "QUIT\r\n";
+	uint8_t             buf[BODY_CHUNK + sizeof(quit)];
 	struct msg_body_req req;
 	uint64_t            off = 0;
 	struct frame        f;
+	size_t              len;
 	uint32_t            id;
 
 	while (off < d->job.j.wire_size) {
@@ -624,14 +646,29 @@ send_body(struct delivery *d, struct session *s)
 		        sizeof(req)) == -1)
 			fatalx("parent: %s", d->parent.err);
 		wait_frame(&d->parent, &f, id, DNS_WAIT);
-		if (f.type != MSG_BODY_DATA || f.len == 0)
+		if (f.type != MSG_BODY_DATA || f.len == 0 ||
+		    f.len > d->job.j.wire_size - off)
 			fatalx("parent: bad message data");
-		if (conn_write(&s->conn, f.data, f.len, DATA_BLOCK_TIMEOUT) ==
-		    -1)
-			return -1;
+		memcpy(buf, f.data, len = f.len);
 		off += f.len;
+		/*
+		 * RFC 2920 §3.1: message content may open a group, so QUIT
+		 * rides behind the final "." in the same segment and costs
+		 * no round trip of its own.
+		 */
+		if (off == d->job.j.wire_size &&
+		    (s->ehlo.flags & EXT_PIPELINING)) {
+			memcpy(buf + len, quit, sizeof(quit) - 1);
+			len += sizeof(quit) - 1;
+			s->quit_sent = 1;
+		}
+		if (conn_write(&s->conn, buf, len, tmo(d, TO_DATA_XFER)) == -1)
+			return -1;
 	}
+	explicit_bzero(buf, sizeof(buf));
 	s->data_sent = 1;
+	if (s->quit_sent)
+		log_info(">>> QUIT (pipelined behind the final \".\")");
 	return 0;
 }
 
@@ -647,19 +684,27 @@ static int
 envelope_dialogue(struct delivery *d, struct session *s, int *codes,
     struct reply *failed, const char **why)
 {
-	char        mail[400], rcpt[300];
-	const char *cmds[3] = { mail, rcpt, "DATA" };
+	static const enum timeout_stage stage[3] = { TO_MAIL, TO_RCPT,
+		TO_DATA_INIT };
+	char                            mail[400], rcpt[300], group[720];
+	const char                     *cmds[3] = { mail, rcpt, "DATA" };
 	int pipe = (s->ehlo.flags & EXT_PIPELINING) != 0, i, r, bad = -1;
 
 	envelope(d, s, mail, sizeof(mail), rcpt, sizeof(rcpt));
-	for (i = 0; pipe && i < 3; i++)
-		if (send_line(s, cmds[i]) == -1)
+	if (pipe) {
+		/* one write: separate ones would wait on Nagle's algorithm */
+		for (i = 0; i < 3; i++)
+			log_info(">>> %s", cmds[i]);
+		snprintf(
+		    group, sizeof(group), "%s\r\n%s\r\nDATA\r\n", mail, rcpt);
+		if (conn_write(
+		        &s->conn, group, strlen(group), tmo(d, TO_MAIL)) == -1)
 			return *why = s->conn.err, -1;
+	}
 	for (i = 0; i < 3; i++) {
-		if (!pipe && send_line(s, cmds[i]) == -1)
+		if (!pipe && send_line(s, cmds[i], stage[i]) == -1)
 			return *why = s->conn.err, -1;
-		r = read_reply(s,
-		    i == 2 ? DATA_INIT_TIMEOUT : d->job.j.command_timeout, why);
+		r = read_reply(s, tmo(d, stage[i]), why);
 		if (r == -1)
 			return *why = s->conn.err, -1;
 		if (r == -2)
@@ -709,9 +754,8 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 	if (step < 3) {
 		if (codes[2] == 354) {
 			/* RFC 2920 §3.1: DATA was accepted alone; end it */
-			if (send_line(s, ".") == 0)
-				(void)read_reply(
-				    s, d->job.j.data_timeout, &why);
+			if (send_line(s, ".", TO_DATA_DONE) == 0)
+				(void)read_reply(s, tmo(d, TO_DATA_DONE), &why);
 		}
 		s->reply = failed;
 		transaction_failed(s, step, steps[step], res);
@@ -719,15 +763,21 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		return V_FINAL;
 	}
 	log_info("(message: %llu octets)", (unsigned long long)d->job.j.size);
-	if (send_body(d, s) == -1 ||
-	    read_reply(s, d->job.j.data_timeout, &why) != 0) {
+	if (send_body(d, s) == -1) {
+		/* without the final "." the server cannot have taken it */
+		d->transient = 1;
+		set_result(res, OUT_TEMPFAIL,
+		    "%s: connection failed while "
+		    "sending the message: %s",
+		    s->where, s->conn.err);
+		return V_FINAL;
+	}
+	if (read_reply(s, tmo(d, TO_DATA_DONE), &why) != 0) {
 		/* RFC 5321 §4.5.3.2.6: it may have arrived; do not resend now */
 		set_result(res, OUT_TEMPFAIL,
 		    "%s: delivery status unknown: "
 		    "%s after the message was sent",
-		    s->where,
-		    s->data_sent ? (s->conn.err ? s->conn.err : why)
-		                 : "connection lost");
+		    s->where, s->conn.err ? s->conn.err : why);
 		return V_FINAL;
 	}
 	if (s->reply.code / 100 != 2) {
@@ -780,13 +830,14 @@ session(struct delivery *d, const struct host *h, const char *addr, int fd,
 	int            r;
 
 	memset(&s, 0, sizeof(s));
+	s.d = d;
 	conn_init(&s.conn, fd);
 	s.h = h;
 	s.host = h->mx->name;
 	snprintf(s.where, sizeof(s.where), "%s [%s]", s.host, addr);
 	helo_name(d, &s);
 	/* RFC 5321 §4.3.1: wait for the greeting */
-	if ((r = read_reply(&s, d->job.j.command_timeout, &why)) != 0)
+	if ((r = read_reply(&s, tmo(d, TO_GREETING), &why)) != 0)
 		v = io_failure(
 		    d, &s, r, "greeting", r == -1 ? s.conn.err : why, res);
 	else if (s.reply.code != 220)
@@ -812,6 +863,19 @@ addr_text(const struct msg_host_addr *a, char *buf, size_t len)
 {
 	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf, len);
 	return buf;
+}
+
+/* --deadline: no new connection once it has passed. */
+static int
+deadline_passed(struct delivery *d, struct result *res)
+{
+	if (d->deadline == 0 || mono_ms() < d->deadline)
+		return 0;
+	set_result(res, OUT_TEMPFAIL,
+	    "--deadline of %u seconds reached "
+	    "(last failure: %s)",
+	    d->job.j.deadline, res->text);
+	return 1;
 }
 
 /* The host's addresses and policy; -1 if it cannot be tried (D7). */
@@ -861,6 +925,10 @@ try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 	if (host_usable(d, &h, res) == -1)
 		h.naddr = 0;
 	for (i = 0; i < h.naddr; i++) {
+		if (deadline_passed(d, res)) {
+			v = V_FINAL;
+			break;
+		}
 		addr_text(&h.addr[i], text, sizeof(text));
 		log_info("connecting to %s [%s]:25", mx->name, text);
 		if ((fd = ask_connect(d, &h.addr[i], &err)) == -1) {
@@ -1023,6 +1091,8 @@ tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
 	sandbox_lock(PROC_TLS, &cfg->sb);
 
 	read_job(&d);
+	if (d.job.j.deadline)
+		d.deadline = mono_ms() + d.job.j.deadline * 1000LL;
 	set_result(&res, OUT_TEMPFAIL, "no MX host could be tried");
 	deliver(&d, &res);
 	report(&d, &res);

@@ -273,9 +273,8 @@ valid_job(void)
 	j.size = 100;
 	j.wire_size = 105;
 	j.flags = JOB_8BIT;
-	j.connect_timeout = 30;
-	j.command_timeout = 300;
-	j.data_timeout = 600;
+	for (size_t i = 0; i < TO_COUNT; i++)
+		j.timeout[i] = 300;
 	return j;
 }
 
@@ -847,7 +846,7 @@ check_values(void)
 	check_refused("MSG_JOB_START with size > wire_size refused", PROC_TLS,
 	    PROC_PARENT, &r);
 	j = valid_job();
-	j.data_timeout = 0;
+	j.timeout[TO_DATA_DONE] = 0;
 	check_refused("MSG_JOB_START with data timeout 0 refused", PROC_TLS,
 	    PROC_PARENT, &r);
 	j = valid_job();
