@@ -37,6 +37,7 @@ CHILD_SRCS =	src/dns/dns.c \
 		src/tls/conn.c \
 		src/tls/dane.c \
 		src/tls/reply.c \
+		src/tls/report.c \
 		src/tls/tls.c
 ifeq ($(OS),OpenBSD)
 SANDBOX_SRCS =	sandbox/sandbox_common.c \

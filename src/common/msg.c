@@ -84,6 +84,7 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	    TEXTSZ, check_log },
 	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, 0,
 	    sizeof(struct msg_sandbox_death), TAIL_NONE, 0, NULL },
+	[MSG_REPORT] = { "REPORT", P_TLS, 0, 0, TAIL_STR, PAYLOAD_MAX, NULL },
 	[MSG_RESULT] = { "RESULT", P_TLS, 0, sizeof(struct msg_result),
 	    TAIL_STR, TEXTSZ, check_result },
 };
@@ -187,7 +188,9 @@ check_job(const struct frame *f)
 	for (i = 0; i < TO_COUNT; i++)
 		if (j.timeout[i] == 0)
 			return -1;
-	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT | JOB_DANE_ONLY))
+	return (j.flags &
+	           ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT | JOB_DANE_ONLY |
+	               JOB_JSON))
 	    ? -1
 	    : 0;
 }

@@ -58,6 +58,7 @@ enum msg_type {
 	MSG_SANDBOX_DEATH, /* struct msg_sandbox_death */
 	/* tls -> parent */
 	MSG_RESULT, /* struct msg_result + string summary */
+	MSG_REPORT, /* string: JSON members (--json, --status-fd) */
 	MSG_TYPE_COUNT
 };
 
@@ -104,6 +105,7 @@ enum log_level {
 #define JOB_QUIET     0x02
 #define JOB_8BIT      0x04 /* the message has octets >= 0x80 */
 #define JOB_DANE_ONLY 0x08 /* --dane-only: mandatory DANE (T7) */
+#define JOB_JSON      0x10 /* send MSG_REPORT */
 
 /* The stages with a timeout of their own (RFC 5321 §4.5.3.2, P11). */
 enum timeout_stage {

@@ -24,6 +24,7 @@
 #include "dane.h"
 #include "frame.h"
 #include "log.h"
+#include "report.h"
 #include "proc.h"
 #include "smtp.h"
 
@@ -80,6 +81,8 @@ struct session {
 	char               match[120];    /* the TLSA record that matched */
 	int                data_sent;     /* the final "." went out */
 	int                quit_sent;     /* QUIT went out behind it */
+	char               decisive[512]; /* the reply that decided */
+	char               esc[16];       /* its enhanced status code */
 };
 
 struct delivery {
@@ -92,6 +95,7 @@ struct delivery {
 	struct result      last;      /* the last host failure */
 	struct msg_mx_info mxinfo;    /* security of the MX lookup */
 	long long          deadline;  /* mono_ms() when --deadline ends, or 0 */
+	struct report      rep;       /* for --json */
 	const char        *domain;    /* of the recipient */
 };
 
@@ -341,6 +345,15 @@ reply_first(const struct session *s)
 	memcpy(buf, s->reply.text, n);
 	buf[n] = '\0';
 	return buf;
+}
+
+/* Remember the reply that decided the transaction: QUIT comes after it. */
+static void
+keep_decisive(struct session *s)
+{
+	snprintf(s->decisive, sizeof(s->decisive), "%s", reply_first(s));
+	if (reply_enhanced(&s->reply, s->esc, sizeof(s->esc)) == NULL)
+		s->esc[0] = '\0';
 }
 
 static void
@@ -758,6 +771,7 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 				(void)read_reply(s, tmo(d, TO_DATA_DONE), &why);
 		}
 		s->reply = failed;
+		keep_decisive(s);
 		transaction_failed(s, step, steps[step], res);
 		quit(s);
 		return V_FINAL;
@@ -780,6 +794,7 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		    s->where, s->conn.err ? s->conn.err : why);
 		return V_FINAL;
 	}
+	keep_decisive(s);
 	if (s->reply.code / 100 != 2) {
 		transaction_failed(s, 2, "end of data", res);
 		quit(s);
@@ -820,6 +835,31 @@ helo_name(struct delivery *d, struct session *s)
 	}
 }
 
+/* The last session's facts for the report: the delivering one, if any. */
+static void
+note_session(struct delivery *d, const struct session *s, const char *addr)
+{
+	struct report *r = &d->rep;
+
+	snprintf(r->mx, sizeof(r->mx), "%s", s->host);
+	snprintf(r->address, sizeof(r->address), "%s", addr);
+	snprintf(r->tls_version, sizeof(r->tls_version), "%s",
+	    s->tls ? tls_conn_version(s->conn.tls) : "");
+	snprintf(r->cipher, sizeof(r->cipher), "%s",
+	    s->tls ? tls_conn_cipher(s->conn.tls) : "");
+	snprintf(r->security, sizeof(r->security), "%s", security_level(d, s));
+	snprintf(r->tlsa, sizeof(r->tlsa), "%s", s->match);
+	if (s->decisive[0] != '\0') {
+		snprintf(r->reply, sizeof(r->reply), "%s", s->decisive);
+		snprintf(r->enhanced, sizeof(r->enhanced), "%s", s->esc);
+		return;
+	}
+	snprintf(r->reply, sizeof(r->reply), "%s",
+	    s->reply.code ? reply_first(s) : "");
+	if (reply_enhanced(&s->reply, r->enhanced, sizeof(r->enhanced)) == NULL)
+		r->enhanced[0] = '\0';
+}
+
 static enum verdict
 session(struct delivery *d, const struct host *h, const char *addr, int fd,
     struct result *res)
@@ -854,6 +894,7 @@ session(struct delivery *d, const struct host *h, const char *addr, int fd,
 	} else if (!(s.ehlo.flags & EXT_STARTTLS) ||
 	    starttls(d, &s, res, &v) == 0)
 		v = transaction(d, &s, res);
+	note_session(d, &s, addr);
 	conn_close(&s.conn);
 	return v;
 }
@@ -922,8 +963,11 @@ try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 	memset(&h, 0, sizeof(h));
 	h.mx = mx;
 	ask_host(d, &h);
-	if (host_usable(d, &h, res) == -1)
+	if (host_usable(d, &h, res) == -1) {
+		report_attempt(&d->rep, mx->name, NULL,
+		    policy_name(h.pol.policy), res->text);
 		h.naddr = 0;
+	}
 	for (i = 0; i < h.naddr; i++) {
 		if (deadline_passed(d, res)) {
 			v = V_FINAL;
@@ -936,9 +980,15 @@ try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 			set_result(res, OUT_TEMPFAIL, "%s [%s]: connect: %s",
 			    mx->name, text, strerror(err));
 			log_info("%s", res->text);
+			report_attempt(&d->rep, mx->name, text,
+			    policy_name(h.pol.policy), res->text);
 			continue;
 		}
-		if ((v = session(d, &h, text, fd, res)) == V_FINAL)
+		v = session(d, &h, text, fd, res);
+		report_attempt(&d->rep, mx->name, text,
+		    policy_name(h.pol.policy),
+		    res->outcome == OUT_DELIVERED ? "delivered" : res->text);
+		if (v == V_FINAL)
 			break;
 		log_info("%s", res->text);
 	}
@@ -1030,6 +1080,17 @@ deliver(struct delivery *d, struct result *res)
 	all_failed(d, res);
 }
 
+static int
+send_report(struct delivery *d, const struct result *res)
+{
+	static char json[PAYLOAD_MAX];
+
+	report_json(&d->rep, d->job.rcpt, outcome_name(res->outcome),
+	    res->outcome == OUT_DELIVERED ? "" : res->text, json, sizeof(json));
+	return chan_compose(
+	    &d->parent, MSG_REPORT, 0, -1, json, strlen(json) + 1);
+}
+
 static void
 report(struct delivery *d, const struct result *res)
 {
@@ -1042,6 +1103,8 @@ report(struct delivery *d, const struct result *res)
 	else
 		snprintf(text, sizeof(text), "not delivered to %s (%s): %s",
 		    d->job.rcpt, outcome_name(res->outcome), res->text);
+	if ((d->job.j.flags & JOB_JSON) && send_report(d, res) == -1)
+		fatalx("parent: %s", d->parent.err);
 	if (chan_compose2(&d->parent, MSG_RESULT, 0, &r, sizeof(r), text) ==
 	        -1 ||
 	    chan_flush(&d->parent) == -1)
