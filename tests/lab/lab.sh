@@ -101,7 +101,7 @@ LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
 	dane-ta-nexthop.example dane-ta-badname.example
 	insecure.example trusted.insecure.example
 	brokentlsa.example servfail.brokentlsa.example refused.brokentlsa.example
-	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example"
+	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example delayed.example"
 # shellcheck disable=SC2086,SC2116 # one line, single spaces
 LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
 

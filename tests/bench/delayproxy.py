@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""A TCP proxy that holds every chunk DELAY ms in each direction.
+
+tc netem is not available here; this stands in for a network round trip
+of 2 * DELAY.  Order is kept: a chunk leaves DELAY ms after it arrived.
+Usage: delayproxy.py LISTEN_ADDR:PORT TARGET_ADDR:PORT DELAY_MS [SECONDS]
+It exits by itself after SECONDS (default 600).
+"""
+import asyncio
+import sys
+import time
+
+
+async def pump(reader, writer, delay):
+    queue = asyncio.Queue()
+
+    async def sender():
+        while True:
+            when, data = await queue.get()
+            wait = when - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if data is None:
+                writer.close()
+                return
+            writer.write(data)
+            await writer.drain()
+
+    task = asyncio.ensure_future(sender())
+    try:
+        while True:
+            data = await reader.read(65536)
+            queue.put_nowait((time.monotonic() + delay, data or None))
+            if not data:
+                break
+        await task
+    except (ConnectionError, OSError):
+        task.cancel()
+        writer.close()
+
+
+async def main():
+    laddr, lport = sys.argv[1].rsplit(":", 1)
+    taddr, tport = sys.argv[2].rsplit(":", 1)
+    delay = float(sys.argv[3]) / 1000.0
+    lifetime = float(sys.argv[4]) if len(sys.argv) > 4 else 600.0
+
+    async def handle(cr, cw):
+        try:
+            sr, sw = await asyncio.open_connection(taddr, int(tport))
+        except OSError:
+            cw.close()
+            return
+        await asyncio.gather(pump(cr, sw, delay), pump(sr, cw, delay))
+
+    server = await asyncio.start_server(handle, laddr, int(lport))
+    print("ready", flush=True)
+    async with server:
+        await asyncio.sleep(lifetime)
+
+
+asyncio.run(main())
