@@ -96,7 +96,34 @@ tests/proc/dnsdrv: tests/proc/dnsdrv.c src/dns/dns.c $(COMMON_SRCS) \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/dns/dns.c $(COMMON_SRCS) \
 	    $(SANDBOX_SRCS) $(LDLIBS)
 
-test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) tests/proc/dnsdrv
+# The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN_FLAGS =	-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined -DCHECK_VARIANT='"[asan]"'
+ASAN_TESTS =	tests/unit/test_frame-asan \
+		tests/unit/test_addr-asan \
+		tests/unit/test_norm-asan \
+		tests/unit/test_reply-asan \
+		tests/unit/test_dane-asan
+
+tests/unit/test_frame-asan: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(COMMON_SRCS)
+
+tests/unit/test_addr-asan: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/addr.c
+
+tests/unit/test_norm-asan: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/norm.c
+
+tests/unit/test_reply-asan: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/reply.c
+
+tests/unit/test_dane-asan: tests/unit/test_dane.c src/tls/dane.c \
+    src/common/tlsa.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/dane.c \
+	    src/common/tlsa.c -lcrypto
+
+test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
+    tests/proc/dnsdrv
 
 # The README's test command: unit tests, then the lab tests inside a
 # private network namespace (needs root for unshare, like the lab).
@@ -122,6 +149,7 @@ install: mxclient
 	install -m 644 man/mxclient.8 $(DESTDIR)$(MANDIR)/man8/mxclient.8
 
 clean:
-	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) tests/proc/dnsdrv
+	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
+	    tests/proc/dnsdrv
 
 .PHONY: all check demo deps install clean test-programs

@@ -18,6 +18,11 @@
 #error "define CHECK_PROG before including check.h"
 #endif
 
+/* Set by sanitizer builds (make check runs both) to tell the lines apart. */
+#ifndef CHECK_VARIANT
+#define CHECK_VARIANT ""
+#endif
+
 static int check_failures;
 
 /* Report one check; returns ok so a caller can stop a dependent step. */
@@ -29,7 +34,7 @@ check_report(int ok, const char *name, const char *fmt, ...)
 	size_t  i;
 
 	if (ok) {
-		printf("PASS: %s: %s\n", CHECK_PROG, name);
+		printf("PASS: %s%s: %s\n", CHECK_PROG, CHECK_VARIANT, name);
 	} else {
 		check_failures++;
 		va_start(ap, fmt);
@@ -40,7 +45,8 @@ check_report(int ok, const char *name, const char *fmt, ...)
 			if ((unsigned char)detail[i] < 0x20 ||
 			    (unsigned char)detail[i] >= 0x7f)
 				detail[i] = '?';
-		printf("FAIL: %s: %s: %s\n", CHECK_PROG, name, detail);
+		printf("FAIL: %s%s: %s: %s\n", CHECK_PROG, CHECK_VARIANT, name,
+		    detail);
 	}
 	fflush(stdout);
 	return ok;
