@@ -245,13 +245,12 @@ static const struct sb_rule net_rules[] = {
 static const struct sb_call tls_calls[] = {
 	{ "read",		"chan_read(): frames; TLS records "
 				"(OpenSSL's socket BIO reads with read())" },
-	{ "write",		"chan_flush(): frames; TLS records; "
-				"fatal() on stderr" },
+	{ "write",		"chan_flush(): frames; conn_write(): SMTP "
+				"before STARTTLS; TLS records; fatal() on "
+				"stderr" },
 	{ "recvmsg",		"framing layer; the connected socket from "
 				"net (SCM_RIGHTS)" },
 	{ "sendmsg",		"framing layer: sending frames" },
-	{ "sendto",		"plain SMTP before STARTTLS: send() with "
-				"MSG_NOSIGNAL (conn.c)" },
 	{ "poll",		"the event loop over channels and the SMTP "
 				"socket" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },

@@ -1113,8 +1113,9 @@ report(struct delivery *d, const struct result *res)
 
 /*
  * libtls and OpenSSL read their configuration here, before the
- * sandbox.  This version runs opportunistic TLS only: the certificate
- * is not checked (DANE authentication comes with the TLSA lookups).
+ * sandbox.  libtls checks no certificate: where DANE applies, tls
+ * authenticates the chain itself (dane_verify()); no WebPKI store is
+ * ever loaded.
  */
 static struct tls_config *
 tls_setup(void)
