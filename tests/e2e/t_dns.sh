@@ -141,10 +141,10 @@ send "M3 null MX exits 68" 68 nullmx.example
 no_connect "M3 null MX: no connection" 127.0.0.10
 # M4: equal preferences in random order
 orders=$(for _ in $(seq 16); do decide equal.example; grep '^host' "$tmp/d" | head -1 | cut -d' ' -f2; done | sort -u | wc -l)
-expect_eq "M4 equal preferences shuffled: both orders seen in 16 runs" 2 "$orders"
+expect_eq "$T: M4 equal preferences shuffled: both orders seen in 16 runs" 2 "$orders"
 decide multi.example
 first=$(grep '^host' "$tmp/d" | head -1 | cut -d' ' -f2)
-expect_eq "M5 the better MX without TLSA comes before the worse one with TLSA" mx1.multi.example "$first"
+expect_eq "$T: M5 the better MX without TLSA comes before the worse one with TLSA" mx1.multi.example "$first"
 send "M6 insecure MX, DANE host: delivered" 0 trusted.insecure.example
 out_has "M6 insecure MX with DANE is 'trusted (insecure MX)', never verified" \
     'trusted \(insecure MX\) by TLSA 3 1 1'
