@@ -140,10 +140,12 @@ conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 		if ((lf = memchr(p, '\n', avail)) != NULL) {
 			if (lf == p || lf[-1] != '\r') {
 				c->err = "bare LF in reply";
+				c->proto = 1;
 				return -1;
 			}
 			if (memchr(p, '\0', lf - p) != NULL) {
 				c->err = "NUL in reply";
+				c->proto = 1;
 				return -1;
 			}
 			*line = (const char *)p;
@@ -153,6 +155,7 @@ conn_getline(struct conn *c, const char **line, size_t *len, int timeout)
 		}
 		if (avail > REPLY_LINE_MAX + 1) {
 			c->err = "reply line too long";
+			c->proto = 1;
 			return -1;
 		}
 		if (conn_fill(c, deadline) == -1)

@@ -13,7 +13,8 @@ struct conn {
 	struct tls *tls; /* NULL before STARTTLS */
 	uint8_t     rbuf[4096];
 	size_t      rlen, roff;
-	const char *err; /* why the last call failed */
+	const char *err;   /* why the last call failed */
+	int         proto; /* ... and it was the server breaking the protocol */
 };
 
 void   conn_init(struct conn *, int);

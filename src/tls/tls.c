@@ -324,8 +324,9 @@ read_reply(struct session *s, int timeout, const char **why)
 	reply_init(&s->reply);
 	do {
 		if (conn_getline(&s->conn, &line, &len, timeout) == -1) {
+			/* a malformed line is the server's fault, not the path's */
 			*why = s->conn.err;
-			return -1;
+			return s->conn.proto ? -2 : -1;
 		}
 		printable(shown, line, len, sizeof(shown));
 		log_info("<<< %s", shown);
@@ -366,16 +367,26 @@ quit(struct session *s)
 }
 
 /* A reply that did not come: lost connection or broken protocol. */
+static int tls_required(const struct session *);
+
 static enum verdict
 io_failure(struct delivery *d, struct session *s, int r, const char *step,
     const char *why, struct result *res)
 {
-	if (r == -2)
+	/*
+	 * §8: a protocol error is permanent (76) only from a host without
+	 * TLSA records; before TLS anyone on the path could have caused it.
+	 */
+	int proto = r == -2 && !tls_required(s);
+
+	if (proto)
 		d->protocol = 1;
 	else
 		d->transient = 1;
-	set_result(res, r == -2 ? OUT_PROTOCOL : OUT_TEMPFAIL, "%s: %s: %s",
+	set_result(res, proto ? OUT_PROTOCOL : OUT_TEMPFAIL, "%s: %s: %s",
 	    s->where, step, why);
+	if (r == -2)
+		quit(s); /* P7: the connection still works */
 	return V_NEXT;
 }
 
