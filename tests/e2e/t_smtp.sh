@@ -437,4 +437,32 @@ ok $? "P16 SIZE=$n declared in MAIL"
 fx no-size
 run "P8 server without SIZE: delivered" 0 "$S"
 tx | grep -q '\] C: MAIL FROM:<a@example.org>$'
-ok $? "P8 no SIZE= parameter when SIZE is not offered"
+ok $? "P8 no SIZE= parameter when SIZE is not offered"# --- A9, S8, P2 ---
+# A9: TLS 1.2 or later only; a server stuck at TLS 1.1 fails the
+# handshake: with DANE that is a temporary failure, and never cleartext
+fx starttls-tls11 "${TLS[@]}"
+run "A9 server with TLS 1.1 at most, DANE host: exits 75" 75 "$D"
+! cverbs | grep -q '^clear MAIL'
+ok $? "A9 TLS 1.1 server: no MAIL FROM in clear"
+run "A9 S9 server with TLS 1.1 at most, opportunistic host: exits 75, no cleartext retry" 75 "$S"
+err_has "A9 the handshake failure is named" 'TLS handshake failed'
+# S8: server text is shown with non-printable octets as '?'
+fx utf8-greeting
+run "S8 8-bit greeting text: delivered" 0 "$S"
+grep -q '^<<< 220 mx.fixture.example ESMTP caf?? ~ ok$' "$tmp/out"
+ok $? "S8 8-bit octets of a reply are printed as '?'" "stdout: $(head -2 "$tmp/out" | tr '\n' '|')"
+! LC_ALL=C grep -q "$(printf '\303')" "$tmp/out" "$tmp/err"
+ok $? "S8 no raw 8-bit octet of the server reaches the terminal"
+# P2: EHLO with --helo, else an address literal (this host has no FQDN
+# in the lab, or the literal is what a host without one sends)
+fx plain
+XARGS=(--helo client.example.org)
+run "P2 --helo name delivered" 0 "$S"
+tx | grep -q 'C: EHLO client.example.org$'
+ok $? "P2 EHLO carries the --helo name"
+XARGS=()
+run "P2 default EHLO name delivered" 0 "$S"
+tx | grep -Eq 'C: EHLO (\[[0-9.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$'
+ok $? "P2 default EHLO name is an FQDN or an address literal"
+stop_fixture
+
