@@ -101,7 +101,9 @@ LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
 	dane-ta-nexthop.example dane-ta-badname.example
 	insecure.example trusted.insecure.example
 	brokentlsa.example servfail.brokentlsa.example refused.brokentlsa.example
-	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example delayed.example"
+	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example delayed.example
+	ee301.example ee312.example ee300.example agility.example ta200.example
+	silent-backup.example"
 # shellcheck disable=SC2086,SC2116 # one line, single spaces
 LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
 
@@ -233,10 +235,12 @@ show_logs() {
 # data: 3 1 1 of the MX key (DANE-EE), 2 0 1 / 2 1 1 of the CA (DANE-TA)
 # ---------------------------------------------------------------------------
 # Subject alternative names of the MX certificate (DANE-TA name checks).
-MX_SANS="DNS:$MX_NAME,DNS:mx.dane-ta.example,DNS:mx.dane-ta-spki.example,DNS:*.dane-ta-wild.example,DNS:dane-ta-nexthop.example"
+MX_SANS="DNS:$MX_NAME,DNS:mx.dane-ta.example,DNS:mx.dane-ta-spki.example,DNS:*.dane-ta-wild.example,DNS:dane-ta-nexthop.example,DNS:mx.ta200.example"
 
 # sha256_hex < DER -> lower-case hex digest
 sha256_hex() { sha256sum | awk '{print $1}'; }
+sha512_hex() { sha512sum | awk '{print $1}'; }
+hex() { od -An -v -tx1 | tr -d ' \n'; }
 
 make_tls() {
 	local d=$DIR/tls
@@ -262,6 +266,11 @@ make_tls() {
 	read -r TLSA_HEX < "$d/mx.tlsa"
 	CA201_HEX=$(sed '/^-----/d' "$d/ca.crt" | base64 -d | sha256_hex)
 	CA211_HEX=$(openssl pkey -in "$d/ca.key" -pubout -outform DER | sha256_hex)
+	# the other DANE-EE forms of the same key, and the CA in full (2 0 0)
+	EE301_HEX=$(sed '/^-----/d' "$d/mx.crt" | base64 -d | sha256_hex)
+	EE312_HEX=$(openssl pkey -in "$d/mx.key" -pubout -outform DER | sha512_hex)
+	EE300_HEX=$(sed '/^-----/d' "$d/mx.crt" | base64 -d | hex)
+	CA200_HEX=$(sed '/^-----/d' "$d/ca.crt" | base64 -d | hex)
 	# matches no key of the lab: a TLSA record that authenticates nothing
 	BADTLSA_HEX=$(printf 'mxclient lab: a key that does not exist' | sha256_hex)
 	[ ${#TLSA_HEX} -eq 64 ] && [ ${#CA201_HEX} -eq 64 ] && [ ${#CA211_HEX} -eq 64 ] ||
@@ -320,7 +329,10 @@ parent_zone() {
 subst() {
 	sed -e "s|@TLSA@|$TLSA_HEX|g" -e "s|@BADTLSA@|$BADTLSA_HEX|g" \
 		-e "s|@TLSA31@|${TLSA_HEX:0:62}|g" \
-		-e "s|@CA201@|$CA201_HEX|g" -e "s|@CA211@|$CA211_HEX|g"
+		-e "s|@CA201@|$CA201_HEX|g" -e "s|@CA211@|$CA211_HEX|g" \
+		-e "s|@EE301@|$EE301_HEX|g" -e "s|@EE312@|$EE312_HEX|g" \
+		-e "s|@EE300@|$EE300_HEX|g" -e "s|@CA200@|$CA200_HEX|g" \
+		-e "s|@BAD512@|${BADTLSA_HEX}${BADTLSA_HEX}|g"
 }
 
 # corrupt_rrsig FILE OWNER TYPE -> change one character in the middle of
