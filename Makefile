@@ -130,6 +130,12 @@ test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 check: test-programs
 	tests/run.sh
 
+# Benchmarks (root; not part of check): one delivery against swaks, and
+# the SMTP and DNS round trips of a DANE delivery through a delaying proxy.
+bench: mxclient
+	tests/lab/netns.sh tests/bench/delivery.sh 30
+	tests/lab/netns.sh tests/bench/rtt.sh 7 50
+
 demo: mxclient
 	@command -v nsd >/dev/null && command -v unbound >/dev/null && \
 	    command -v postfix >/dev/null || $(MAKE) deps
@@ -152,4 +158,4 @@ clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 	    tests/proc/dnsdrv
 
-.PHONY: all check demo deps install clean test-programs
+.PHONY: all bench check demo deps install clean test-programs

@@ -632,8 +632,11 @@ static enum outcome
 permanent_outcome(const struct session *s, int step)
 {
 	char        esc[32];
-	const char *e = reply_enhanced(&s->reply, esc, sizeof(esc));
+	const char *e = NULL;
 
+	/* P6: enhanced codes mean something only where they are offered */
+	if (s->ehlo.flags & EXT_ENHANCED)
+		e = reply_enhanced(&s->reply, esc, sizeof(esc));
 	if (e != NULL &&
 	    (strncmp(e, "5.6.", 4) == 0 || strcmp(e, "5.3.4") == 0))
 		return OUT_DATAERR; /* the message itself is refused */

@@ -465,4 +465,8 @@ run "P2 default EHLO name delivered" 0 "$S"
 tx | grep -Eq 'C: EHLO (\[[0-9.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$'
 ok $? "P2 default EHLO name is an FQDN or an address literal"
 stop_fixture
+# P6: an enhanced code counts only where ENHANCEDSTATUSCODES is offered
+fx reject-message-no-esc
+run "P6 554 5.6.0 without ENHANCEDSTATUSCODES: a plain 5xx, exits 69" 69 "$S"
+stop_fixture
 
