@@ -150,9 +150,9 @@ deps:
 	fi
 
 install: mxclient
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 mxclient $(DESTDIR)$(BINDIR)/mxclient
-	install -m 644 man/mxclient.8 $(DESTDIR)$(MANDIR)/man8/mxclient.8
+	install -m 644 man/mxclient.1 $(DESTDIR)$(MANDIR)/man1/mxclient.1
 
 clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \

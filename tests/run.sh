@@ -19,6 +19,8 @@ for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
 	fi
 done
 
+tests/doc/check_docs.sh 2>&1 | tee -a "$out"
+
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: e2e: the sandbox tests and the lab need root" | tee -a "$out"
 else

@@ -97,43 +97,53 @@ static volatile sig_atomic_t got_signal;
 static void usage(int) __attribute__((noreturn));
 static void set_fault(struct parent *, enum proc_id, const char *);
 
+/* clang-format off */
+#define USAGE_LINE \
+	"usage: mxclient [-iqv] [-f sender] [-F name] [-o opt] [--option ...] " \
+	"rcpt < msg\n"
+
+/* clang-format on */
+
+/* --help: every option on one screen.  A usage error: the line alone. */
 static void
 usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: mxclient [-iqv] [-f sender] [-F name] [-o option] "
-	    "recipient < message\n"
-	    "  -f sender        envelope sender (\"\" or \"<>\": null sender)\n"
-	    "  -F name, -i, -o option   accepted for sendmail compatibility, "
-	    "ignored\n"
-	    "  -q, --quiet      print errors only\n"
-	    "  -v, --verbose    print more detail (DNS answers)\n"
-	    "  --resolver ADDR[#PORT]  validating resolver to use instead "
-	    "of resolv.conf's\n"
-	    "  --helo NAME      name sent with EHLO (default: this host's "
-	    "FQDN, else an address literal)\n"
-	    "  --user NAME      unprivileged user for the children when "
-	    "started as root (default: nobody)\n"
-	    "  --chroot DIR     empty directory for the children (default: a "
-	    "fresh empty one)\n"
-	    "  --dnssec-probe NAME  name whose NS RRset must validate (D6; "
-	    "default \".\", \"none\" to skip)\n"
-	    "  --dns-timeout SECONDS  per DNS query try (default 5; 2 tries "
-	    "per resolver)\n"
-	    "  --timeout NAME=SECONDS  one stage's timeout: connect (30), "
-	    "greeting, ehlo,\n"
-	    "                   starttls, mail, rcpt (300), data-init (120), "
-	    "data-xfer (180),\n"
-	    "                   data-done (600), quit (300)\n"
-	    "  --deadline SECONDS  give up after this long in all (never "
-	    "instead of the above)\n"
-	    "  --json           write a JSON report of the run to stdout "
-	    "(progress suppressed)\n"
-	    "  --status-fd N    write the JSON report to descriptor N\n"
-	    "  --dane-only      mandatory DANE: deliver only to DANE-"
-	    "authenticated MX hosts of a signed MX RRset\n"
-	    "  --help, --version\n");
-	exit(status);
+	if (status != 0) {
+		fprintf(stderr, USAGE_LINE "try 'mxclient --help'\n");
+		exit(status);
+	}
+	printf(USAGE_LINE
+	    "  -f sender             envelope sender (\"\" or \"<>\": the null "
+	    "sender)\n"
+	    "  -F name, -i, -o opt   sendmail compatibility, ignored\n"
+	    "  -q, --quiet           errors only    -v, --verbose   DNS "
+	    "details too\n"
+	    "  --resolver ADDR[#PORT]  validating resolver (default: "
+	    "resolv.conf's)\n"
+	    "  --dns-timeout S       per DNS try, 2 tries per resolver (5)\n"
+	    "  --dnssec-probe NAME   must validate, else warn (\".\"; "
+	    "\"none\")\n"
+	    "  --dane-only           mandatory DANE: signed MX and "
+	    "authenticated TLS\n"
+	    "  --helo NAME           EHLO name (this host's FQDN, else "
+	    "[address])\n"
+	    "  --timeout STAGE=S     connect (30), greeting, ehlo, starttls, "
+	    "mail,\n"
+	    "                        rcpt (300), data-init (120), data-xfer "
+	    "(180),\n"
+	    "                        data-done (600), quit (300)\n"
+	    "  --deadline S          give up after S seconds in all\n"
+	    "  --json                JSON report on stdout instead of "
+	    "progress\n"
+	    "  --status-fd N         JSON report on descriptor N\n"
+	    "  --user NAME           children's user when run as root "
+	    "(nobody)\n"
+	    "  --chroot DIR          children's root (a fresh empty "
+	    "directory)\n"
+	    "  --help, --version\n"
+	    "exit: 0 delivered, 75 try again later, other codes permanent; see "
+	    "mxclient(1)\n");
+	exit(0);
 }
 
 static void
@@ -249,7 +259,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'F':
 		case 'i':
 		case 'o':
-			break; /* sendmail compatibility; see mxclient(8) */
+			break; /* sendmail compatibility; see mxclient(1) */
 		case 'q':
 			o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
 			break;

@@ -1,0 +1,35 @@
+#!/bin/bash
+# The documentation matches the program: the man page is clean under
+# mandoc -Tlint, and every long option of --help is in the man page and
+# the other way round.
+set -u
+cd "$(dirname "$0")/../.."
+T=docs
+
+lint=$(mandoc -Tlint -W warning man/mxclient.1 2>&1)
+[ -z "$lint" ] && echo "PASS: $T: mandoc -Tlint -W warning is clean" ||
+	echo "FAIL: $T: mandoc -Tlint -W warning is clean: $(echo "$lint" | head -3 | tr '\n' '|')"
+
+# (mdoc's Fl adds one dash: "Fl \-json" is --json; --option is the
+# usage line's placeholder)
+help=$(./mxclient --help | grep -o -- '--[a-z][a-z-]*' | grep -vx -- --option | sort -u)
+man=$(grep -o 'Fl \\-[a-z\\-]*' man/mxclient.1 | sed 's/^Fl //; s/\\//g; s/^/-/' | sort -u)
+[ -n "$help" ] && [ -n "$man" ] || echo "FAIL: $T: options found in --help and the man page"
+for o in $help; do
+	grep -qx -- "$o" <<<"$man" && echo "PASS: $T: $o of --help is in the man page" ||
+		echo "FAIL: $T: $o of --help is in the man page: missing"
+done
+for o in $man; do
+	grep -qx -- "$o" <<<"$help" && echo "PASS: $T: $o of the man page is in --help" ||
+		echo "FAIL: $T: $o of the man page is in --help: missing"
+done
+n=$(./mxclient --help | wc -l)
+w=$(./mxclient --help | awk 'length > 79' | wc -l)
+[ "$n" -le 24 ] && [ "$w" -eq 0 ] && echo "PASS: $T: --help fits one screen ($n lines, 80 columns)" ||
+	echo "FAIL: $T: --help fits one screen: $n lines, $w too wide"
+./mxclient --no-such-option >/dev/null 2>"/tmp/docs.$$"
+rc=$?
+[ "$rc" = 64 ] && grep -q '^usage: mxclient' "/tmp/docs.$$" && [ "$(wc -l <"/tmp/docs.$$")" -le 3 ] &&
+	echo "PASS: $T: a wrong option prints the usage line and exits 64" ||
+	echo "FAIL: $T: a wrong option prints the usage line and exits 64: exit $rc, $(tr '\n' '|' <"/tmp/docs.$$")"
+rm -f "/tmp/docs.$$"
