@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1154,6 +1155,37 @@ tls_setup(void)
 	return cfg;
 }
 
+#ifdef SANDBOX_TEST
+/*
+ * Test builds only: MXCLIENT_FAULT_TEST=badframe makes tls send the
+ * parent a frame that breaks the rules (a RESULT two octets long), then
+ * wait to be stopped: the parent must cut it off and exit 75.
+ */
+static void
+fault_test(int fd)
+{
+	uint8_t     buf[FRAME_HDR_SIZE + 2] = { 0 };
+	uint32_t    word[3] = { MSG_RESULT, sizeof(buf), 0 };
+	uint16_t    sender = PROC_TLS;
+	const char *t = getenv("MXCLIENT_FAULT_TEST");
+
+	if (t == NULL || strcmp(t, "badframe") != 0)
+		return;
+	memcpy(buf, word, sizeof(word));
+	memcpy(buf + sizeof(word), &sender, sizeof(sender));
+	if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		fatal("fault test: write");
+	for (;;)
+		(void)poll(NULL, 0, -1);
+}
+#else
+static void
+fault_test(int fd)
+{
+	(void)fd;
+}
+#endif
+
 void
 tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
 {
@@ -1167,6 +1199,7 @@ tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
 	d.tlscfg = tls_setup();
 
 	sandbox_lock(PROC_TLS, &cfg->sb);
+	fault_test(parent_fd);
 
 	read_job(&d);
 	if (d.job.j.deadline)

@@ -61,4 +61,14 @@ for sig in TERM INT HUP; do
 	kill -"$sig" "$pid"
 	finish "SIG$sig to the parent" "interrupted\|terminated by a signal"
 done
+# A child that breaks the framing rules is cut off the same way
+# (test build: tls sends the parent a RESULT of the wrong size).
+MXCLIENT_FAULT_TEST=badframe timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: a malformed frame from tls exits 75" 75 "$?" "$tmp"
+grep -q 'tls: wrong payload length' "$tmp/err" && pass "$T: the malformed frame is named" ||
+	fail "$T: the malformed frame is named" "$(cat "$tmp/err")"
+left=$(pgrep '^mxclient-')
+[ -z "$left" ] && pass "$T: malformed frame: no process left behind" ||
+	fail "$T: malformed frame: no process left behind" "$left"
 rm -rf "$tmp"
