@@ -295,3 +295,18 @@ expect_eq() {
 	fi
 	fail "$name" "$why"
 }
+
+# held_delivery DELAY MSG OUT ERR: mxclient (with "${RES[@]}") delivers MSG
+# to the slow fixture, which holds its greeting DELAY seconds; runs in the
+# background and sets HELD_PID once tls waits for the greeting.
+held_delivery() {
+	local delay=$1 msg=$2 out=$3 err=$4
+	start_fixture slow-greeting --delay "$delay"
+	"$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example <"$msg" >"$out" 2>"$err" &
+	HELD_PID=$!
+	for _ in $(seq 100); do
+		grep -q '^connecting to' "$out" && break
+		sleep 0.05
+	done
+	sleep 0.2
+}

@@ -10,17 +10,10 @@ RES=(--resolver 127.0.0.1)
 tmp=$(mktemp -d)
 make_message "faults-$$@mxclient.test" >"$tmp/msg"
 
-# held_run: start a delivery to the slow fixture; sets $pid once tls
-# waits for the greeting.
+# held_run: a delivery held at the greeting; sets $pid
 held_run() {
-	start_fixture slow-greeting --delay 20
-	"$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err" &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q '^connecting to' "$tmp/out" && break
-		sleep 0.05
-	done
-	sleep 0.2
+	held_delivery 20 "$tmp/msg" "$tmp/out" "$tmp/err"
+	pid=$HELD_PID
 }
 
 # child_pid NAME: the pid of mxclient-NAME under $pid

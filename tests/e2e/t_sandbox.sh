@@ -12,15 +12,8 @@ tmp=$(mktemp -d)
 make_message "sandbox-$$@mxclient.test" >"$tmp/msg"
 
 ls -a /tmp | sort >"$tmp/tmp-before"
-start_fixture slow-greeting --delay 4
-"$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-# wait until tls is waiting for the greeting
-for _ in $(seq 50); do
-	grep -q '^connecting to' "$tmp/out" && break
-	sleep 0.1
-done
-sleep 0.3
+held_delivery 4 "$tmp/msg" "$tmp/out" "$tmp/err"
+pid=$HELD_PID
 kids=$(pgrep -P "$pid" | tr '\n' ' ')
 nk=$(echo $kids | wc -w)
 expect_eq "$T: parent has three children during a delivery" 3 "$nk"
