@@ -69,14 +69,12 @@
 
 /* clang-format off */
 static const struct sb_call parent_calls[] = {
-	{ "read",		"chan_read(): frames from the children" },
 	{ "write",		"chan_flush(): frames to tls; progress "
 				"lines on stdout, errors on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer: sending frames" },
-	{ "poll",		"the event loop over the children's "
-				"channels" },
-	{ "ppoll",		"glibc poll() where the arch has no poll" },
+	{ "ppoll",		"parent_loop(): waits with the signals "
+				"unblocked only while it waits" },
 	{ "pread64",		"message body: the spool at the offset tls "
 				"asks for (MSG_BODY_REQ)" },
 	{ "close",		"a channel whose child has gone" },
@@ -118,8 +116,6 @@ static const struct sb_rule parent_rules[] = {
 };
 
 static const struct sb_call dns_calls[] = {
-	{ "read",		"chan_read(): frames from the parent and "
-				"tls" },
 	{ "write",		"chan_flush(): frames; fatal() on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer: sending frames" },
@@ -186,8 +182,6 @@ static const struct sb_rule dns_rules[] = {
 };
 
 static const struct sb_call net_calls[] = {
-	{ "read",		"chan_read(): frames from the parent and "
-				"tls" },
 	{ "write",		"chan_flush(): frames; fatal() on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer; MSG_CONNECT_OK carries the "
@@ -225,12 +219,6 @@ static const struct sb_rule net_rules[] = {
 	{ "socket",
 	    { EQ(0, AF_INET6), SOCKTYPE(SOCK_STREAM), EQ(2, IPPROTO_TCP) },
 	    "TCP to an IPv6 MX, protocol spelt out" },
-	{ "fcntl",
-	    { EQ(1, F_GETFL) },
-	    "non-blocking connect on a socket made without SOCK_NONBLOCK" },
-	{ "fcntl",
-	    { EQ(1, F_SETFL) },
-	    "non-blocking connect on a socket made without SOCK_NONBLOCK" },
 	{ "getsockopt",
 	    { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
 	    "outcome of the non-blocking connect" },

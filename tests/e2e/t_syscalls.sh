@@ -1,0 +1,62 @@
+#!/bin/bash
+# The allow-lists against what the processes really do: a few deliveries
+# (DANE, TCP fallback for a big TLSA RRset, a DANE failure, a refused
+# connection) run under strace; for each process, every system call made
+# after its seccomp filter was loaded must be in its table in
+# sandbox/seccomp_tables.c, and the entries that none of these runs used
+# are listed (candidates for removal, or kept for a path named in their
+# reason: abort(), vDSO fallbacks, other architectures).
+. tests/e2e/lib.sh
+
+T=syscalls
+RES=(--resolver "$LAB_RESOLVER")
+tmp=$(mktemp -d)
+TABLES=sandbox/seccomp_tables.c
+
+# table PROC: the syscall names of PROC's calls and rules tables
+table() {
+	awk -v p="$1" '
+	    $0 ~ "^static const struct sb_(call|rule) " p "_(calls|rules)\\[\\]" { on = 1; next }
+	    on && /^};/ { on = 0 }
+	    on && match($0, /^\t\{ "[a-z0-9_]+"/) { s = substr($0, RSTART + 4, RLENGTH - 5); print s }
+	' "$TABLES" | sort -u
+}
+
+n=0
+for dom in secure.example bigtlsa.example wrongtlsa.example multi.example; do
+	n=$((n + 1))
+	make_message "$(new_id sys)" "rcpt@$dom" >"$tmp/msg"
+	strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org "rcpt@$dom" \
+	    <"$tmp/msg" >/dev/null 2>&1
+done
+
+# used PROC: syscalls after lock-down in the traces of PROC's processes
+used() {
+	local f
+	for f in "$tmp"/tr.*; do
+		if [ "$1" = parent ]; then
+			grep -q 'PR_SET_NAME' "$f" && continue
+			grep -q 'SECCOMP_SET_MODE_FILTER.*= 0$' "$f" || continue
+		else
+			grep -q "PR_SET_NAME, \"mxclient-$1\"" "$f" || continue
+		fi
+		# after the filter that took (libseccomp probes first)
+		awk '/SECCOMP_SET_MODE_FILTER.*= 0$/ { n = NR } { l[NR] = $0 }
+		    END { for (i = n + 1; n && i <= NR; i++) print l[i] }' "$f" |
+		    grep -o '^[a-z0-9_]*(' | tr -d '('
+	done | sort -u
+}
+
+for p in parent dns net tls; do
+	table "$p" >"$tmp/allowed.$p"
+	used "$p" >"$tmp/used.$p"
+	if [ ! -s "$tmp/allowed.$p" ] || [ ! -s "$tmp/used.$p" ]; then
+		fail "$T: $p: table and trace found" "allowed $(wc -l <"$tmp/allowed.$p"), used $(wc -l <"$tmp/used.$p")"
+		continue
+	fi
+	extra=$(comm -23 "$tmp/used.$p" "$tmp/allowed.$p" | grep -vx 'exit\|rt_sigreturn' | tr '\n' ' ')
+	[ -z "$extra" ] && pass "$T: $p: every call after lock-down is in its allow-list ($(wc -l <"$tmp/used.$p") calls)" ||
+		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra"
+	echo "note: $p: allow-list entries these runs did not use: $(comm -13 "$tmp/used.$p" "$tmp/allowed.$p" | tr '\n' ' ')"
+done
+rm -rf "$tmp"
