@@ -326,6 +326,7 @@ chain_end(const ldns_pkt *p, ldns_rdf *name, int *cname)
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
 
 			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 &&
 			    ldns_dname_compare(ldns_rr_owner(rr), name) == 0)
 				break;
 		}
@@ -673,6 +674,9 @@ collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
 		    ldns_dname_compare(ldns_rr_owner(rr), final) != 0)
 			continue;
 		seen++;
+		/* hostile input: an MX without its two fields is unusable */
+		if (ldns_rr_rd_count(rr) != 2 || target == NULL)
+			continue;
 		if (ldns_dname_label_count(target) == 0) {
 			ldns_rdf_deep_free(final);
 			return DNS_NULLMX; /* RFC 7505, as Postfix: any "." */
@@ -868,7 +872,7 @@ send_addrs(
 		ldns_rr  *rr = ldns_rr_list_rr(an, i);
 		ldns_rdf *rd = ldns_rr_rdf(rr, 0);
 
-		if (ldns_rr_get_type(rr) != type ||
+		if (ldns_rr_get_type(rr) != type || rd == NULL ||
 		    ldns_dname_compare(ldns_rr_owner(rr), final) != 0 ||
 		    ldns_rdf_size(rd) != (type == LDNS_RR_TYPE_A ? 4 : 16))
 			continue;
