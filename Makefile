@@ -122,8 +122,48 @@ tests/unit/test_dane-asan: tests/unit/test_dane.c src/tls/dane.c \
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/dane.c \
 	    src/common/tlsa.c -lcrypto
 
+# libFuzzer targets, one per parser of untrusted input (clang only).
+# The smoke run (3 s each) is part of check; make fuzz runs longer.
+FUZZ_CC =	clang
+FUZZ_FLAGS =	-g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined
+FUZZ_SECONDS ?=	300
+FUZZ_TARGETS =	tests/fuzz/fuzz_reply \
+		tests/fuzz/fuzz_frame \
+		tests/fuzz/fuzz_norm \
+		tests/fuzz/fuzz_addr \
+		tests/fuzz/fuzz_dane \
+		tests/fuzz/fuzz_dns
+
+tests/fuzz/fuzz_reply: tests/fuzz/fuzz_reply.c src/tls/reply.c $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/reply.c
+
+tests/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(COMMON_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS)
+
+tests/fuzz/fuzz_norm: tests/fuzz/fuzz_norm.c src/parent/norm.c $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/norm.c
+
+tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/parent/addr.c $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/addr.c
+
+tests/fuzz/fuzz_dane: tests/fuzz/fuzz_dane.c src/tls/dane.c \
+    src/common/tlsa.c $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/dane.c \
+	    src/common/tlsa.c -lcrypto
+
+# dns.c is #included by the target (its parsers are static).
+tests/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c src/dns/dns.c $(COMMON_SRCS) \
+    $(SANDBOX_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) \
+	    $(SANDBOX_SRCS) $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
-    tests/proc/dnsdrv
+    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
 # The README's test command: unit tests, then the lab tests inside a
 # private network namespace (needs root for unshare, like the lab).
@@ -156,6 +196,6 @@ install: mxclient
 
 clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
-	    tests/proc/dnsdrv
+	    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
-.PHONY: all bench check demo deps install clean test-programs
+.PHONY: all bench check demo deps fuzz install clean test-programs

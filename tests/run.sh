@@ -19,6 +19,7 @@ for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
 	fi
 done
 
+tests/fuzz/run.sh 3 2>&1 | tee -a "$out"
 tests/doc/check_docs.sh 2>&1 | tee -a "$out"
 
 if [ "$(id -u)" != 0 ]; then
