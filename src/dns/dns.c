@@ -693,7 +693,8 @@ collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
 		memset(&h[n], 0, sizeof(h[n]));
 		h[n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
 		h[n].flags = a->secure ? MX_SECURE : 0;
-		memcpy(h[n].name, name, sizeof(name));
+		/* the name only: no stack bytes beyond its NUL cross the channel */
+		memcpy(h[n].name, name, strlen(name) + 1);
 		n++;
 	}
 	ldns_rdf_deep_free(final);
