@@ -78,7 +78,10 @@ static const struct sb_call parent_calls[] = {
 	{ "pread64",		"message body: the spool at the offset tls "
 				"asks for (MSG_BODY_REQ)" },
 	{ "close",		"a channel whose child has gone" },
-	{ "wait4",		"reaping the children (waitpid())" },
+	{ "wait4",		"reap(): the children, with their peak "
+				"RSS" },
+	{ "getrusage",		"print_peak_rss() (-v): the parent's own "
+				"peak RSS" },
 	{ "kill",		"stopping the other children when one "
 				"fails" },
 	{ "clock_gettime",	"deadlines; the vDSO falls back to the "

@@ -186,6 +186,28 @@ chan_flush(struct chan *c)
 	return 0;
 }
 
+/*
+ * Write everything queued, waiting for the peer to read it: for a
+ * process about to exit, whose last frames must not be lost.
+ */
+int
+chan_drain(struct chan *c, int timeout_ms)
+{
+	long long     deadline = mono_ms() + timeout_ms;
+	struct pollfd pfd;
+	long long     left;
+
+	while (chan_flush(c) == 0 && chan_pending(c)) {
+		if ((left = deadline - mono_ms()) <= 0)
+			return chan_fail(c, "peer does not read");
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR)
+			return chan_fail(c, "poll failed");
+	}
+	return c->err != NULL ? -1 : 0;
+}
+
 int
 chan_pending(const struct chan *c)
 {

@@ -64,6 +64,7 @@ int  chan_compose(struct chan *, uint32_t, uint32_t, int, const void *, size_t);
 int  chan_compose2(
      struct chan *, uint32_t, uint32_t, const void *, size_t, const char *);
 int chan_flush(struct chan *);
+int chan_drain(struct chan *, int);
 int chan_pending(const struct chan *);
 int chan_read(struct chan *);
 int chan_get(struct chan *, struct frame *);

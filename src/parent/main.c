@@ -7,6 +7,7 @@
  * into an exit status (exit_status(): the one place for that).
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -78,7 +79,8 @@ struct child {
 	struct chan  death;  /* its SIGSYS handler's report */
 	int          status; /* from waitpid, once reaped */
 	int          reaped;
-	int32_t      sysnr; /* syscall that killed it, or -1 */
+	int32_t      sysnr;  /* syscall that killed it, or -1 */
+	long         maxrss; /* peak resident set, kB */
 };
 
 struct parent {
@@ -715,10 +717,13 @@ describe_exit(struct child *c)
 static void
 reap(struct parent *p, struct child *c)
 {
-	while (waitpid(c->pid, &c->status, 0) == -1)
+	struct rusage ru;
+
+	while (wait4(c->pid, &c->status, 0, &ru) == -1)
 		if (errno != EINTR)
-			fatal("waitpid");
+			fatal("wait4");
 	c->reaped = 1;
+	c->maxrss = ru.ru_maxrss;
 	if (WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGSYS) {
 		/* the root cause, even if a sibling noticed it first */
 		p->fault = NULL;
@@ -846,6 +851,23 @@ exit_status(const struct parent *p)
 	return codes[p->outcome];
 }
 
+/* -v: the peak memory of every process, for the resource tests. */
+static void
+print_peak_rss(const struct parent *p)
+{
+	struct rusage ru;
+	char          line[160];
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		ru.ru_maxrss = -1;
+	snprintf(line, sizeof(line),
+	    "peak RSS: parent %ld kB, dns %ld kB, "
+	    "net %ld kB, tls %ld kB",
+	    ru.ru_maxrss, p->child[PROC_DNS].maxrss, p->child[PROC_NET].maxrss,
+	    p->child[PROC_TLS].maxrss);
+	log_print(LOGL_INFO, line);
+}
+
 /* --json, --status-fd: one JSON object, with the exit status first. */
 static void
 write_report(int fd, const struct parent *p, int code)
@@ -955,6 +977,8 @@ main(int argc, char **argv)
 	send_job(&p, &o, o.helo ? o.helo : helo);
 	parent_loop(&p);
 	code = exit_status(&p);
+	if (o.flags & JOB_VERBOSE)
+		print_peak_rss(&p);
 	if (o.status_fd != -1)
 		write_report(o.status_fd, &p, code);
 	return code;

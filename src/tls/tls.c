@@ -1120,9 +1120,10 @@ report(struct delivery *d, const struct result *res)
 		    d->job.rcpt, outcome_name(res->outcome), res->text);
 	if ((d->job.j.flags & JOB_JSON) && send_report(d, res) == -1)
 		fatalx("parent: %s", d->parent.err);
+	/* the result and every log line before it must reach the parent */
 	if (chan_compose2(&d->parent, MSG_RESULT, 0, &r, sizeof(r), text) ==
 	        -1 ||
-	    chan_flush(&d->parent) == -1)
+	    chan_drain(&d->parent, DNS_WAIT * 1000) == -1)
 		fatalx("parent: %s", d->parent.err);
 }
 

@@ -103,7 +103,7 @@ LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
 	brokentlsa.example servfail.brokentlsa.example refused.brokentlsa.example
 	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example delayed.example
 	ee301.example ee312.example ee300.example agility.example ta200.example
-	silent-backup.example"
+	silent-backup.example manymx.example longcname.example"
 # shellcheck disable=SC2086,SC2116 # one line, single spaces
 LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
 
