@@ -76,12 +76,12 @@ verify(const char *pem, size_t pemlen, const struct tlsa *r, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tlsa r[RECORDS_MAX], sel[RECORDS_MAX];
-	uint8_t    *copy[RECORDS_MAX];
+	struct tlsa    r[RECORDS_MAX], sel[RECORDS_MAX];
+	uint8_t       *copy[RECORDS_MAX];
 	const uint8_t *p = data, *end = data + size;
-	size_t      n, i, k, len;
-	char       *pem, fmt[TLSA_FMT_MAX];
-	int         wrap;
+	size_t         n, i, k, len;
+	char          *pem, fmt[TLSA_FMT_MAX];
+	int            wrap;
 
 	if (size < 1)
 		return 0;
@@ -113,8 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k = tlsa_select(sel, n);
 	need(k <= n && ERR_peek_error() == 0);
 	for (i = 0; i < k; i++)
-		need(tlsa_usable(sel[i].usage, sel[i].selector, sel[i].mtype,
-		    sel[i].len));
+		need(tlsa_usable(
+		    sel[i].usage, sel[i].selector, sel[i].mtype, sel[i].len));
 	len = end - p;
 	if (wrap)
 		pem = armour(p, len, &len);

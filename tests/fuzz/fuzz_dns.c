@@ -76,7 +76,8 @@ has_null_mx(const struct answer *a)
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_MX &&
 		    ldns_dname_compare(ldns_rr_owner(rr), final) == 0 &&
 		    ldns_rr_rd_count(rr) == 2 &&
-		    ldns_rdf_get_type(ldns_rr_rdf(rr, 1)) == LDNS_RDF_TYPE_DNAME &&
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 1)) ==
+		        LDNS_RDF_TYPE_DNAME &&
 		    ldns_rdf_size(ldns_rr_rdf(rr, 1)) == 1)
 			found = 1;
 	}
@@ -98,7 +99,8 @@ check_mx(struct dns *d, const struct answer *a)
 	/* a malformed record must never read as "accepts no mail" */
 	need(st != DNS_NULLMX || has_null_mx(a));
 	for (i = 0; st == DNS_OK && i < n; i++) {
-		need(memchr(hosts[i].name, '\0', sizeof(hosts[i].name)) != NULL);
+		need(
+		    memchr(hosts[i].name, '\0', sizeof(hosts[i].name)) != NULL);
 		need(valid_target(hosts[i].name));
 		send_frame(d, MSG_MX_HOST, 1, &hosts[i], sizeof(hosts[i]));
 	}

@@ -55,8 +55,8 @@ static const struct {
 	[MSG_JOB_HELO] = { S(PROC_PARENT), 0, 0, T_STR, NAME_MAX_LEN + 1 },
 	[MSG_JOB_START] = { S(PROC_PARENT), 0, sizeof(struct msg_job), T_NONE,
 	    0 },
-	[MSG_BODY_REQ] = { S(PROC_TLS), 0, sizeof(struct msg_body_req),
-	    T_NONE, 0 },
+	[MSG_BODY_REQ] = { S(PROC_TLS), 0, sizeof(struct msg_body_req), T_NONE,
+	    0 },
 	[MSG_BODY_DATA] = { S(PROC_PARENT), 0, 0, T_BLOB, BODY_CHUNK },
 	[MSG_MX_REQ] = { S(PROC_TLS), 0, 0, T_STR, NAME_MAX_LEN + 1 },
 	[MSG_HOST_REQ] = { S(PROC_TLS), 0, 0, T_STR, NAME_MAX_LEN + 1 },
@@ -107,20 +107,20 @@ static void
 check_values(const struct frame *f)
 {
 	union {
-		struct msg_job          job;
-		struct msg_mx_host      mx;
-		struct msg_host_addr    addr;
-		struct msg_dns_end      end;
-		struct msg_mx_info      info;
-		struct msg_host_policy  pol;
-		struct msg_connect_req  conn;
-		struct msg_log          log;
-		struct msg_result       res;
+		struct msg_job         job;
+		struct msg_mx_host     mx;
+		struct msg_host_addr   addr;
+		struct msg_dns_end     end;
+		struct msg_mx_info     info;
+		struct msg_host_policy pol;
+		struct msg_connect_req conn;
+		struct msg_log         log;
+		struct msg_result      res;
 	} u;
 	size_t i;
 
-	memcpy(&u, f->data, spec[f->type].fixed < sizeof(u)
-	        ? spec[f->type].fixed : sizeof(u));
+	memcpy(&u, f->data,
+	    spec[f->type].fixed < sizeof(u) ? spec[f->type].fixed : sizeof(u));
 	switch (f->type) {
 	case MSG_JOB_START:
 		need(u.job.size <= u.job.wire_size);

@@ -96,8 +96,8 @@ unstuff(const uint8_t *w, size_t wlen, uint8_t *un)
 }
 
 static void
-check_ok(const struct norm *n, const uint8_t *in, size_t len,
-    const uint8_t *w, size_t wlen)
+check_ok(const struct norm *n, const uint8_t *in, size_t len, const uint8_t *w,
+    size_t wlen)
 {
 	uint8_t *want, *un;
 	size_t   wantlen, ulen, i;
