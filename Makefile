@@ -176,9 +176,11 @@ bench: mxclient
 	tests/lab/netns.sh tests/bench/delivery.sh 30
 	tests/lab/netns.sh tests/bench/rtt.sh 7 50
 
-demo: mxclient
-	@command -v nsd >/dev/null && command -v unbound >/dev/null && \
-	    command -v postfix >/dev/null || $(MAKE) deps
+# On a fresh machine the libraries are missing too: install first, then
+# build (tests/deps.sh installs only what is missing).
+demo:
+	@tests/deps.sh
+	$(MAKE) mxclient
 	tests/demo.sh
 
 deps:
