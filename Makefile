@@ -9,6 +9,8 @@ DESTDIR ?=
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
 CFLAGS ?=	-O2 -g
+# The one program the ssh process may execute (--proxy ssh://).
+SSH_PATH ?=	/usr/bin/ssh
 
 VERSION =	0.1
 OS !=		uname -s
@@ -19,7 +21,8 @@ WARN =		-Wall -Wextra -Werror -Wstrict-prototypes \
 		-Wmissing-prototypes -Wshadow -Wpointer-arith
 CFLAGS +=	$(WARN)
 CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
-		-Isrc/common -Isrc/parent -Isrc/tls -Isandbox \
+		-DSSH_PATH='"$(SSH_PATH)"' \
+		-Isrc/common -Isrc/parent -Isrc/tls -Isrc/net -Isandbox \
 		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 		    echo -ltls -lseccomp -lldns -lcrypto)
@@ -31,9 +34,12 @@ COMMON_SRCS =	src/common/frame.c \
 PARENT_SRCS =	src/parent/addr.c \
 		src/parent/main.c \
 		src/parent/norm.c \
+		src/parent/proxy.c \
 		src/parent/spool.c
 CHILD_SRCS =	src/dns/dns.c \
 		src/net/net.c \
+		src/net/socks.c \
+		src/ssh/ssh.c \
 		src/tls/conn.c \
 		src/tls/dane.c \
 		src/tls/reply.c \

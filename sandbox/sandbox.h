@@ -21,6 +21,7 @@ struct sandbox_cfg {
 	int         death_fd;   /* SIGSYS report goes here, -1 none */
 	uint16_t    ports[SANDBOX_MAX_PORTS]; /* TCP connect() allowed */
 	int         nports;
+	const char *exec_path;    /* ssh process: the one program it runs */
 	const char *test_syscall; /* SANDBOX_TEST builds only */
 };
 

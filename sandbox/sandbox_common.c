@@ -31,6 +31,7 @@ static const char *const sb_names[PROC_COUNT] = {
 	[PROC_DNS] = "dns",
 	[PROC_NET] = "net",
 	[PROC_TLS] = "tls",
+	[PROC_SSH] = "ssh",
 };
 
 const char *
@@ -81,6 +82,11 @@ void
 sb_rlimits(enum proc_id proc)
 {
 	sb_limit(proc, RLIMIT_CORE, "RLIMIT_CORE", 0);
+	/* the ssh process forks ssh(1), which needs a few more files */
+	if (proc == PROC_SSH) {
+		sb_limit(proc, RLIMIT_NOFILE, "RLIMIT_NOFILE", SB_NOFILE_SSH);
+		return;
+	}
 	sb_limit(proc, RLIMIT_NPROC, "RLIMIT_NPROC", 0);
 	sb_limit(proc, RLIMIT_NOFILE, "RLIMIT_NOFILE", SB_NOFILE);
 }

@@ -14,6 +14,14 @@
  *				parent and kills the process
  *
  * Landlock is optional (old kernels lack it); everything else is not.
+ *
+ * The ssh process (--proxy ssh:// only) differs, because what it runs is
+ * ssh(1) and everything it sets up is inherited by ssh: no chroot and no
+ * change of user (ssh needs this user's keys and known_hosts; as root
+ * it keeps uid 0 but gives up every capability), Landlock allows
+ * reading files, executing only the ssh binary, writing only /dev/null
+ * and connecting only to the ssh server's port, and seccomp is a
+ * deny-list that refuses with EPERM.
  */
 #ifdef __linux__
 
@@ -25,9 +33,13 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include <linux/capability.h>
 #include <linux/landlock.h>
+#include <linux/securebits.h>
 
+#include <elf.h>
 #include <err.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,7 +61,6 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #endif
 
@@ -135,12 +146,15 @@ static void sb_nnp(enum proc_id);
 static int  sb_ll_abi(enum proc_id);
 static void sb_landlock(enum proc_id, const struct sandbox_cfg *);
 static void sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
+static void sb_ll_exec(int, const struct sandbox_cfg *);
+static void sb_drop_caps(enum proc_id);
 static void sb_write_note(int);
 static void sb_sigsys(int, siginfo_t *, void *);
 static void sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_calls(scmp_filter_ctx, enum proc_id);
 static void sb_add_rules(scmp_filter_ctx, enum proc_id);
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
+static void sb_seccomp_deny(enum proc_id);
 #ifdef SANDBOX_TEST
 static void sb_test(enum proc_id, const char *);
 #endif
@@ -160,7 +174,9 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 		return;
 #endif
 	sb_rlimits(proc);
-	if (cfg->drop) {
+	if (proc == PROC_SSH)
+		sb_drop_caps(proc);
+	else if (cfg->drop) {
 		if (cfg->chroot_dir != NULL || sb_chroot_tmpfs(proc) == -1)
 			sb_chroot(proc, cfg);
 		sb_drop_privs(proc, cfg);
@@ -236,6 +252,41 @@ sb_chroot_tmpfs(enum proc_id proc)
 	return 0;
 }
 
+/*
+ * The ssh process started as root stays uid 0, for root's ssh keys, but
+ * without a single capability, now or after exec: the bounding and
+ * ambient sets are emptied and SECBIT_NOROOT stops execve() from
+ * granting root its capabilities back.  Files owned by root stay
+ * readable (owner permissions need no capability).
+ */
+static void
+sb_drop_caps(enum proc_id proc)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct   data[2];
+	int                             c;
+
+	if (geteuid() != 0)
+		return; /* an ordinary user has nothing to give up */
+	if (prctl(PR_SET_SECUREBITS,
+	        SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+	            SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) ==
+	    -1)
+		err(1, "sandbox: %s: PR_SET_SECUREBITS", sb_procname(proc));
+	for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+			err(1, "sandbox: %s: PR_CAPBSET_DROP %d",
+			    sb_procname(proc), c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		err(1, "sandbox: %s: PR_CAP_AMBIENT", sb_procname(proc));
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		err(1, "sandbox: %s: capset", sb_procname(proc));
+}
+
 /* Without it a non-root process can neither use Landlock nor seccomp. */
 static void
 sb_nnp(enum proc_id proc)
@@ -304,6 +355,8 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 		    sb_procname(proc));
 	if (attr.handled_net != 0)
 		sb_ll_ports(fd, proc, cfg);
+	if (proc == PROC_SSH)
+		sb_ll_exec(fd, cfg);
 	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
 		err(1, "sandbox: %s: landlock_restrict_self",
 		    sb_procname(proc));
@@ -325,6 +378,91 @@ sb_ll_ports(int fd, enum proc_id proc, const struct sandbox_cfg *cfg)
 			err(1, "sandbox: %s: landlock_add_rule port %u",
 			    sb_procname(proc), (unsigned int)cfg->ports[i]);
 	}
+}
+
+static void
+sb_ll_path(int fd, const char *path, uint64_t allowed)
+{
+	struct landlock_path_beneath_attr pb;
+	int                               pfd;
+
+	if ((pfd = open(path, O_PATH | O_CLOEXEC)) == -1)
+		err(1, "sandbox: ssh: %s", path);
+	pb.allowed_access = allowed;
+	pb.parent_fd = pfd;
+	if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb,
+	        0) == -1)
+		err(1, "sandbox: ssh: landlock_add_rule %s", path);
+	close(pfd);
+}
+
+/*
+ * The ELF interpreter (dynamic loader) a program names in PT_INTERP:
+ * the kernel opens it for execution too.  0, or -1 for a static or
+ * non-ELF64 program (then it needs none).
+ */
+static int
+sb_elf_interp(const char *path, char *out, size_t outsz)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int        fd, i, r = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "sandbox: ssh: %s", path);
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph),
+		        (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+		    (ssize_t)sizeof(ph))
+			break;
+		if (ph.p_type != PT_INTERP)
+			continue;
+		if (ph.p_filesz < 2 || ph.p_filesz > outsz ||
+		    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) !=
+		        (ssize_t)ph.p_filesz ||
+		    out[ph.p_filesz - 1] != '\0')
+			break;
+		r = 0;
+		break;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * What ssh(1) may do with files: read any (its config, the user's keys
+ * and known_hosts, shared libraries), execute only the ssh binary and
+ * its dynamic loader (which maps the libraries without an execute
+ * check), write only /dev/null.  So no ProxyCommand or ProxyJump (they
+ * run a shell), no LocalCommand, no "Match exec", no new known_hosts
+ * entries, no control sockets.  The loader can map other programs
+ * ("ld.so /bin/sh"), but only code that already runs in this domain
+ * can ask it to, and what it starts inherits the same limits: the rule
+ * is about what configuration can make ssh start, not a wall against
+ * code that has taken over ssh (Landlock and seccomp are that).
+ */
+static void
+sb_ll_exec(int fd, const struct sandbox_cfg *cfg)
+{
+	const uint64_t rd =
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	const uint64_t ex =
+	    LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE;
+	char interp[256];
+
+	if (cfg->exec_path == NULL)
+		errx(1, "sandbox: ssh: no program to allow");
+	sb_ll_path(fd, "/", rd);
+	sb_ll_path(fd, cfg->exec_path, ex);
+	if (sb_elf_interp(cfg->exec_path, interp, sizeof(interp)) == 0)
+		sb_ll_path(fd, interp, ex);
+	sb_ll_path(fd, "/dev/null",
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE);
 }
 
 /* "sandbox: dns: forbidden system call 257" on stderr, signal-safely. */
@@ -463,6 +601,41 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 	}
 }
 
+/* A deny-list (the ssh process): listed calls fail with EPERM. */
+static void
+sb_seccomp_deny(enum proc_id proc)
+{
+	const struct sb_policy *pol = &sb_policies[proc];
+	scmp_filter_ctx         ctx;
+	size_t                  i;
+	int                     nr, rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
+	    (rc = seccomp_attr_set(
+	         ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
+		    strerror(-rc));
+	for (i = 0; i < pol->ncalls; i++) {
+		nr = seccomp_syscall_resolve_name(pol->calls[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			errx(1, "sandbox: %s: unknown system call %s",
+			    sb_procname(proc), pol->calls[i].name);
+		if (nr < 0)
+			continue;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0)) <
+		    0)
+			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+			    sb_procname(proc), pol->calls[i].name,
+			    strerror(-rc));
+	}
+	if ((rc = seccomp_load(ctx)) < 0)
+		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),
+		    strerror(-rc));
+	seccomp_release(ctx);
+}
+
 /*
  * The handler goes in before the filter: from the moment the filter is
  * loaded, a forbidden call must be reported.  We set no_new_privs
@@ -478,6 +651,10 @@ sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		errx(1, "sandbox: %s: no_new_privs is not set",
 		    sb_procname(proc));
+	if (sb_policies[proc].deny) {
+		sb_seccomp_deny(proc);
+		return;
+	}
 	sb_sigsys_setup(proc, cfg);
 	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));

@@ -23,6 +23,8 @@ static const char *const sb_promises[PROC_COUNT] = {
 	[PROC_DNS] = "stdio inet",
 	[PROC_NET] = "stdio inet sendfd",
 	[PROC_TLS] = "stdio recvfd",
+	/* fork and exec ssh(1), pass its stream to net */
+	[PROC_SSH] = "stdio sendfd proc exec",
 };
 
 void
@@ -32,7 +34,15 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 
 	sb_check_cfg(proc, cfg);
 	sb_rlimits(proc);
-	if (cfg->drop) {
+	/*
+	 * The ssh process keeps its user (ssh needs the keys) and sees one
+	 * path, the ssh binary, for execution only.  unveil and pledge end
+	 * at execve() (no execpromises): ssh then confines itself.
+	 */
+	if (proc == PROC_SSH) {
+		if (unveil(cfg->exec_path, "x") == -1)
+			err(1, "sandbox: %s: unveil %s", name, cfg->exec_path);
+	} else if (cfg->drop) {
 		sb_chroot(proc, cfg);
 		sb_drop_privs(proc, cfg);
 	}

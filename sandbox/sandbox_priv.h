@@ -10,6 +10,8 @@
 
 /* Room for the channels plus the socket that tls receives from net. */
 #define SB_NOFILE 32
+/* ssh(1) opens its config, keys, known_hosts and the agent's socket. */
+#define SB_NOFILE_SSH 128
 
 const char *sb_procname(enum proc_id);
 void        sb_check_cfg(enum proc_id, const struct sandbox_cfg *);

@@ -186,14 +186,18 @@ static const struct sb_rule dns_rules[] = {
 
 static const struct sb_call net_calls[] = {
 	{ "write",		"chan_flush(): frames; fatal() on stderr" },
-	{ "recvmsg",		"framing layer: receiving frames" },
+	{ "recvmsg",		"framing layer: receiving frames; the "
+				"socket from ssh (SCM_RIGHTS)" },
 	{ "sendmsg",		"framing layer; MSG_CONNECT_OK carries the "
 				"connected socket to tls (SCM_RIGHTS)" },
+	{ "read",		"SOCKS5: the proxy's replies" },
+	{ "getsockname",	"our address, for the EHLO address literal "
+				"when there is no FQDN" },
 	{ "poll",		"the event loop; waiting for connect() to "
 				"finish" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
-	{ "connect",		"the MX, port 25 (Landlock allows no other "
-				"port)" },
+	{ "connect",		"the MX on port 25, or the SOCKS5 proxy "
+				"(Landlock allows that one port)" },
 	{ "close",		"our copy of the socket after the "
 				"hand-off, or a failed attempt" },
 	{ "clock_gettime",	"connect deadlines; vDSO fallback (see "
@@ -246,8 +250,6 @@ static const struct sb_call tls_calls[] = {
 				"socket" },
 	{ "ppoll",		"glibc poll() where the arch has no poll" },
 	{ "close",		"the SMTP socket after an attempt" },
-	{ "getsockname",	"helo_name(): our address on the SMTP "
-				"connection, for EHLO [address]" },
 	{ "clock_gettime",	"SMTP timeouts; vDSO fallback (see parent)" },
 	{ "getrandom",		"OpenSSL DRBG reseeding (it was seeded "
 				"before lock-down)" },
@@ -277,6 +279,57 @@ static const struct sb_rule tls_rules[] = {
 	    "abort(): raise(SIGABRT) on itself" },
 };
 
+/*
+ * The ssh process execs ssh(1), which inherits this filter, so it is a
+ * deny-list: what neither needs and what would reach beyond the
+ * process (debugging others, the kernel's keyrings, namespaces,
+ * mounts, modules, BPF, perf, the clock).  What may be executed, read,
+ * written and connected to is Landlock's job (sandbox_linux.c).
+ */
+static const struct sb_call ssh_denied[] = {
+	{ "ptrace",		"no tracing of other processes" },
+	{ "process_vm_readv",	"no reading other processes' memory" },
+	{ "process_vm_writev",	"no writing other processes' memory" },
+	{ "kcmp",		"no probing other processes" },
+	{ "pidfd_getfd",	"no stealing descriptors" },
+	{ "mount",		"no mounts" },
+	{ "umount2",		"no mounts" },
+	{ "pivot_root",		"no new root" },
+	{ "chroot",		"no new root" },
+	{ "unshare",		"no namespaces" },
+	{ "setns",		"no namespaces" },
+	{ "open_by_handle_at",	"no opening files past Landlock by handle" },
+	{ "name_to_handle_at",	"no file handles" },
+	{ "bpf",		"no BPF programs" },
+	{ "perf_event_open",	"no performance counters" },
+	{ "userfaultfd",	"a classic exploitation aid" },
+	{ "io_uring_setup",	"bypasses this filter for its operations" },
+	{ "keyctl",		"no kernel keyrings" },
+	{ "add_key",		"no kernel keyrings" },
+	{ "request_key",	"no kernel keyrings" },
+	{ "init_module",	"no kernel modules" },
+	{ "finit_module",	"no kernel modules" },
+	{ "delete_module",	"no kernel modules" },
+	{ "kexec_load",		"no new kernel" },
+	{ "kexec_file_load",	"no new kernel" },
+	{ "reboot",		"no reboot" },
+	{ "swapon",		"no swap" },
+	{ "swapoff",		"no swap" },
+	{ "acct",		"no process accounting" },
+	{ "settimeofday",	"no clock changes" },
+	{ "clock_settime",	"no clock changes" },
+	{ "clock_adjtime",	"no clock changes" },
+	{ "adjtimex",		"no clock changes" },
+	{ "sethostname",	"no host name changes" },
+	{ "setdomainname",	"no domain name changes" },
+	{ "iopl",		"no port I/O" },
+	{ "ioperm",		"no port I/O" },
+	{ "syslog",		"no kernel log" },
+	{ "personality",	"no execution domain changes" },
+	{ "quotactl",		"no quota changes" },
+	{ "fanotify_init",	"no filesystem-wide watches" },
+};
+
 const struct sb_policy sb_policies[PROC_COUNT] = {
 	[PROC_PARENT] = { parent_calls, NROWS(parent_calls),
 	    parent_rules, NROWS(parent_rules) },
@@ -286,6 +339,7 @@ const struct sb_policy sb_policies[PROC_COUNT] = {
 	    net_rules, NROWS(net_rules) },
 	[PROC_TLS] = { tls_calls, NROWS(tls_calls),
 	    tls_rules, NROWS(tls_rules) },
+	[PROC_SSH] = { ssh_denied, NROWS(ssh_denied), NULL, 0, 1 },
 };
 /* clang-format on */
 

@@ -3,7 +3,8 @@
  * seccomp_tables.c.  A system call in `calls' is allowed with any
  * arguments; a row in `rules' allows one only when all of its argument
  * comparisons hold (several rows for one call: any of them).  Everything
- * else traps (SIGSYS) and the process dies.
+ * else traps (SIGSYS) and the process dies.  The ssh process, which
+ * execs ssh(1), has a deny-list instead (struct sb_policy).
  */
 #ifndef MXC_SECCOMP_TABLES_H
 #define MXC_SECCOMP_TABLES_H
@@ -33,11 +34,17 @@ struct sb_rule {
 	const char         *why;
 };
 
+/*
+ * deny = 1 turns the table around: `calls' are refused with EPERM and
+ * everything else is allowed.  Only the ssh process has such a list,
+ * because a filter outlives execve() and ssh(1) needs what it needs.
+ */
 struct sb_policy {
 	const struct sb_call *calls;
 	size_t                ncalls;
 	const struct sb_rule *rules;
 	size_t                nrules;
+	int                   deny;
 };
 
 extern const struct sb_policy sb_policies[PROC_COUNT];

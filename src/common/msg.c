@@ -15,7 +15,8 @@
 #define P_DNS    FROM(PROC_DNS)
 #define P_NET    FROM(PROC_NET)
 #define P_TLS    FROM(PROC_TLS)
-#define P_CHILD  (P_DNS | P_NET | P_TLS)
+#define P_SSH    FROM(PROC_SSH)
+#define P_CHILD  (P_DNS | P_NET | P_TLS | P_SSH)
 
 enum tail {
 	TAIL_NONE, /* exactly `fixed' bytes */
@@ -38,6 +39,8 @@ static int check_mx_host(const struct frame *);
 static int check_host_addr(const struct frame *);
 static int check_dns_end(const struct frame *);
 static int check_connect_req(const struct frame *);
+static int check_connect_ok(const struct frame *);
+static int check_connect_fail(const struct frame *);
 static int check_log(const struct frame *);
 static int check_result(const struct frame *);
 static int check_mx_info(const struct frame *);
@@ -77,9 +80,17 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, 0,
 	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
 	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, 1,
-	    sizeof(struct msg_connect_res), TAIL_NONE, 0, NULL },
+	    sizeof(struct msg_connect_res), TAIL_NONE, 0, check_connect_ok },
 	[MSG_CONNECT_FAIL] = { "CONNECT_FAIL", P_NET, 0,
-	    sizeof(struct msg_connect_res), TAIL_NONE, 0, NULL },
+	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
+	    check_connect_fail },
+	[MSG_SSH_REQ] = { "SSH_REQ", P_NET, 0,
+	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
+	[MSG_SSH_OK] = { "SSH_OK", P_SSH, 1,
+	    sizeof(struct msg_connect_res), TAIL_NONE, 0, check_connect_ok },
+	[MSG_SSH_FAIL] = { "SSH_FAIL", P_SSH, 0,
+	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
+	    check_connect_fail },
 	[MSG_LOG] = { "LOG", P_CHILD, 0, sizeof(struct msg_log), TAIL_STR,
 	    TEXTSZ, check_log },
 	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, 0,
@@ -91,7 +102,7 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 /* clang-format on */
 
 static const char *const proc_names[PROC_COUNT] = { "parent", "dns", "net",
-	"tls" };
+	"tls", "ssh" };
 
 static const char *const outcome_names[OUT_COUNT] = { "delivered",
 	"temporary failure", "no such host", "no such user", "unavailable",
@@ -243,6 +254,29 @@ check_connect_req(const struct frame *f)
 	if (check_family(r.family) == -1 || r.port == 0 || r.timeout == 0)
 		return -1;
 	return 0;
+}
+
+static int
+check_connect_ok(const struct frame *f)
+{
+	struct msg_connect_res r;
+
+	memcpy(&r, f->data, sizeof(r));
+	if (r.family != 0 && check_family(r.family) == -1)
+		return -1;
+	return r.error == 0 && r.flags == 0 ? 0 : -1;
+}
+
+/* A failure says why: an errno value, a reason, or both. */
+static int
+check_connect_fail(const struct frame *f)
+{
+	struct msg_connect_res r;
+
+	memcpy(&r, f->data, sizeof(r));
+	if (r.error < 0 || (r.flags & ~CONN_PROXY_DOWN))
+		return -1;
+	return r.error != 0 || f->len > sizeof(r) + 1 ? 0 : -1;
 }
 
 static int

@@ -14,8 +14,14 @@
  *   tls    <-> net    MSG_CONNECT_REQ                        (tls -> net)
  *                     MSG_CONNECT_OK (carries the socket),
  *                     MSG_CONNECT_FAIL                       (net -> tls)
+ *   net    <-> ssh    MSG_SSH_REQ                            (net -> ssh)
+ *                     MSG_SSH_OK (carries the socket),
+ *                     MSG_SSH_FAIL                           (ssh -> net)
+ *   parent <-> ssh    MSG_LOG                                (ssh -> parent)
  *
- * Only MSG_CONNECT_OK may carry a descriptor.  The rules (size, sender,
+ * The ssh process exists only with --proxy ssh://: it starts ssh(1).
+ *
+ * Only MSG_CONNECT_OK and MSG_SSH_OK may carry a descriptor.  The rules (size, sender,
  * descriptor) for each type live in one table in msg.c; every receiver
  * checks a frame against it before looking at the payload.
  */
@@ -26,7 +32,14 @@
 #include <stdint.h>
 
 /* Who sent a frame; checked against the channel's expected peer. */
-enum proc_id { PROC_PARENT = 0, PROC_DNS, PROC_NET, PROC_TLS, PROC_COUNT };
+enum proc_id {
+	PROC_PARENT = 0,
+	PROC_DNS,
+	PROC_NET,
+	PROC_TLS,
+	PROC_SSH, /* only with an ssh:// proxy */
+	PROC_COUNT
+};
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -52,7 +65,11 @@ enum msg_type {
 	/* tls <-> net */
 	MSG_CONNECT_REQ,  /* struct msg_connect_req */
 	MSG_CONNECT_OK,   /* struct msg_connect_res + descriptor */
-	MSG_CONNECT_FAIL, /* struct msg_connect_res */
+	MSG_CONNECT_FAIL, /* struct msg_connect_res + string reason */
+
+	MSG_SSH_REQ,  /* net -> ssh: struct msg_connect_req */
+	MSG_SSH_OK,   /* ssh -> net: struct msg_connect_res + descriptor */
+	MSG_SSH_FAIL, /* ssh -> net: struct msg_connect_res + string reason */
 	/* any child -> parent */
 	MSG_LOG,           /* struct msg_log + string */
 	MSG_SANDBOX_DEATH, /* struct msg_sandbox_death */
@@ -199,11 +216,18 @@ struct msg_connect_req {
 	uint8_t  pad;
 	uint16_t port;
 	uint8_t  addr[16];
-	uint32_t timeout; /* seconds */
+	uint32_t timeout;  /* seconds for the connection */
+	uint32_t greeting; /* ssh: seconds more for the first byte */
 };
 
+#define CONN_PROXY_DOWN 0x01 /* the proxy failed, not the destination */
+
 struct msg_connect_res {
-	int32_t error; /* errno value, 0 with MSG_CONNECT_OK */
+	int32_t  error;  /* errno value, 0 with MSG_CONNECT_OK */
+	uint32_t flags;  /* CONN_* */
+	uint8_t  family; /* OK: our address as the MX sees it, 0: unknown */
+	uint8_t  pad[3];
+	uint8_t  addr[16];
 };
 
 struct msg_log {

@@ -1,5 +1,6 @@
 /*
- * The entry points of the three children.  Each one initialises its
+ * The entry points of the children (the ssh process runs only with an
+ * ssh:// proxy).  Each one initialises its
  * libraries, locks itself down with sandbox_lock() and then runs its
  * loop; none of them returns.
  */
@@ -13,6 +14,27 @@
 
 #define RESOLVER_MAX 64
 
+enum proxy_kind { PROXY_NONE = 0, PROXY_SOCKS5, PROXY_SSH };
+
+#define PROXY_CRED_MAX 256 /* RFC 1929: 1..255 octets, plus NUL */
+
+/*
+ * --proxy or MXCLIENT_PROXY, parsed by the parent (proxy.c).  A SOCKS5
+ * proxy's address is resolved before the children start; ssh resolves
+ * its own host.  Only net (SOCKS5) and ssh keep the credentials: the
+ * other children wipe them right after fork.
+ */
+struct proxy_cfg {
+	int      kind;                   /* enum proxy_kind */
+	char     host[NAME_MAX_LEN + 1]; /* as given, without [] */
+	uint16_t port;
+	uint8_t  family; /* SOCKS5: 4 or 6, the proxy's address */
+	uint8_t  addr[16];
+	char     user[PROXY_CRED_MAX]; /* SOCKS5 user or ssh login, or "" */
+	char     pass[PROXY_CRED_MAX]; /* SOCKS5 only */
+	char     text[PROXY_CRED_MAX + NAME_MAX_LEN + 32]; /* no password */
+};
+
 /* What a child inherits from the parent besides its descriptors. */
 struct child_cfg {
 	struct sandbox_cfg sb;
@@ -21,12 +43,15 @@ struct child_cfg {
 	uint32_t           dns_timeout; /* seconds per query try */
 	char               dnssec_probe[NAME_MAX_LEN + 1]; /* D6, "" = none */
 	int                verbose;
+	struct proxy_cfg   proxy;
 	sigset_t           sigmask; /* to restore after fork */
 };
 
 void dns_main(int, int, const struct child_cfg *) __attribute__((noreturn));
-void net_main(int, int, const struct child_cfg *) __attribute__((noreturn));
+void net_main(int, int, int, const struct child_cfg *)
+    __attribute__((noreturn));
 void tls_main(int, int, int, const struct child_cfg *)
     __attribute__((noreturn));
+void ssh_main(int, int, const struct child_cfg *) __attribute__((noreturn));
 
 #endif

@@ -2,7 +2,7 @@
  * mxclient: send one message directly to the recipient domain's MX.
  *
  * The parent checks the command line, spools the message, starts the
- * dns, net and tls children, locks itself down and then only serves the
+ * dns, net and tls children (and ssh for an ssh:// proxy), locks itself down and then only serves the
  * message to tls, prints what the children report and turns the outcome
  * into an exit status (exit_status(): the one place for that).
  */
@@ -37,6 +37,10 @@
 
 #define DNS_TIMEOUT 5
 
+#ifndef SSH_PATH
+#define SSH_PATH "/usr/bin/ssh"
+#endif
+
 /*
  * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
  * and Postfix's (connect 30 s, as smtp_connect_timeout).
@@ -65,6 +69,7 @@ struct options {
 	const char *chroot_dir;
 	const char *resolver;
 	const char *probe;             /* --dnssec-probe */
+	char       *proxy;             /* --proxy URL, blanked after parsing */
 	int         dns_timeout;       /* --dns-timeout, 0 = default */
 	uint32_t    timeout[TO_COUNT]; /* --timeout, 0 = default */
 	uint32_t    deadline;          /* --deadline, 0 = none */
@@ -230,7 +235,8 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_TIMEOUT,
 		OPT_DEADLINE,
 		OPT_JSON,
-		OPT_STATUS_FD
+		OPT_STATUS_FD,
+		OPT_PROXY
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
@@ -244,6 +250,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "deadline", required_argument, NULL, OPT_DEADLINE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+		{ "proxy", required_argument, NULL, OPT_PROXY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -302,6 +309,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DANE_ONLY:
 			o->flags |= JOB_DANE_ONLY;
+			break;
+		case OPT_PROXY:
+			o->proxy = optarg;
 			break;
 		case OPT_DNS_TIMEOUT:
 			o->dns_timeout = seconds("--dns-timeout", optarg);
@@ -389,6 +399,40 @@ parse_resolver(const char *spec, struct child_cfg *cfg)
 bad:
 	fprintf(stderr, "mxclient: bad --resolver: %s (ADDR[#PORT])\n", spec);
 	exit(EX_CONFIG);
+}
+
+/*
+ * --proxy, else MXCLIENT_PROXY ("none" or "" for a direct connection).
+ * A bad URL is a usage error on the command line, a configuration
+ * error in the environment; an unresolvable proxy name may be
+ * temporary.  There is never a fallback to a direct connection.
+ */
+static void
+setup_proxy(struct options *o, struct child_cfg *cfg)
+{
+	const char *url = o->proxy, *why;
+	int         bad = EX_USAGE;
+
+	if (url == NULL) {
+		url = getenv("MXCLIENT_PROXY");
+		bad = EX_CONFIG;
+	}
+	if (url == NULL)
+		return;
+	if ((why = proxy_parse(url, &cfg->proxy)) != NULL) {
+		if (o->proxy != NULL)
+			proxy_scrub(o->proxy);
+		fprintf(stderr, "mxclient: bad %s: %s\n",
+		    o->proxy ? "--proxy" : "MXCLIENT_PROXY", why);
+		exit(bad);
+	}
+	if (o->proxy != NULL)
+		proxy_scrub(o->proxy);
+	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
+		fprintf(
+		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);
+		exit(EX_TEMPFAIL);
+	}
 }
 
 static void
@@ -483,19 +527,49 @@ sandbox_test_hook(enum proc_id proc, struct sandbox_cfg *sb)
 
 /*
  * The channels: every child has one to the parent and one for its
- * sandbox death report; tls has one to dns and one to net.
+ * sandbox death report; tls has one to dns and one to net, and net one
+ * to ssh (used only when there is an ssh process).
  */
 enum {
 	PAIR_DNS,
 	PAIR_NET,
 	PAIR_TLS,
+	PAIR_SSH,
 	DEATH_DNS,
 	DEATH_NET,
 	DEATH_TLS,
+	DEATH_SSH,
 	TLS_DNS,
 	TLS_NET,
+	NET_SSH,
 	NPAIRS
 };
+
+/*
+ * Where each child may connect (Landlock): net to port 25, or to the
+ * SOCKS5 proxy's port only, or nowhere when ssh carries the stream; the
+ * ssh process to the ssh server's port; dns is set up by the caller.
+ */
+static void
+child_sandbox(enum proc_id proc, struct child_cfg *cfg)
+{
+	struct proxy_cfg *pc = &cfg->proxy;
+
+	if (proc == PROC_NET) {
+		cfg->sb.nports = pc->kind == PROXY_SSH ? 0 : 1;
+		cfg->sb.ports[0] = pc->kind == PROXY_SOCKS5 ? pc->port : 25;
+	}
+	if (proc == PROC_SSH) {
+		cfg->sb.nports = 1;
+		cfg->sb.ports[0] = pc->port;
+		cfg->sb.exec_path = SSH_PATH;
+	}
+	/* only net (SOCKS5) needs the password, only net and ssh the user */
+	if (proc != PROC_NET)
+		explicit_bzero(pc->pass, sizeof(pc->pass));
+	if (proc != PROC_NET && proc != PROC_SSH)
+		explicit_bzero(cfg->proxy.user, sizeof(cfg->proxy.user));
+}
 
 static pid_t
 start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
@@ -512,9 +586,14 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 	if (proc == PROC_TLS) {
 		keep[nkeep++] = pairs[TLS_DNS][0];
 		keep[nkeep++] = pairs[TLS_NET][0];
-	} else
+	} else if (proc == PROC_SSH)
+		keep[nkeep++] = pairs[NET_SSH][1];
+	else
 		keep[nkeep++] = pairs[proc == PROC_DNS ? TLS_DNS : TLS_NET][1];
+	if (proc == PROC_NET && cfg->proxy.kind == PROXY_SSH)
+		keep[nkeep++] = pairs[NET_SSH][0];
 	close_others(keep, nkeep);
+	child_sandbox(proc, cfg);
 	name_process(proc);
 	cfg->sb.death_fd = pairs[DEATH_DNS + me][1];
 	sandbox_test_hook(proc, &cfg->sb);
@@ -525,11 +604,10 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 	sigprocmask(SIG_SETMASK, &cfg->sigmask, NULL);
 	if (proc == PROC_DNS)
 		dns_main(keep[0], keep[2], cfg);
-	if (proc == PROC_NET) {
-		cfg->sb.ports[0] = 25;
-		cfg->sb.nports = 1;
-		net_main(keep[0], keep[2], cfg);
-	}
+	if (proc == PROC_NET)
+		net_main(keep[0], keep[2], nkeep > 3 ? keep[3] : -1, cfg);
+	if (proc == PROC_SSH)
+		ssh_main(keep[0], keep[2], cfg);
 	tls_main(keep[0], keep[2], keep[3], cfg);
 }
 
@@ -547,6 +625,10 @@ start_children(struct parent *p, struct child_cfg *cfg)
 
 		c->proc = proc;
 		c->sysnr = -1;
+		if (proc == PROC_SSH && cfg->proxy.kind != PROXY_SSH) {
+			c->reaped = 1; /* never started */
+			continue;
+		}
 		c->pid = start_child(proc, pairs, cfg);
 		chan_init(&c->chan, pairs[PAIR_DNS + me][0], PROC_PARENT, proc,
 		    proc_name(proc));
@@ -554,10 +636,15 @@ start_children(struct parent *p, struct child_cfg *cfg)
 		    proc, proc_name(proc));
 	}
 	for (i = 0; i < NPAIRS; i++) {
+		int no_ssh = p->child[PROC_SSH].pid == 0 &&
+		    (i == PAIR_SSH || i == DEATH_SSH);
+
 		close(pairs[i][1]);
-		if (i >= TLS_DNS)
+		if (i >= TLS_DNS || no_ssh)
 			close(pairs[i][0]);
 	}
+	/* the parent needs no credentials once net has them */
+	explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
 }
 
 static void
@@ -865,6 +952,9 @@ print_peak_rss(const struct parent *p)
 	    "net %ld kB, tls %ld kB",
 	    ru.ru_maxrss, p->child[PROC_DNS].maxrss, p->child[PROC_NET].maxrss,
 	    p->child[PROC_TLS].maxrss);
+	if (p->child[PROC_SSH].pid != 0)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    ", ssh %ld kB", p->child[PROC_SSH].maxrss);
 	log_print(LOGL_INFO, line);
 }
 
@@ -954,6 +1044,16 @@ main(int argc, char **argv)
 	cfg.sb.death_fd = -1;
 	if (o.resolver != NULL)
 		parse_resolver(o.resolver, &cfg);
+	setup_proxy(&o, &cfg);
+	if (cfg.proxy.kind == PROXY_SSH && o.helo == NULL && helo[0] == '\0' &&
+	    !proxy_numeric(&cfg.proxy)) {
+		fprintf(stderr,
+		    "mxclient: through ssh://%s the MX's view of our "
+		    "address is unknown and this host has no FQDN: give "
+		    "--helo NAME\n",
+		    cfg.proxy.host);
+		exit(EX_CONFIG);
+	}
 	setup_privdrop(&o, &cfg);
 	log_init(PROC_PARENT, NULL, o.flags);
 

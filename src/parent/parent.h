@@ -44,4 +44,11 @@ struct spool {
 
 int spool_read(int, struct spool *, const char **);
 
+/* proxy.c: --proxy URLs (proc.h has struct proxy_cfg). */
+struct proxy_cfg;
+const char *proxy_parse(const char *, struct proxy_cfg *);
+const char *proxy_resolve(struct proxy_cfg *);
+void        proxy_scrub(char *);
+int         proxy_numeric(const struct proxy_cfg *);
+
 #endif

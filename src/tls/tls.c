@@ -93,6 +93,8 @@ struct delivery {
 	uint32_t           nextid;
 	int                transient; /* some host failed transiently */
 	int                protocol;  /* some host broke the protocol */
+	uint8_t            lfamily;   /* our address as the MX sees it */
+	uint8_t            laddr[16]; /* (net's MSG_CONNECT_OK) */
 	struct result      last;      /* the last host failure */
 	struct msg_mx_info mxinfo;    /* security of the MX lookup */
 	long long          deadline;  /* mono_ms() when --deadline ends, or 0 */
@@ -276,9 +278,13 @@ ask_host(struct delivery *d, struct host *h)
 	h->status = end.status;
 }
 
-/* A connected socket from net, or -1 with the reason in *err. */
+/*
+ * A connected stream from net (directly or through the proxy), or -1
+ * with the reason in *why and CONN_* flags in *flags.
+ */
 static int
-ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
+ask_connect(struct delivery *d, const struct msg_host_addr *a, char *why,
+    size_t whylen, uint32_t *flags)
 {
 	struct msg_connect_req req;
 	struct msg_connect_res res;
@@ -291,13 +297,25 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, int *err)
 	memcpy(req.addr, a->addr, sizeof(req.addr));
 	if ((req.timeout = tmo(d, TO_CONNECT)) == 0)
 		req.timeout = 1;
+	/* through ssh, "connected" is known from the greeting's first octet */
+	if ((req.greeting = tmo(d, TO_GREETING)) == 0)
+		req.greeting = 1;
 	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req, sizeof(req)) ==
 	    -1)
 		fatalx("net: %s", d->net.err);
-	wait_frame(&d->net, &f, id, req.timeout + 10);
+	wait_frame(&d->net, &f, id, req.timeout + req.greeting + 20);
 	memcpy(&res, f.data, sizeof(res));
-	*err = res.error;
-	return f.type == MSG_CONNECT_OK ? f.fd : -1;
+	if (f.type == MSG_CONNECT_OK) {
+		d->lfamily = res.family;
+		memcpy(d->laddr, res.addr, sizeof(d->laddr));
+		return f.fd;
+	}
+	*flags = res.flags;
+	if (*frame_str(&f, sizeof(res)) != '\0')
+		snprintf(why, whylen, "%s", frame_str(&f, sizeof(res)));
+	else
+		snprintf(why, whylen, "connect: %s", strerror(res.error));
+	return -1;
 }
 
 /* --- the SMTP dialogue --- */
@@ -829,25 +847,21 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 static void
 helo_name(struct delivery *d, struct session *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t               len = sizeof(ss);
-	char                    a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	if (d->job.helo[0] != '\0') {
 		snprintf(s->helo, sizeof(s->helo), "%s", d->job.helo);
 		return;
 	}
-	if (getsockname(s->conn.fd, (struct sockaddr *)&ss, &len) == -1)
-		fatal("getsockname");
-	if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a,
-		    sizeof(a));
+	/* net knows it: our socket's, or what the proxy says it uses */
+	if (d->lfamily == 6) {
+		inet_ntop(AF_INET6, d->laddr, a, sizeof(a));
 		snprintf(s->helo, sizeof(s->helo), "[IPv6:%s]", a);
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a,
-		    sizeof(a));
+	} else if (d->lfamily == 4) {
+		inet_ntop(AF_INET, d->laddr, a, sizeof(a));
 		snprintf(s->helo, sizeof(s->helo), "[%s]", a);
-	}
+	} else /* the parent made sure this cannot happen */
+		fatalx("no EHLO name: no FQDN, no --helo, no known address");
 }
 
 /* The last session's facts for the report: the delivering one, if any. */
@@ -972,8 +986,10 @@ try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 	static struct host h;
 	char               text[INET6_ADDRSTRLEN];
 	enum verdict       v = V_NEXT;
+	char               why[600];
+	uint32_t           cflags = 0;
 	size_t             i;
-	int                fd, err;
+	int                fd;
 
 	memset(&h, 0, sizeof(h));
 	h.mx = mx;
@@ -990,13 +1006,19 @@ try_host(struct delivery *d, const struct msg_mx_host *mx, struct result *res)
 		}
 		addr_text(&h.addr[i], text, sizeof(text));
 		log_info("connecting to %s [%s]:25", mx->name, text);
-		if ((fd = ask_connect(d, &h.addr[i], &err)) == -1) {
+		fd = ask_connect(d, &h.addr[i], why, sizeof(why), &cflags);
+		if (fd == -1) {
 			d->transient = 1;
-			set_result(res, OUT_TEMPFAIL, "%s [%s]: connect: %s",
-			    mx->name, text, strerror(err));
+			set_result(res, OUT_TEMPFAIL, "%s [%s]: %s", mx->name,
+			    text, why);
 			log_info("%s", res->text);
 			report_attempt(&d->rep, mx->name, text,
 			    policy_name(h.pol.policy), res->text);
+			/* the proxy itself failed: no address will do better */
+			if (cflags & CONN_PROXY_DOWN) {
+				v = V_FINAL;
+				break;
+			}
 			continue;
 		}
 		v = session(d, &h, text, fd, res);
