@@ -63,6 +63,7 @@ UNIT_TESTS =	tests/unit/test_frame \
 		tests/unit/test_norm \
 		tests/unit/test_reply \
 		tests/unit/test_dane \
+		tests/unit/test_proxy \
 		tests/unit/test_sandbox
 
 all: mxclient
@@ -82,6 +83,10 @@ tests/unit/test_addr: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
 
 tests/unit/test_norm: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/norm.c
+
+PROXY_SRCS =	src/parent/proxy.c src/net/socks.c
+tests/unit/test_proxy: tests/unit/test_proxy.c $(PROXY_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(PROXY_SRCS)
 
 tests/unit/test_reply: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/reply.c
@@ -109,7 +114,8 @@ ASAN_TESTS =	tests/unit/test_frame-asan \
 		tests/unit/test_addr-asan \
 		tests/unit/test_norm-asan \
 		tests/unit/test_reply-asan \
-		tests/unit/test_dane-asan
+		tests/unit/test_dane-asan \
+		tests/unit/test_proxy-asan
 
 tests/unit/test_frame-asan: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(COMMON_SRCS)
@@ -119,6 +125,9 @@ tests/unit/test_addr-asan: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
 
 tests/unit/test_norm-asan: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/norm.c
+
+tests/unit/test_proxy-asan: tests/unit/test_proxy.c $(PROXY_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(PROXY_SRCS)
 
 tests/unit/test_reply-asan: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/reply.c
@@ -140,7 +149,8 @@ FUZZ_TARGETS =	tests/fuzz/fuzz_reply \
 		tests/fuzz/fuzz_norm \
 		tests/fuzz/fuzz_addr \
 		tests/fuzz/fuzz_dane \
-		tests/fuzz/fuzz_dns
+		tests/fuzz/fuzz_dns \
+		tests/fuzz/fuzz_socks
 
 tests/fuzz/fuzz_reply: tests/fuzz/fuzz_reply.c src/tls/reply.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/reply.c
@@ -153,6 +163,9 @@ tests/fuzz/fuzz_norm: tests/fuzz/fuzz_norm.c src/parent/norm.c $(HDRS)
 
 tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/parent/addr.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/addr.c
+
+tests/fuzz/fuzz_socks: tests/fuzz/fuzz_socks.c $(PROXY_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(PROXY_SRCS)
 
 tests/fuzz/fuzz_dane: tests/fuzz/fuzz_dane.c src/tls/dane.c \
     src/common/tlsa.c $(HDRS)

@@ -332,13 +332,13 @@ static const struct sb_call ssh_denied[] = {
 
 const struct sb_policy sb_policies[PROC_COUNT] = {
 	[PROC_PARENT] = { parent_calls, NROWS(parent_calls),
-	    parent_rules, NROWS(parent_rules) },
+	    parent_rules, NROWS(parent_rules), 0 },
 	[PROC_DNS] = { dns_calls, NROWS(dns_calls),
-	    dns_rules, NROWS(dns_rules) },
+	    dns_rules, NROWS(dns_rules), 0 },
 	[PROC_NET] = { net_calls, NROWS(net_calls),
-	    net_rules, NROWS(net_rules) },
+	    net_rules, NROWS(net_rules), 0 },
 	[PROC_TLS] = { tls_calls, NROWS(tls_calls),
-	    tls_rules, NROWS(tls_rules) },
+	    tls_rules, NROWS(tls_rules), 0 },
 	[PROC_SSH] = { ssh_denied, NROWS(ssh_denied), NULL, 0, 1 },
 };
 /* clang-format on */

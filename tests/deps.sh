@@ -7,7 +7,8 @@ set -eu
 
 PKGS="build-essential pkg-config libtls-dev libseccomp-dev libldns-dev
 libssl-dev ldnsutils nsd unbound postfix swaks mandoc python3 openssl
-iproute2 util-linux procps strace clang libclang-rt-14-dev valgrind"
+iproute2 util-linux procps strace clang libclang-rt-14-dev valgrind
+openssh-client openssh-server microsocks"
 
 missing=""
 for p in $PKGS; do
@@ -30,7 +31,7 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # Package scripts may start system daemons; the tests need none of them.
-for s in nsd unbound postfix; do
+for s in nsd unbound postfix ssh microsocks; do
 	if command -v service >/dev/null 2>&1; then
 		service "$s" stop >/dev/null 2>&1 || true
 	fi

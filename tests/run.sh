@@ -9,9 +9,10 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
-    tests/unit/test_reply tests/unit/test_dane tests/unit/test_frame-asan \
-    tests/unit/test_addr-asan tests/unit/test_norm-asan \
-    tests/unit/test_reply-asan tests/unit/test_dane-asan; do
+    tests/unit/test_reply tests/unit/test_dane tests/unit/test_proxy \
+    tests/unit/test_frame-asan tests/unit/test_addr-asan \
+    tests/unit/test_norm-asan tests/unit/test_reply-asan \
+    tests/unit/test_dane-asan tests/unit/test_proxy-asan; do
 	if [ -x "$t" ]; then
 		"$t" 2>&1 | tee -a "$out"
 	else

@@ -211,16 +211,24 @@ connect_direct(const struct msg_connect_req *r, struct attempt *a)
 	}
 }
 
-/* The proxy's BND.ADDR: where the MX sees us come from, if it says. */
+/*
+ * Where the MX sees us come from, for an EHLO address literal: the
+ * proxy's BND.ADDR if it gives one (microsocks says 0.0.0.0), else the
+ * proxy's own address (right for a proxy with one address).
+ */
 static void
-bound_address(const uint8_t *reply, struct attempt *a)
+bound_address(
+    const struct proxy_cfg *pc, const uint8_t *reply, struct attempt *a)
 {
 	static const uint8_t zero[16];
 	size_t               n = reply[3] == 0x01 ? 4 : 16;
 
 	if ((reply[3] != 0x01 && reply[3] != 0x04) ||
-	    memcmp(reply + 4, zero, n) == 0)
+	    memcmp(reply + 4, zero, n) == 0) {
+		a->lfamily = pc->family;
+		memcpy(a->laddr, pc->addr, sizeof(a->laddr));
 		return;
+	}
 	a->lfamily = n == 4 ? 4 : 6;
 	memcpy(a->laddr, reply + 4, n);
 }
@@ -305,7 +313,7 @@ socks_request(const struct proxy_cfg *pc, int s,
 			    pc->text, socks_rep_name(rep), rep);
 		return -1;
 	}
-	bound_address(buf, a);
+	bound_address(pc, buf, a);
 	return 0;
 }
 

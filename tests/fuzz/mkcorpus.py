@@ -384,6 +384,32 @@ def dane_seeds(leaf_pem, leaf_der, ca_pem, ca_der):
         2, 0, 0, ca_der) + ca_der)
 
 
+# --- fuzz_socks: octet 0 < 0x80 = proxy replies, >= 0x80 = a URL ---
+
+def socks_seeds():
+    replies = {
+        "method-none": b"\x05\x00",
+        "method-nomatch": b"\x05\xff",
+        "auth-ok": b"\x01\x00",
+        "reply-v4": b"\x05\x00\x00\x01\x7f\x00\x00\x15\x9c\x40",
+        "reply-refused": b"\x05\x05\x00\x01" + bytes(6),
+        "reply-v6": b"\x05\x00\x00\x04" + bytes(15) + b"\x01\x00\x19",
+        "reply-name": b"\x05\x00\x00\x03\x03abc\x00\x19",
+    }
+    for name, data in replies.items():
+        write("socks", name, b"\x00" + data)
+    urls = [
+        "socks5://127.0.0.21:1080",
+        "socks5://mxuser:p@ss:w0rd@127.0.0.22:1080",
+        "socks5://a%3Ab:p%40ss@[::1]:1080/",
+        "ssh://root@127.0.0.23",
+        "ssh://gw.example:2222",
+        "socks5h://x",
+    ]
+    for i, u in enumerate(urls):
+        write("socks", "url-%d" % i, b"\x80" + u.encode())
+
+
 def main():
     leaf_pem, leaf_der = pem_der(os.path.join(HERE, "certs", "leaf.pem"))
     ca_pem, ca_der = pem_der(os.path.join(HERE, "certs", "ca.pem"))
@@ -393,6 +419,7 @@ def main():
     addr_seeds()
     dns_seeds(leaf_der)
     dane_seeds(leaf_pem, leaf_der, ca_pem, ca_der)
+    socks_seeds()
 
 
 if __name__ == "__main__":

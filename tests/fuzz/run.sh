@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-3}
 jobs=${JOBS:-2}
-targets="reply frame norm addr dane dns"
+targets="reply frame norm addr dane dns socks"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # UBSan findings must stop the run like ASan's do.
