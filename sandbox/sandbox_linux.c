@@ -151,10 +151,9 @@ static void sb_drop_caps(enum proc_id);
 static void sb_write_note(int);
 static void sb_sigsys(int, siginfo_t *, void *);
 static void sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
-static void sb_add_calls(scmp_filter_ctx, enum proc_id);
+static void sb_add_calls(scmp_filter_ctx, enum proc_id, uint32_t);
 static void sb_add_rules(scmp_filter_ctx, enum proc_id);
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
-static void sb_seccomp_deny(enum proc_id);
 #ifdef SANDBOX_TEST
 static void sb_test(enum proc_id, const char *);
 #endif
@@ -550,8 +549,9 @@ sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
 		err(1, "sandbox: %s: sigaction SIGSYS", sb_procname(proc));
 }
 
+/* Every row of the table gets `action': allowed, or refused (deny). */
 static void
-sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
+sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 {
 	const struct sb_policy *pol = &sb_policies[proc];
 	size_t                  i;
@@ -564,7 +564,7 @@ sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc)
 			    sb_procname(proc), pol->calls[i].name);
 		if (nr < 0)
 			continue; /* not on this architecture */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
+		if ((rc = seccomp_rule_add(ctx, action, nr, 0)) < 0)
 			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
 			    sb_procname(proc), pol->calls[i].name,
 			    strerror(-rc));
@@ -601,41 +601,6 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 	}
 }
 
-/* A deny-list (the ssh process): listed calls fail with EPERM. */
-static void
-sb_seccomp_deny(enum proc_id proc)
-{
-	const struct sb_policy *pol = &sb_policies[proc];
-	scmp_filter_ctx         ctx;
-	size_t                  i;
-	int                     nr, rc;
-
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));
-	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
-	    (rc = seccomp_attr_set(
-	         ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
-		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
-		    strerror(-rc));
-	for (i = 0; i < pol->ncalls; i++) {
-		nr = seccomp_syscall_resolve_name(pol->calls[i].name);
-		if (nr == __NR_SCMP_ERROR)
-			errx(1, "sandbox: %s: unknown system call %s",
-			    sb_procname(proc), pol->calls[i].name);
-		if (nr < 0)
-			continue;
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0)) <
-		    0)
-			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
-			    sb_procname(proc), pol->calls[i].name,
-			    strerror(-rc));
-	}
-	if ((rc = seccomp_load(ctx)) < 0)
-		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),
-		    strerror(-rc));
-	seccomp_release(ctx);
-}
-
 /*
  * The handler goes in before the filter: from the moment the filter is
  * loaded, a forbidden call must be reported.  We set no_new_privs
@@ -646,24 +611,22 @@ static void
 sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
 	scmp_filter_ctx ctx;
-	int             rc;
+	int             rc, deny = sb_policies[proc].deny;
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		errx(1, "sandbox: %s: no_new_privs is not set",
 		    sb_procname(proc));
-	if (sb_policies[proc].deny) {
-		sb_seccomp_deny(proc);
-		return;
-	}
-	sb_sigsys_setup(proc, cfg);
-	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
+	/* a deny-list (the ssh process) refuses with EPERM, no trap */
+	if (!deny)
+		sb_sigsys_setup(proc, cfg);
+	if ((ctx = seccomp_init(deny ? SCMP_ACT_ALLOW : SCMP_ACT_TRAP)) == NULL)
 		errx(1, "sandbox: %s: seccomp_init failed", sb_procname(proc));
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
 	    (rc = seccomp_attr_set(
 	         ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
 		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
 		    strerror(-rc));
-	sb_add_calls(ctx, proc);
+	sb_add_calls(ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
 	sb_add_rules(ctx, proc);
 	if ((rc = seccomp_load(ctx)) < 0)
 		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),

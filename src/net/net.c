@@ -381,10 +381,12 @@ handle_connect(struct net *n, const struct frame *f)
 	struct msg_connect_res res;
 	struct attempt         a;
 	char                   text[INET6_ADDRSTRLEN];
+	long long              start;
 
 	memcpy(&req, f->data, sizeof(req));
 	memset(&a, 0, sizeof(a));
 	a.sock = -1;
+	start = mono_ms();
 	switch (n->proxy->kind) {
 	case PROXY_SOCKS5:
 		connect_socks(n->proxy, &req, &a);
@@ -399,8 +401,9 @@ handle_connect(struct net *n, const struct frame *f)
 	if (a.sock != -1 && n->proxy->kind != PROXY_NONE) {
 		inet_ntop(req.family == 4 ? AF_INET : AF_INET6, req.addr, text,
 		    sizeof(text));
-		log_info("net: [%s]:%u reached through %s", text,
-		    (unsigned int)req.port, n->proxy->text);
+		/* the time tells the proxy's round trips (proxy-rtt.sh) */
+		log_info("net: [%s]:%u reached through %s in %lld ms", text,
+		    (unsigned int)req.port, n->proxy->text, mono_ms() - start);
 	}
 	memset(&res, 0, sizeof(res));
 	res.error = a.sock != -1 ? 0 : a.error;

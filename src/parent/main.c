@@ -430,8 +430,8 @@ setup_proxy(struct options *o, struct child_cfg *cfg)
 		    o->proxy ? "--proxy" : "MXCLIENT_PROXY", why);
 		exit(bad);
 	}
-	if (o->proxy != NULL)
-		proxy_scrub(o->proxy);
+	/* neither ps(1) nor /proc/PID/environ shows the password now */
+	proxy_scrub(o->proxy != NULL ? o->proxy : (char *)url);
 	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
 		fprintf(
 		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);

@@ -212,6 +212,16 @@ else
 fi
 wait $MPID
 expect_eq "$T: X7 the slow proxy still delivers" 0 "$?"
+MXCLIENT_PROXY=socks5://mxuser:hunter2@$FIX_ADDR:1080 "$MXCLIENT" "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>&1 &
+MPID=$!
+sleep 1
+if tr '\0' '\n' </proc/$MPID/environ | grep -q hunter2; then
+	fail "$T: X7 the password is blanked in /proc/PID/environ" "$(tr '\0' '\n' </proc/$MPID/environ | grep MXCLIENT_PROXY)"
+else
+	pass "$T: X7 the password is blanked in /proc/PID/environ"
+fi
+wait $MPID
 grep -q '"event":"auth".*"ok":true' "$SLOG" &&
 	pass "$T: X7 the proxy got the real password" ||
 	fail "$T: X7 the proxy got the real password" "$(grep auth "$SLOG")"

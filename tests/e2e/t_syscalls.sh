@@ -1,7 +1,7 @@
 #!/bin/bash
 # The allow-lists against what the processes really do: a few deliveries
 # (DANE, TCP fallback for a big TLSA RRset, a DANE failure, a refused
-# connection) run under strace; for each process, every system call made
+# connection, DANE through a SOCKS5 proxy) run under strace; for each process, every system call made
 # after its seccomp filter was loaded must be in its table in
 # sandbox/seccomp_tables.c, and the entries that none of these runs used
 # are listed (candidates for removal, or kept for a path named in their
@@ -29,6 +29,16 @@ for dom in secure.example bigtlsa.example wrongtlsa.example multi.example; do
 	strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org "rcpt@$dom" \
 	    <"$tmp/msg" >/dev/null 2>&1
 done
+# and one through a SOCKS5 proxy (net's handshake: read, getsockname)
+"$PYTHON" tests/fixtures/socks5.py --listen 127.0.0.24 --port 1080 --mode relay \
+    --ready-file "$tmp/socks.ready" --max-seconds 60 >/dev/null 2>&1 &
+spid=$!
+for _ in $(seq 100); do [ -s "$tmp/socks.ready" ] && break; sleep 0.05; done
+n=$((n + 1))
+strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" --proxy socks5://127.0.0.24:1080 \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >/dev/null 2>&1
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
 
 # used PROC: syscalls after lock-down in the traces of PROC's processes
 used() {
