@@ -147,13 +147,14 @@ static int  sb_ll_abi(enum proc_id);
 static void sb_landlock(enum proc_id, const struct sandbox_cfg *);
 static void sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
 static void sb_ll_exec(int, const struct sandbox_cfg *);
-static void sb_drop_caps(enum proc_id);
+static void sb_ssh_identity(enum proc_id, const struct sandbox_cfg *);
 static void sb_write_note(int);
 static void sb_sigsys(int, siginfo_t *, void *);
 static void sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_calls(scmp_filter_ctx, enum proc_id, uint32_t);
-static void sb_add_rules(scmp_filter_ctx, enum proc_id);
+static void sb_add_rules(scmp_filter_ctx, enum proc_id, uint32_t);
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
+static void sb_add_enosys(scmp_filter_ctx, enum proc_id);
 #ifdef SANDBOX_TEST
 static void sb_test(enum proc_id, const char *);
 #endif
@@ -174,7 +175,7 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 #endif
 	sb_rlimits(proc);
 	if (proc == PROC_SSH)
-		sb_drop_caps(proc);
+		sb_ssh_identity(proc, cfg);
 	else if (cfg->drop) {
 		if (cfg->chroot_dir != NULL || sb_chroot_tmpfs(proc) == -1)
 			sb_chroot(proc, cfg);
@@ -252,33 +253,39 @@ sb_chroot_tmpfs(enum proc_id proc)
 }
 
 /*
- * The ssh process started as root stays uid 0, for root's ssh keys, but
- * without a single capability, now or after exec: the bounding and
- * ambient sets are emptied and SECBIT_NOROOT stops execve() from
- * granting root its capabilities back.  Files owned by root stay
- * readable (owner permissions need no capability).
+ * The ssh process is not chrooted: ssh(1) needs the user's ~/.ssh.
+ * Started as root it becomes --user (the parent insists on one: ssh
+ * never runs as root, whose unix sockets and files a capability-less
+ * uid 0 could still reach), after emptying the bounding and ambient
+ * capability sets and locking SECBIT_NOROOT, so that nothing it execs
+ * can regain a capability.  The final capset() is a no-op unless a
+ * capability survived.
  */
 static void
-sb_drop_caps(enum proc_id proc)
+sb_ssh_identity(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct   data[2];
 	int                             c;
 
-	if (geteuid() != 0)
-		return; /* an ordinary user has nothing to give up */
-	if (prctl(PR_SET_SECUREBITS,
-	        SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-	            SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) ==
-	    -1)
-		err(1, "sandbox: %s: PR_SET_SECUREBITS", sb_procname(proc));
-	for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
-			err(1, "sandbox: %s: PR_CAPBSET_DROP %d",
-			    sb_procname(proc), c);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
-	    errno != EINVAL)
-		err(1, "sandbox: %s: PR_CAP_AMBIENT", sb_procname(proc));
+	if (geteuid() == 0) {
+		if (prctl(PR_SET_SECUREBITS,
+		        SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		            SECBIT_KEEP_CAPS_LOCKED) == -1)
+			err(1, "sandbox: %s: PR_SET_SECUREBITS",
+			    sb_procname(proc));
+		for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+			if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+				err(1, "sandbox: %s: PR_CAPBSET_DROP %d",
+				    sb_procname(proc), c);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) ==
+		        -1 &&
+		    errno != EINVAL)
+			err(1, "sandbox: %s: PR_CAP_AMBIENT",
+			    sb_procname(proc));
+	}
+	if (cfg->drop)
+		sb_drop_privs(proc, cfg);
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
@@ -292,6 +299,13 @@ sb_nnp(enum proc_id proc)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(1, "sandbox: %s: PR_SET_NO_NEW_PRIVS", sb_procname(proc));
+	/*
+	 * Not dumpable: no process of the same user (ssh(1) run by the ssh
+	 * process, say) may ptrace us or open our /proc/PID/mem and fd/.
+	 * exec() resets it for ssh itself, which holds nothing of ours.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "sandbox: %s: PR_SET_DUMPABLE", sb_procname(proc));
 }
 
 /* The Landlock ABI version, or 0 when the kernel has no Landlock. */
@@ -335,7 +349,15 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	size_t               i;
 	int                  abi, fd;
 
-	if ((abi = sb_ll_abi(proc)) == 0)
+	abi = sb_ll_abi(proc);
+	/* what keeps ssh(1) to itself is Landlock: exec and the port */
+	if (proc == PROC_SSH && abi < 4)
+		errx(1,
+		    "sandbox: ssh: an ssh proxy needs Landlock ABI 4 "
+		    "(Linux 6.7) or later to confine ssh; this kernel has "
+		    "%d",
+		    abi);
+	if (abi == 0)
 		return;
 	memset(&attr, 0, sizeof(attr));
 	for (i = 0; i < sizeof(sb_ll_abis) / sizeof(sb_ll_abis[0]); i++) {
@@ -398,34 +420,50 @@ sb_ll_path(int fd, const char *path, uint64_t allowed)
 /*
  * The ELF interpreter (dynamic loader) a program names in PT_INTERP:
  * the kernel opens it for execution too.  0, or -1 for a static or
- * non-ELF64 program (then it needs none).
+ * non-ELF program (then it needs none).
  */
 static int
 sb_elf_interp(const char *path, char *out, size_t outsz)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int        fd, i, r = -1;
+	union {
+		unsigned char ident[EI_NIDENT];
+		Elf64_Ehdr    e64;
+		Elf32_Ehdr    e32;
+	} eh;
+	Elf64_Phdr ph64;
+	Elf32_Phdr ph32;
+	uint64_t   phoff, off = 0, size = 0;
+	unsigned   i, phnum, phentsize;
+	int        fd, r = -1, is64, type;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "sandbox: ssh: %s", path);
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+	if (pread(fd, &eh, sizeof(eh), 0) < (ssize_t)sizeof(eh.e32) ||
+	    memcmp(eh.ident, ELFMAG, SELFMAG) != 0)
 		goto out;
-	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph),
-		        (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-		    (ssize_t)sizeof(ph))
+	is64 = eh.ident[EI_CLASS] == ELFCLASS64;
+	phoff = is64 ? eh.e64.e_phoff : eh.e32.e_phoff;
+	phnum = is64 ? eh.e64.e_phnum : eh.e32.e_phnum;
+	phentsize = is64 ? eh.e64.e_phentsize : eh.e32.e_phentsize;
+	if (phentsize < (is64 ? sizeof(ph64) : sizeof(ph32)))
+		goto out;
+	for (i = 0; i < phnum; i++) {
+		off_t at = (off_t)(phoff + (uint64_t)i * phentsize);
+
+		if (is64 ? pread(fd, &ph64, sizeof(ph64), at) !=
+		            (ssize_t)sizeof(ph64)
+		         : pread(fd, &ph32, sizeof(ph32), at) !=
+		            (ssize_t)sizeof(ph32))
 			break;
-		if (ph.p_type != PT_INTERP)
+		type = is64 ? (int)ph64.p_type : (int)ph32.p_type;
+		if (type != PT_INTERP)
 			continue;
-		if (ph.p_filesz < 2 || ph.p_filesz > outsz ||
-		    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) !=
-		        (ssize_t)ph.p_filesz ||
-		    out[ph.p_filesz - 1] != '\0')
-			break;
-		r = 0;
+		off = is64 ? ph64.p_offset : ph32.p_offset;
+		size = is64 ? ph64.p_filesz : ph32.p_filesz;
+		if (size >= 2 && size <= outsz &&
+		    pread(fd, out, size, (off_t)off) == (ssize_t)size &&
+		    out[size - 1] == '\0')
+			r = 0;
 		break;
 	}
 out:
@@ -572,7 +610,7 @@ sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 }
 
 static void
-sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
+sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 {
 	const struct sb_policy *pol = &sb_policies[proc];
 	struct scmp_arg_cmp     cmp[SB_MAX_CMP];
@@ -593,10 +631,33 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc)
 			if (cmp[n].datum_a == SB_SELF)
 				cmp[n].datum_a = (scmp_datum_t)getpid();
 		}
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+		rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 		if (rc < 0)
 			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
 			    sb_procname(proc), pol->rules[i].name,
+			    strerror(-rc));
+	}
+}
+
+/*
+ * Calls a deny-list refuses as if the kernel lacked them, so that libc
+ * falls back (clone3: glibc then uses clone, which the rules check).
+ */
+static void
+sb_add_enosys(scmp_filter_ctx ctx, enum proc_id proc)
+{
+	const struct sb_policy *pol = &sb_policies[proc];
+	size_t                  i;
+	int                     nr, rc;
+
+	for (i = 0; i < pol->nenosys; i++) {
+		if ((nr = seccomp_syscall_resolve_name(pol->enosys[i].name)) <
+		    0)
+			continue;
+		if ((rc = seccomp_rule_add(
+		         ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0)) < 0)
+			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+			    sb_procname(proc), pol->enosys[i].name,
 			    strerror(-rc));
 	}
 }
@@ -627,7 +688,8 @@ sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
 		    strerror(-rc));
 	sb_add_calls(ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
-	sb_add_rules(ctx, proc);
+	sb_add_rules(ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
+	sb_add_enosys(ctx, proc);
 	if ((rc = seccomp_load(ctx)) < 0)
 		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),
 		    strerror(-rc));

@@ -35,11 +35,13 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	sb_check_cfg(proc, cfg);
 	sb_rlimits(proc);
 	/*
-	 * The ssh process keeps its user (ssh needs the keys) and sees one
+	 * The ssh process is not chrooted (ssh needs the keys) and sees one
 	 * path, the ssh binary, for execution only.  unveil and pledge end
 	 * at execve() (no execpromises): ssh then confines itself.
 	 */
 	if (proc == PROC_SSH) {
+		if (cfg->drop)
+			sb_drop_privs(proc, cfg); /* --user, never root */
 		if (unveil(cfg->exec_path, "x") == -1)
 			err(1, "sandbox: %s: unveil %s", name, cfg->exec_path);
 	} else if (cfg->drop) {

@@ -40,6 +40,7 @@
 #include <netinet/in.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 
 #include "seccomp_tables.h"
@@ -298,6 +299,13 @@ static const struct sb_call ssh_denied[] = {
 	{ "chroot",		"no new root" },
 	{ "unshare",		"no namespaces" },
 	{ "setns",		"no namespaces" },
+	{ "fsopen",		"no mounts (the new mount API)" },
+	{ "fsconfig",		"no mounts (the new mount API)" },
+	{ "fsmount",		"no mounts (the new mount API)" },
+	{ "fspick",		"no mounts (the new mount API)" },
+	{ "move_mount",		"no mounts (the new mount API)" },
+	{ "open_tree",		"no mounts (the new mount API)" },
+	{ "mount_setattr",	"no mounts (the new mount API)" },
 	{ "open_by_handle_at",	"no opening files past Landlock by handle" },
 	{ "name_to_handle_at",	"no file handles" },
 	{ "bpf",		"no BPF programs" },
@@ -330,16 +338,31 @@ static const struct sb_call ssh_denied[] = {
 	{ "fanotify_init",	"no filesystem-wide watches" },
 };
 
+/* clone() with a namespace flag: no namespaces through fork either. */
+#define NEWNS(f) { "clone", { MASKED(0, (f), (f)) }, "no new namespaces" }
+static const struct sb_rule ssh_denied_rules[] = {
+	NEWNS(CLONE_NEWUSER), NEWNS(CLONE_NEWNS), NEWNS(CLONE_NEWPID),
+	NEWNS(CLONE_NEWNET), NEWNS(CLONE_NEWIPC), NEWNS(CLONE_NEWUTS),
+	NEWNS(CLONE_NEWCGROUP),
+};
+
+/* Its flags live in memory seccomp cannot read: glibc falls back. */
+static const struct sb_call ssh_enosys[] = {
+	{ "clone3",		"flags out of reach; glibc falls back to "
+				"clone, whose flags the rules check" },
+};
+
 const struct sb_policy sb_policies[PROC_COUNT] = {
 	[PROC_PARENT] = { parent_calls, NROWS(parent_calls),
-	    parent_rules, NROWS(parent_rules), 0 },
+	    parent_rules, NROWS(parent_rules), 0, NULL, 0 },
 	[PROC_DNS] = { dns_calls, NROWS(dns_calls),
-	    dns_rules, NROWS(dns_rules), 0 },
+	    dns_rules, NROWS(dns_rules), 0, NULL, 0 },
 	[PROC_NET] = { net_calls, NROWS(net_calls),
-	    net_rules, NROWS(net_rules), 0 },
+	    net_rules, NROWS(net_rules), 0, NULL, 0 },
 	[PROC_TLS] = { tls_calls, NROWS(tls_calls),
-	    tls_rules, NROWS(tls_rules), 0 },
-	[PROC_SSH] = { ssh_denied, NROWS(ssh_denied), NULL, 0, 1 },
+	    tls_rules, NROWS(tls_rules), 0, NULL, 0 },
+	[PROC_SSH] = { ssh_denied, NROWS(ssh_denied), ssh_denied_rules,
+	    NROWS(ssh_denied_rules), 1, ssh_enosys, NROWS(ssh_enosys) },
 };
 /* clang-format on */
 

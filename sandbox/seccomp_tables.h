@@ -35,8 +35,8 @@ struct sb_rule {
 };
 
 /*
- * deny = 1 turns the table around: `calls' are refused with EPERM and
- * everything else is allowed.  Only the ssh process has such a list,
+ * deny = 1 turns the table around: `calls' and `rules' are refused with
+ * EPERM, `enosys' with ENOSYS, and everything else is allowed.  Only the ssh process has such a list,
  * because a filter outlives execve() and ssh(1) needs what it needs.
  */
 struct sb_policy {
@@ -45,6 +45,8 @@ struct sb_policy {
 	const struct sb_rule *rules;
 	size_t                nrules;
 	int                   deny;
+	const struct sb_call *enosys; /* deny-lists: fail with ENOSYS */
+	size_t                nenosys;
 };
 
 extern const struct sb_policy sb_policies[PROC_COUNT];

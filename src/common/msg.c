@@ -253,6 +253,9 @@ check_connect_req(const struct frame *f)
 	memcpy(&r, f->data, sizeof(r));
 	if (check_family(r.family) == -1 || r.port == 0 || r.timeout == 0)
 		return -1;
+	/* the command line allows at most 3600 s per stage */
+	if (r.timeout > 3600 || r.greeting > 3600)
+		return -1;
 	return 0;
 }
 

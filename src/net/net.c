@@ -293,6 +293,13 @@ socks_request(const struct proxy_cfg *pc, int s,
 		    io_error(err));
 		return -1;
 	}
+	/* a refusal is about this address, whatever its BND fields hold */
+	if (buf[0] == 0x05 && buf[1] != 0) {
+		fail(a, 0,
+		    "SOCKS5 proxy %s refused the destination: %s (reply %d)",
+		    pc->text, socks_rep_name(buf[1]), buf[1]);
+		return -1;
+	}
 	if (socks_reply_len(buf, &n, &why) == -1) {
 		fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s", pc->text, why);
 		return -1;
@@ -358,6 +365,8 @@ connect_ssh(struct net *n, const struct frame *req, struct attempt *a)
 		fatalx("ssh channel: %s", n->ssh.err ? n->ssh.err : "timeout");
 	if (f.id != req->id)
 		fatalx("ssh channel: answer to the wrong request");
+	if (f.type != MSG_SSH_OK && f.type != MSG_SSH_FAIL)
+		fatalx("ssh channel: unexpected %s", msg_type_name(f.type));
 	memcpy(&res, f.data, sizeof(res));
 	if (f.type == MSG_SSH_OK) {
 		a->sock = f.fd;
@@ -368,8 +377,6 @@ connect_ssh(struct net *n, const struct frame *req, struct attempt *a)
 			a->lfamily = 6;
 		return;
 	}
-	if (f.type != MSG_SSH_FAIL)
-		fatalx("ssh channel: unexpected %s", msg_type_name(f.type));
 	a->error = res.error;
 	fail(a, res.flags, "%s", frame_str(&f, sizeof(res)));
 }

@@ -430,8 +430,11 @@ setup_proxy(struct options *o, struct child_cfg *cfg)
 		    o->proxy ? "--proxy" : "MXCLIENT_PROXY", why);
 		exit(bad);
 	}
-	/* neither ps(1) nor /proc/PID/environ shows the password now */
-	proxy_scrub(o->proxy != NULL ? o->proxy : (char *)url);
+	/* neither ps(1) nor /proc/PID/environ shows a password now */
+	if (o->proxy != NULL)
+		proxy_scrub(o->proxy);
+	if (getenv("MXCLIENT_PROXY") != NULL)
+		proxy_scrub(getenv("MXCLIENT_PROXY"));
 	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
 		fprintf(
 		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);
@@ -1049,6 +1052,13 @@ main(int argc, char **argv)
 	if (o.resolver != NULL)
 		parse_resolver(o.resolver, &cfg);
 	setup_proxy(&o, &cfg);
+	if (cfg.proxy.kind == PROXY_SSH && geteuid() == 0 && o.user == NULL) {
+		fprintf(stderr,
+		    "mxclient: as root, --proxy ssh:// needs --user NAME: the "
+		    "account whose ~/.ssh has the key (ssh never runs as "
+		    "root)\n");
+		exit(EX_CONFIG);
+	}
 	if (cfg.proxy.kind == PROXY_SSH && o.helo == NULL && helo[0] == '\0' &&
 	    !proxy_numeric(&cfg.proxy)) {
 		fprintf(stderr,

@@ -120,6 +120,9 @@ make_argv(const struct proxy_cfg *pc, const struct msg_connect_req *r,
 	argv[n++] = "ControlPath=none";
 	argv[n++] = "-o";
 	argv[n++] = "PermitLocalCommand=no";
+	/* errors, whatever ssh_config says: failure_scope() reads them */
+	argv[n++] = "-o";
+	argv[n++] = "LogLevel=ERROR";
 	argv[n++] = "-o";
 	argv[n++] = tmo;
 	argv[n++] = "-p";
@@ -142,6 +145,12 @@ exec_ssh(int sock, int err, const char **argv, char **envp, pid_t launcher)
 	sigset_t none;
 	int      fd, sig;
 
+	/* SIGTERM first: the parent ignores it, and it is the death signal */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 #ifdef __linux__
 	/* if we are killed, our tunnels end with us */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != launcher)
@@ -153,11 +162,6 @@ exec_ssh(int sock, int err, const char **argv, char **envp, pid_t launcher)
 		_exit(127);
 	for (fd = 3; fd < 256; fd++)
 		close(fd);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(SSH_PATH, (char *const *)argv, envp);
 	dprintf(2, "cannot execute %s: %s\n", SSH_PATH, strerror(errno));
 	_exit(127);
@@ -332,14 +336,18 @@ await_first_octet(struct tunnel *t, long long deadline)
 }
 
 /*
- * ssh reports a refused destination as "stdio forwarding failed" after
- * the channel open fails: that is about this address, the next one may
- * work.  Anything else (no route to the ssh server, authentication,
- * host key) would fail for every address alike.
+ * ssh exits with 255 for its own errors.  A refused destination is one
+ * of them, but it says "open failed" and "stdio forwarding failed": that
+ * is about this address, the next one may work.  Any other 255 (no
+ * route to the ssh server, authentication, host key) would fail for
+ * every address alike.  Another status (the MX closed the tunnel before
+ * its greeting) is about this address too.
  */
 static uint32_t
-failure_scope(const struct tunnel *t)
+failure_scope(const struct tunnel *t, int status)
 {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 255)
+		return 0;
 	if (strstr(t->text, "stdio forwarding failed") != NULL ||
 	    strstr(t->text, "open failed") != NULL)
 		return 0;
@@ -352,6 +360,7 @@ reply_fail(
 {
 	struct msg_connect_res res;
 
+	memset(&res, 0, sizeof(res));
 	res.error = error ? error : EPROTO;
 	res.flags = flags;
 	if (chan_compose2(&p->net, MSG_SSH_FAIL, id, &res, sizeof(res), why) ==
@@ -400,8 +409,30 @@ handle_request(struct sshp *p, const struct frame *f)
 		    WIFEXITED(status) ? WEXITSTATUS(status)
 		                      : 128 + WTERMSIG(status),
 		    t->len ? t->text : "(it said nothing)");
+	/* a timeout: ssh's own ConnectTimeout did not fire, the far end is slow */
 	reply_fail(p, f->id, r1 == -1 ? ETIMEDOUT : ECONNREFUSED,
-	    r1 == -1 ? CONN_PROXY_DOWN : failure_scope(t), why);
+	    r1 == -1 ? 0 : failure_scope(t, status), why);
+}
+
+/*
+ * A tunnel whose stderr is closed already (an ssh that closed it early)
+ * is reaped when it exits: 1 while such tunnels are left.
+ */
+static int
+sweep(struct sshp *p)
+{
+	size_t i;
+	int    left = 0, status;
+
+	for (i = 0; i < TUNNELS_MAX; i++) {
+		if (p->t[i].pid == 0 || p->t[i].err != -1)
+			continue;
+		if (waitpid(p->t[i].pid, &status, WNOHANG) == p->t[i].pid)
+			p->t[i].pid = 0;
+		else
+			left = 1;
+	}
+	return left;
 }
 
 /* Tunnels in use: drain their stderr (shown with -v), reap them. */
@@ -462,7 +493,7 @@ ssh_main(int parent_fd, int net_fd, const struct child_cfg *cfg)
 
 	for (;;) {
 		n = poll_set(&p, pfd, map);
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, sweep(&p) ? 1000 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");

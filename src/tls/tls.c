@@ -304,6 +304,8 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, char *why,
 	    -1)
 		fatalx("net: %s", d->net.err);
 	wait_frame(&d->net, &f, id, req.timeout + req.greeting + 20);
+	if (f.type != MSG_CONNECT_OK && f.type != MSG_CONNECT_FAIL)
+		fatalx("net: unexpected %s", msg_type_name(f.type));
 	memcpy(&res, f.data, sizeof(res));
 	if (f.type == MSG_CONNECT_OK) {
 		d->lfamily = res.family;

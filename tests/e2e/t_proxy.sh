@@ -228,34 +228,37 @@ grep -q '"event":"auth".*"ok":true' "$SLOG" &&
 stop_socks
 
 # --- ssh -W through a real sshd ---
-send "X5 delivery through ssh -W to a DANE MX" 0 secure.example --proxy "$SSH"
+send "X5 delivery through ssh -W to a DANE MX" 0 secure.example --user "$PROXY_LOCAL_USER" --proxy "$SSH"
 out_has "X5 DANE authenticated through ssh" 'verified by TLSA 3 1 1'
 out_has "X5 the ssh proxy is named" "reached through $SSH:22"
 arrived "X5 through ssh: arrived"
 grep -q 'Accepted publickey for root' "$PROXY_SSH_LOG" &&
 	pass "$T: X5 sshd saw a key login" || fail "$T: X5 sshd saw a key login" "$(tail -3 "$PROXY_SSH_LOG")"
 
-send "X3 ssh: destination refused at the far end: next MX" 0 multi.example --proxy "$SSH"
+send "X3 ssh: destination refused at the far end: next MX" 0 multi.example --user "$PROXY_LOCAL_USER" --proxy "$SSH"
 out_has "X3 ssh: the refused address is reported with ssh's words" 'mx1.multi.example \[127.0.0.12\]: ssh proxy .*: ssh exited with status 255: .*(open failed|forwarding failed)'
 out_has "X3 ssh: next MX delivered" 'delivered: .* via mx.secure.example'
 
-send "X3 ssh exits (nothing listens on the ssh port): 75" 75 multi.example --proxy "ssh://root@$PROXY_SSH_ADDR:2222"
+send "X3 ssh exits (nothing listens on the ssh port): 75" 75 multi.example --user "$PROXY_LOCAL_USER" --proxy "ssh://root@$PROXY_SSH_ADDR:2222"
 out_has "X3 ssh exit: its stderr is shown" 'ssh exited with status 255: ssh: connect to host 127.0.0.23 port 2222: Connection refused'
 out_count "X3 ssh exit: the ssh server is down, no other address is tried" 1 '^connecting to '
-send "X3 ssh refuses the login: 75" 75 secure.example --proxy "ssh://nobody@$PROXY_SSH_ADDR"
+send "X3 ssh refuses the login: 75" 75 secure.example --user "$PROXY_LOCAL_USER" --proxy "ssh://nobody@$PROXY_SSH_ADDR"
 out_has "X3 ssh login refused: named" 'Permission denied'
+
+send "X9 as root, ssh:// without --user is refused (ssh never runs as root): 78" 78 secure.example --proxy "$SSH"
+out_has "X9 ssh as root: asks for --user" 'needs --user NAME'
 
 # --- the ssh process's sandbox ---
 if [ -x "${MXCLIENT_SBTEST:-}" ]; then
 	make_message "$(new_id proxy)" rcpt@secure.example >"$tmp/msg"
 	MXCLIENT_SANDBOX_TEST=ssh:execve timeout 30 "$MXCLIENT_SBTEST" "${RES[@]}" \
-	    --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+	    --user "$PROXY_LOCAL_USER" --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 	out_has "X9 the ssh process cannot execute /bin/sh (Landlock: EACCES)" 'sandbox test: ssh: execve /bin/sh: Permission denied'
 	MXCLIENT_SANDBOX_TEST=ssh:ptrace timeout 30 "$MXCLIENT_SBTEST" "${RES[@]}" \
-	    --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+	    --user "$PROXY_LOCAL_USER" --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 	out_has "X9 the ssh process cannot ptrace (seccomp deny-list: EPERM)" 'sandbox test: ssh: ptrace PTRACE_TRACEME: Operation not permitted'
 	MXCLIENT_SANDBOX_TEST=net:connect-port-80 timeout 30 "$MXCLIENT_SBTEST" "${RES[@]}" \
-	    --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+	    --user "$PROXY_LOCAL_USER" --proxy "$SSH" -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 	out_has "X9 with ssh, net may connect nowhere (Landlock)" 'sandbox test: net: connect to 127.0.0.1 port 80: Permission denied'
 else
 	fail "$T: X9 sandbox tests" "mxclient-sbtest not built"
@@ -264,7 +267,7 @@ fi
 # capabilities and limits of the ssh process and of ssh itself, as root
 start_fixture slow-greeting --delay 3
 make_message "$(new_id proxy)" rcpt@slow.example >"$tmp/msg"
-"$MXCLIENT" "${RES[@]}" --proxy "$SSH" -f a@example.org rcpt@slow.example \
+"$MXCLIENT" "${RES[@]}" --user "$PROXY_LOCAL_USER" --proxy "$SSH" -f a@example.org rcpt@slow.example \
     <"$tmp/msg" >"$tmp/out" 2>&1 &
 MPID=$!
 sleep 1.5
@@ -277,13 +280,14 @@ for p in "$sp" "$kid"; do
 		continue
 	fi
 	st=/proc/$p/status
-	if grep -q '^CapEff:[[:space:]]*0000000000000000' "$st" &&
+	if grep -q "^Uid:[[:space:]]*$PROXY_LOCAL_UID[[:space:]]*$PROXY_LOCAL_UID[[:space:]]*$PROXY_LOCAL_UID" "$st" &&
+		grep -q '^CapEff:[[:space:]]*0000000000000000' "$st" &&
 		grep -q '^CapBnd:[[:space:]]*0000000000000000' "$st" &&
 		grep -q '^NoNewPrivs:[[:space:]]*1' "$st" &&
 		grep -q '^Seccomp:[[:space:]]*2' "$st"; then
-		pass "$T: X9 $what: no capabilities, no_new_privs, seccomp"
+		pass "$T: X9 $what: runs as --user, no capabilities, no_new_privs, seccomp"
 	else
-		fail "$T: X9 $what: no capabilities, no_new_privs, seccomp" "$(grep -E 'Cap|NoNew|Seccomp' "$st" | tr '\n' ' ')"
+		fail "$T: X9 $what: runs as --user, no capabilities, no_new_privs, seccomp" "$(grep -E 'Uid|Cap|NoNew|Seccomp' "$st" | tr '\n' ' ')"
 	fi
 done
 wait $MPID

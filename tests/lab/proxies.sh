@@ -26,6 +26,9 @@
 #                        bind-mounted over /etc/passwd (private mount
 #                        namespace: invisible outside), because the ssh
 #                        client finds ~/.ssh via getpwuid(0), not $HOME
+#   userhome/.ssh/       the same key and known_hosts for the local account
+#                        mxproxy (uid 64990, only in the private passwd), as
+#                        which mxclient --user mxproxy runs ssh when root
 #   roothome/.ssh/       id_ed25519(.pub) (the client key), known_hosts with
 #                        the sshd host key for 127.0.0.23 and [127.0.0.20]:2222
 #                        (a delaying proxy in front of sshd may listen there)
@@ -58,6 +61,8 @@ SOCKS_PASS='p@ss:w0rd'
 SSH_ADDR=127.0.0.23
 SSH_PORT=22
 SSH_DELAY_HOSTPORT='[127.0.0.20]:2222'   # known_hosts name for a delaying proxy
+LOCAL_USER=mxproxy   # local account for ssh when mxclient runs as root
+LOCAL_UID=64990
 
 MICROSOCKS=/usr/bin/microsocks
 SSHD=/usr/sbin/sshd
@@ -232,9 +237,18 @@ cmd_start() {
 	MaxStartups 200
 	EOF
 
-	# root's home for the ssh client: a private /etc/passwd
+	# root's home for the ssh client: a private /etc/passwd; it also has
+	# the local account mxclient runs ssh as when started as root
+	# (--user mxproxy): the same key and known_hosts, owned by it
 	awk -F: -v OFS=: -v home="$P/roothome" '$1 == "root" { $6 = home } { print }' \
 		/etc/passwd > "$P/passwd"
+	printf '%s:x:%s:%s:mxclient lab ssh user:%s:/usr/sbin/nologin\n' \
+		"$LOCAL_USER" "$LOCAL_UID" "$LOCAL_UID" "$P/userhome" >> "$P/passwd"
+	rm -rf "$P/userhome"
+	mkdir -p "$P/userhome/.ssh"
+	cp -p "$P/roothome/.ssh/id_ed25519" "$P/roothome/.ssh/known_hosts" "$P/userhome/.ssh/"
+	chmod 700 "$P/userhome" "$P/userhome/.ssh"
+	chown -R "$LOCAL_UID:$LOCAL_UID" "$P/userhome"
 	chmod 644 "$P/passwd"
 	grep -q "^root:[^:]*:0:[^:]*:[^:]*:$P/roothome:" "$P/passwd" || die "no root entry in /etc/passwd"
 	mount --bind "$P/passwd" /etc/passwd || die "cannot bind-mount $P/passwd over /etc/passwd"
@@ -287,6 +301,10 @@ cmd_start() {
 	PROXY_SSH_KEY='$P/roothome/.ssh/id_ed25519'
 	PROXY_SSH_KNOWN_HOSTS='$P/roothome/.ssh/known_hosts'
 	PROXY_SSH_HOSTKEY_PUB='$P/ssh_host_ed25519_key.pub'
+	# the local account (private /etc/passwd) with the same key: as root,
+	# mxclient runs ssh only as --user NAME
+	PROXY_LOCAL_USER=$LOCAL_USER
+	PROXY_LOCAL_UID=$LOCAL_UID
 	EOF
 
 	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then
