@@ -239,6 +239,26 @@ send "X3 ssh: destination refused at the far end: next MX" 0 multi.example --use
 out_has "X3 ssh: the refused address is reported with ssh's words" 'mx1.multi.example \[127.0.0.12\]: ssh proxy .*: ssh exited with status 255: .*(open failed|forwarding failed)'
 out_has "X3 ssh: next MX delivered" 'delivered: .* via mx.secure.example'
 
+# an MX that accepts and closes at once: ssh ends (status 0) before any
+# greeting; that is this address's fault, the next MX is tried
+"$PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.11", 25))
+s.listen(16)
+s.settimeout(60)
+while True:
+    c, _ = s.accept()
+    c.close()
+' >/dev/null 2>&1 &
+CPID=$!
+sleep 0.3
+send "X3 ssh: an MX that closes before its greeting: next MX" 0 silent-backup.example --user "$PROXY_LOCAL_USER" --proxy "$SSH"
+out_has "X3 ssh ended before the greeting: reported for that address" 'mx.slow.example \[127.0.0.11\]: ssh proxy .*: ssh exited with status 0'
+kill $CPID 2>/dev/null
+wait $CPID 2>/dev/null
+
 send "X3 ssh exits (nothing listens on the ssh port): 75" 75 multi.example --user "$PROXY_LOCAL_USER" --proxy "ssh://root@$PROXY_SSH_ADDR:2222"
 out_has "X3 ssh exit: its stderr is shown" 'ssh exited with status 255: ssh: connect to host 127.0.0.23 port 2222: Connection refused'
 out_count "X3 ssh exit: the ssh server is down, no other address is tried" 1 '^connecting to '
