@@ -81,4 +81,4 @@ measure "SOCKS5" 127.0.0.20:1081 "$PROXY_SOCKS_ADDR:1080" rcpt@secure.example \
 measure "SOCKS5 + RFC 1929" 127.0.0.20:1082 "$PROXY_SOCKS_AUTH_ADDR:1080" rcpt@secure.example \
     --proxy "socks5://$PROXY_SOCKS_USER:$PROXY_SOCKS_PASS@127.0.0.20:1082"
 measure "ssh -W" 127.0.0.20:2222 "$PROXY_SSH_ADDR:22" rcpt@secure.example \
-    --proxy ssh://root@127.0.0.20:2222
+    --user "$PROXY_LOCAL_USER" --proxy ssh://root@127.0.0.20:2222
