@@ -195,6 +195,7 @@ bench: mxclient
 	tests/lab/netns.sh tests/bench/delivery.sh 30
 	tests/lab/netns.sh tests/bench/rtt.sh 7 50
 	tests/lab/netns.sh tests/bench/proxy-rtt.sh 7 50
+	tests/lab/netns.sh tests/bench/proxy-peer.sh 30
 
 # On a fresh machine the libraries are missing too: install first, then
 # build (tests/deps.sh installs only what is missing).
