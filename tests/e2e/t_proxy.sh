@@ -101,6 +101,15 @@ else
 	pass "$T: X4 password not in the output"
 fi
 
+send "X4 --json through the proxy" 0 secure.example --proxy "$SOCKS_AUTH" --json
+if python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+sys.exit(not (d["exit"] == 0 and d["proxy"] == sys.argv[2] and d["security"] == "verified"))' \
+    "$tmp/out" "socks5://$PROXY_SOCKS_USER@$PROXY_SOCKS_AUTH_ADDR:$PROXY_SOCKS_AUTH_PORT"; then
+	pass "$T: X4 the JSON report names the proxy, without the password"
+else
+	fail "$T: X4 the JSON report names the proxy, without the password" "$(head -c 300 "$tmp/out")"
+fi
+
 ID=$(new_id proxy)
 make_message "$ID" rcpt@secure.example >"$tmp/msg"
 MXCLIENT_PROXY=$SOCKS_AUTH timeout 60 "$MXCLIENT" "${RES[@]}" -f a@example.org \
