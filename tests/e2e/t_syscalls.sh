@@ -44,10 +44,15 @@ wait $spid 2>/dev/null
 used() {
 	local f
 	for f in "$tmp"/tr.*; do
+		# the parent is the process that strace started (execve); a
+		# child's first lines can land in its parent's file when
+		# strace sees them before the fork event, so a file with an
+		# execve is never a child's
 		if [ "$1" = parent ]; then
-			grep -q 'PR_SET_NAME' "$f" && continue
+			grep -q '^execve(' "$f" || continue
 			grep -q 'SECCOMP_SET_MODE_FILTER.*= 0$' "$f" || continue
 		else
+			grep -q '^execve(' "$f" && continue
 			grep -q "PR_SET_NAME, \"mxclient-$1\"" "$f" || continue
 		fi
 		# after the filter that took (libseccomp probes first)
