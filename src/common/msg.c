@@ -251,7 +251,8 @@ check_connect_req(const struct frame *f)
 	struct msg_connect_req r;
 
 	memcpy(&r, f->data, sizeof(r));
-	if (check_family(r.family) == -1 || r.port == 0 || r.timeout == 0)
+	/* only port 25, whether net, a SOCKS5 proxy or ssh connects */
+	if (check_family(r.family) == -1 || r.port != 25 || r.timeout == 0)
 		return -1;
 	/* the command line allows at most 3600 s per stage */
 	if (r.timeout > 3600 || r.greeting > 3600)

@@ -35,12 +35,15 @@ static const struct {
 	{ PROC_TLS, PROC_NET },
 	{ PROC_DNS, PROC_TLS },
 	{ PROC_NET, PROC_TLS },
+	{ PROC_PARENT, PROC_SSH },
+	{ PROC_NET, PROC_SSH },
+	{ PROC_SSH, PROC_NET },
 };
 
 enum { T_NONE, T_STR, T_BLOB };
 
 #define S(p)  (1U << (p))
-#define CHILD (S(PROC_DNS) | S(PROC_NET) | S(PROC_TLS))
+#define CHILD (S(PROC_DNS) | S(PROC_NET) | S(PROC_TLS) | S(PROC_SSH))
 
 /* msg.h read independently of msg.c: senders, fd, fixed, tail, max. */
 static const struct {
@@ -79,7 +82,13 @@ static const struct {
 	[MSG_CONNECT_OK] = { S(PROC_NET), 1, sizeof(struct msg_connect_res),
 	    T_NONE, 0 },
 	[MSG_CONNECT_FAIL] = { S(PROC_NET), 0, sizeof(struct msg_connect_res),
-	    T_NONE, 0 },
+	    T_STR, 4096 },
+	[MSG_SSH_REQ] = { S(PROC_NET), 0, sizeof(struct msg_connect_req), T_NONE,
+	    0 },
+	[MSG_SSH_OK] = { S(PROC_SSH), 1, sizeof(struct msg_connect_res), T_NONE,
+	    0 },
+	[MSG_SSH_FAIL] = { S(PROC_SSH), 0, sizeof(struct msg_connect_res), T_STR,
+	    4096 },
 	[MSG_LOG] = { CHILD, 0, sizeof(struct msg_log), T_STR, 4096 },
 	[MSG_SANDBOX_DEATH] = { CHILD, 0, sizeof(struct msg_sandbox_death),
 	    T_NONE, 0 },
@@ -114,6 +123,7 @@ check_values(const struct frame *f)
 		struct msg_mx_info     info;
 		struct msg_host_policy pol;
 		struct msg_connect_req conn;
+		struct msg_connect_res cres;
 		struct msg_log         log;
 		struct msg_result      res;
 	} u;
@@ -153,8 +163,21 @@ check_values(const struct frame *f)
 		check_cstr(u.pol.reason, sizeof(u.pol.reason));
 		break;
 	case MSG_CONNECT_REQ:
+	case MSG_SSH_REQ:
 		need(u.conn.family == 4 || u.conn.family == 6);
-		need(u.conn.port != 0 && u.conn.timeout != 0);
+		need(u.conn.port == 25 && u.conn.timeout != 0);
+		need(u.conn.timeout <= 3600 && u.conn.greeting <= 3600);
+		break;
+	case MSG_CONNECT_OK:
+	case MSG_SSH_OK:
+		need(u.cres.error == 0 && u.cres.flags == 0);
+		need(u.cres.family == 0 || u.cres.family == 4 ||
+		    u.cres.family == 6);
+		break;
+	case MSG_CONNECT_FAIL:
+	case MSG_SSH_FAIL:
+		need(u.cres.error >= 0 && !(u.cres.flags & ~CONN_PROXY_DOWN));
+		need(u.cres.error != 0 || f->len > sizeof(u.cres) + 1);
 		break;
 	case MSG_LOG:
 		need(u.log.level < LOGL_COUNT);

@@ -64,12 +64,25 @@ def reply_seeds():
 (MSG_JOB_SENDER, MSG_JOB_RCPT, MSG_JOB_HELO, MSG_JOB_START, MSG_BODY_REQ,
  MSG_BODY_DATA, MSG_MX_REQ, MSG_HOST_REQ, MSG_MX_HOST, MSG_MX_END,
  MSG_HOST_ADDR, MSG_HOST_END, MSG_MX_INFO, MSG_HOST_TLSA, MSG_HOST_POLICY,
- MSG_CONNECT_REQ, MSG_CONNECT_OK, MSG_CONNECT_FAIL, MSG_LOG,
- MSG_SANDBOX_DEATH, MSG_RESULT, MSG_REPORT) = range(1, 23)
-PARENT, DNS, NET, TLS = range(4)
+ MSG_CONNECT_REQ, MSG_CONNECT_OK, MSG_CONNECT_FAIL, MSG_SSH_REQ, MSG_SSH_OK,
+ MSG_SSH_FAIL, MSG_LOG, MSG_SANDBOX_DEATH, MSG_RESULT,
+ MSG_REPORT) = range(1, 26)
+PARENT, DNS, NET, TLS, SSH = range(5)
 # channel index in fuzz_frame.c: (receiver, sender)
 CHANS = [(PARENT, DNS), (PARENT, NET), (PARENT, TLS), (TLS, PARENT),
-         (TLS, DNS), (TLS, NET), (DNS, TLS), (NET, TLS)]
+         (TLS, DNS), (TLS, NET), (DNS, TLS), (NET, TLS), (PARENT, SSH),
+         (NET, SSH), (SSH, NET)]
+
+
+def connect_req(addr4=(192, 0, 2, 10), port=25, timeout=30, greeting=300):
+    # struct msg_connect_req: family, pad, port, addr[16], timeout, greeting
+    return struct.pack("<BBH16sII", 4, 0, port, bytes(addr4), timeout,
+                       greeting)
+
+
+def connect_res(error=0, flags=0, family=0, addr=b""):
+    # struct msg_connect_res: error, flags, family, pad[3], addr[16]
+    return struct.pack("<iIB3x16s", error, flags, family, addr)
 FRAME_F_FD = 1
 
 
@@ -117,12 +130,27 @@ def frame_seeds():
         frame(MSG_HOST_TLSA, DNS, tlsa, rid=2),
         frame(MSG_HOST_POLICY, DNS, pol, rid=2),
         frame(MSG_HOST_END, DNS, struct.pack("<II", 0, 2), rid=2)]))
-    ok = frame(MSG_CONNECT_OK, NET, struct.pack("<i", 0), rid=3,
+    ok = frame(MSG_CONNECT_OK, NET,
+               connect_res(family=4, addr=bytes([192, 0, 2, 1])), rid=3,
                flags=FRAME_F_FD)
     write("frame", "tls-from-net-connect-ok-fd",
           frame_input(TLS, NET, [ok], sizes=[0x80 | len(ok)]))
     write("frame", "tls-from-net-connect-fail", frame_input(TLS, NET, [
-        frame(MSG_CONNECT_FAIL, NET, struct.pack("<i", 111), rid=3)]))
+        frame(MSG_CONNECT_FAIL, NET, connect_res(111) + cstr(""), rid=3)]))
+    write("frame", "tls-from-net-proxy-down", frame_input(TLS, NET, [
+        frame(MSG_CONNECT_FAIL, NET, connect_res(71, 1) + cstr(
+            "SOCKS5 proxy socks5://127.0.0.21:1080: greeting: closed"),
+            rid=3)]))
+    sok = frame(MSG_SSH_OK, SSH, connect_res(), rid=4, flags=FRAME_F_FD)
+    write("frame", "net-from-ssh-ok-fd",
+          frame_input(NET, SSH, [sok], sizes=[0x80 | len(sok)]))
+    write("frame", "net-from-ssh-fail", frame_input(NET, SSH, [
+        frame(MSG_SSH_FAIL, SSH, connect_res(111) + cstr(
+            "ssh exited with status 255: stdio forwarding failed"), rid=4)]))
+    write("frame", "ssh-from-net-req", frame_input(SSH, NET, [
+        frame(MSG_SSH_REQ, NET, connect_req(), rid=4)]))
+    write("frame", "parent-from-ssh-log", frame_input(PARENT, SSH, [
+        frame(MSG_LOG, SSH, struct.pack("<I", 1) + cstr("ssh: bye"))]))
     write("frame", "tls-from-net-fd-missing", frame_input(TLS, NET, [ok]))
     write("frame", "parent-from-tls", frame_input(PARENT, TLS, [
         frame(MSG_LOG, TLS, struct.pack("<I", 0) + cstr("<<< 220 hi")),
@@ -139,8 +167,7 @@ def frame_seeds():
         frame(MSG_MX_REQ, TLS, cstr("example.com")),
         frame(MSG_HOST_REQ, TLS, cstr("mx.example.com"), rid=2)]))
     write("frame", "net-from-tls", frame_input(NET, TLS, [
-        frame(MSG_CONNECT_REQ, TLS, struct.pack(
-            "<BBH16sI", 4, 0, 25, bytes([192, 0, 2, 10]), 30))]))
+        frame(MSG_CONNECT_REQ, TLS, connect_req())]))
     # hostile: a string with an inner NUL, a size off by one
     write("frame", "dns-from-tls-inner-nul", frame_input(DNS, TLS, [
         frame(MSG_MX_REQ, TLS, b"exa\0mple.com\0")]))

@@ -835,6 +835,9 @@ check_values(void)
 	cq.port = 0;
 	check_refused(
 	    "MSG_CONNECT_REQ to port 0 refused", PROC_NET, PROC_TLS, &r);
+	cq.port = 80;
+	check_refused("MSG_CONNECT_REQ to a port other than 25 refused",
+	    PROC_NET, PROC_TLS, &r);
 	cq.port = 25;
 	cq.timeout = 0;
 	check_refused(
