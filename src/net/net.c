@@ -211,28 +211,6 @@ connect_direct(const struct msg_connect_req *r, struct attempt *a)
 	}
 }
 
-/*
- * Where the MX sees us come from, for an EHLO address literal: the
- * proxy's BND.ADDR if it gives one (microsocks says 0.0.0.0), else the
- * proxy's own address (right for a proxy with one address).
- */
-static void
-bound_address(
-    const struct proxy_cfg *pc, const uint8_t *reply, struct attempt *a)
-{
-	static const uint8_t zero[16];
-	size_t               n = reply[3] == 0x01 ? 4 : 16;
-
-	if ((reply[3] != 0x01 && reply[3] != 0x04) ||
-	    memcmp(reply + 4, zero, n) == 0) {
-		a->lfamily = pc->family;
-		memcpy(a->laddr, pc->addr, sizeof(a->laddr));
-		return;
-	}
-	a->lfamily = n == 4 ? 4 : 6;
-	memcpy(a->laddr, reply + 4, n);
-}
-
 /* --- SOCKS5 --- */
 
 /*
@@ -293,15 +271,16 @@ socks_request(const struct proxy_cfg *pc, int s,
 		    io_error(err));
 		return -1;
 	}
-	/* a refusal is about this address, whatever its BND fields hold */
-	if (buf[0] == 0x05 && buf[1] != 0) {
-		fail(a, 0,
-		    "SOCKS5 proxy %s refused the destination: %s (reply %d)",
-		    pc->text, socks_rep_name(buf[1]), buf[1]);
-		return -1;
-	}
-	if (socks_reply_len(buf, &n, &why) == -1) {
-		fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s", pc->text, why);
+	if ((rep = socks_reply_head(buf, &n, &why)) != 0) {
+		/* a refusal is about this address; a broken reply, the proxy */
+		if (rep > 0)
+			fail(a, 0,
+			    "SOCKS5 proxy %s refused the destination: %s "
+			    "(reply %d)",
+			    pc->text, socks_rep_name(rep), rep);
+		else
+			fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s",
+			    pc->text, why);
 		return -1;
 	}
 	if ((err = read_exact(s, buf + 5, n - 5, deadline)) != 0) {
@@ -309,18 +288,19 @@ socks_request(const struct proxy_cfg *pc, int s,
 		    io_error(err));
 		return -1;
 	}
-	if ((rep = socks_reply(buf, n, &why)) != 0) {
-		if (rep == -1)
-			fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s",
-			    pc->text, why);
-		else
-			fail(a, 0,
-			    "SOCKS5 proxy %s refused the destination: %s "
-			    "(reply %d)",
-			    pc->text, socks_rep_name(rep), rep);
+	if (socks_reply(buf, n, &why) == -1) {
+		fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s", pc->text, why);
 		return -1;
 	}
-	bound_address(pc, buf, a);
+	/*
+	 * Where the MX sees us come from, for an EHLO address literal: the
+	 * proxy's BND.ADDR, else its own address (right for a proxy with
+	 * one address).
+	 */
+	if (socks_bound(buf, &a->lfamily, a->laddr) == -1) {
+		a->lfamily = pc->family;
+		memcpy(a->laddr, pc->addr, sizeof(a->laddr));
+	}
 	return 0;
 }
 

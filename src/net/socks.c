@@ -94,15 +94,19 @@ socks_connect(uint8_t *b, int family, const uint8_t *addr, uint16_t port)
 }
 
 /*
- * From the first five octets of a reply (VER REP RSV ATYP and one more),
- * the length of the whole reply.  Five are always there: the shortest
- * reply (IPv4) has ten.
+ * The first five octets of a reply (VER REP RSV ATYP and one more; the
+ * shortest reply has eight).  A refusal (REP > 0) is returned at once,
+ * whatever its address fields hold: it is about this destination, and
+ * nothing more needs reading.  For a success, 0 and the length of the
+ * whole reply; -1 for a malformed one.
  */
 int
-socks_reply_len(const uint8_t b[5], size_t *len, const char **why)
+socks_reply_head(const uint8_t b[5], size_t *len, const char **why)
 {
 	if (b[0] != VER5)
 		return *why = "not a SOCKS5 reply (wrong version)", -1;
+	if (b[1] != 0)
+		return b[1];
 	if (b[2] != 0)
 		return *why = "malformed SOCKS5 reply (reserved octet)", -1;
 	switch (b[3]) {
@@ -121,17 +125,38 @@ socks_reply_len(const uint8_t b[5], size_t *len, const char **why)
 	return *why = "malformed SOCKS5 reply (address type)", -1;
 }
 
-/* The REP field of a whole reply (0: connected), or -1. */
+/* A whole successful reply: 0 if it is exactly as long as it says. */
 int
 socks_reply(const uint8_t *b, size_t n, const char **why)
 {
 	size_t want;
 
-	if (n < 5 || socks_reply_len(b, &want, why) == -1)
-		return n < 5 ? (*why = "short SOCKS5 reply", -1) : -1;
+	if (n < 5)
+		return *why = "short SOCKS5 reply", -1;
+	if (socks_reply_head(b, &want, why) != 0)
+		return *why = "not a successful SOCKS5 reply", -1;
 	if (n != want)
 		return *why = "SOCKS5 reply of the wrong length", -1;
-	return b[1];
+	return 0;
+}
+
+/*
+ * BND.ADDR of a whole successful reply, where the proxy's connection
+ * comes from: 0 and family 4 or 6, or -1 if it is a name or unspecified
+ * (microsocks says 0.0.0.0).
+ */
+int
+socks_bound(const uint8_t *b, uint8_t *family, uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+	size_t               n = b[3] == ATYP_V4 ? 4 : 16;
+
+	if ((b[3] != ATYP_V4 && b[3] != ATYP_V6) || memcmp(b + 4, zero, n) == 0)
+		return -1;
+	*family = n == 4 ? 4 : 6;
+	memset(addr, 0, 16);
+	memcpy(addr, b + 4, n);
+	return 0;
 }
 
 /* RFC 1928 §6, the reply codes. */

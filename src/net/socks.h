@@ -17,7 +17,8 @@ int         socks_method(const uint8_t[2], int, const char **);
 size_t      socks_auth(uint8_t *, const char *, const char *);
 int         socks_auth_status(const uint8_t[2], const char **);
 size_t      socks_connect(uint8_t *, int, const uint8_t *, uint16_t);
-int         socks_reply_len(const uint8_t[5], size_t *, const char **);
+int         socks_reply_head(const uint8_t[5], size_t *, const char **);
+int         socks_bound(const uint8_t *, uint8_t *, uint8_t[16]);
 int         socks_reply(const uint8_t *, size_t, const char **);
 const char *socks_rep_name(int);
 

@@ -2,9 +2,11 @@
  * libFuzzer: what a hostile SOCKS5 proxy can send (src/net/socks.c) and
  * what a --proxy URL can hold (src/parent/proxy.c).  The reply length
  * derived from the first five octets must stay within 8..SOCKS_REPLY_MAX,
- * a reply is only accepted at exactly that length, and a parsed URL must
- * give a printable description, a port and no option-like host (that
- * the description leaves the password out is test_proxy's job).
+ * a refusal must be the REP octet of a version 5 reply, a reply is only
+ * accepted at exactly its length and gives an IPv4 or IPv6 BND.ADDR or
+ * none; a parsed URL must give a printable description, a port and no
+ * option-like host (that the description leaves the password out is
+ * test_proxy's job).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -21,7 +23,8 @@ static void
 fuzz_reply(const uint8_t *d, size_t n)
 {
 	const char *why;
-	size_t      len;
+	size_t      len = 0;
+	uint8_t     fam, addr[16];
 	int         rep;
 
 	if (n >= 2) {
@@ -30,14 +33,18 @@ fuzz_reply(const uint8_t *d, size_t n)
 	}
 	if (n < 5)
 		return;
-	if (socks_reply_len(d, &len, &why) == 0 &&
-	    (len < 8 || len > SOCKS_REPLY_MAX))
+	rep = socks_reply_head(d, &len, &why);
+	if (rep == 0 && (len < 8 || len > SOCKS_REPLY_MAX))
 		abort();
-	rep = socks_reply(d, n, &why);
-	if (rep >= 0 &&
-	    (socks_reply_len(d, &len, &why) != 0 || len != n || rep > 255 ||
-	        socks_rep_name(rep) == NULL))
+	if (rep > 0 &&
+	    (d[0] != 5 || d[1] != rep || socks_rep_name(rep) == NULL))
 		abort();
+	if (socks_reply(d, n, &why) == 0) {
+		if (rep != 0 || len != n)
+			abort();
+		if (socks_bound(d, &fam, addr) == 0 && fam != 4 && fam != 6)
+			abort();
+	}
 }
 
 static void

@@ -200,6 +200,7 @@ test_replies(void)
 	uint8_t     ref[10] = { 5, 5, 0, 1, 0, 0, 0, 0, 0, 0 };
 	uint8_t     name[5 + 3 + 2] = { 5, 0, 0, 3, 3, 'a', 'b', 'c', 0, 25 };
 	uint8_t     v6[22] = { 5, 0, 0, 4 };
+	uint8_t     fam = 0, addr[16];
 
 	check_report(socks_method((const uint8_t *)"\x05\x00", 0, &why) == 0,
 	    "S1 method 0 accepted when offered", "%s", why);
@@ -221,15 +222,15 @@ test_replies(void)
 	    socks_auth_status((const uint8_t *)"\x01\x01", &why) == -1 &&
 	        strstr(why, "refused the user name") != NULL,
 	    "S2 status 1: credentials refused", "%s", why);
-	check_report(socks_reply_len(ok4, &len, &why) == 0 && len == 10 &&
+	check_report(socks_reply_head(ok4, &len, &why) == 0 && len == 10 &&
 	        socks_reply(ok4, 10, &why) == 0,
 	    "S4 IPv4 reply: 10 octets, succeeded", "len=%zu", len);
-	check_report(socks_reply_len(v6, &len, &why) == 0 && len == 22,
+	check_report(socks_reply_head(v6, &len, &why) == 0 && len == 22,
 	    "S4 IPv6 reply: 22 octets", "len=%zu", len);
-	check_report(socks_reply_len(name, &len, &why) == 0 && len == 10 &&
+	check_report(socks_reply_head(name, &len, &why) == 0 && len == 10 &&
 	        socks_reply(name, 10, &why) == 0,
 	    "S4 reply with a name: 4+1+3+2 octets", "len=%zu", len);
-	check_report(socks_reply(ref, 10, &why) == 5 &&
+	check_report(socks_reply_head(ref, &len, &why) == 5 &&
 	        strcmp(socks_rep_name(5), "connection refused") == 0,
 	    "S5 reply 5 is 'connection refused'", "%s", socks_rep_name(5));
 	check_report(strcmp(socks_rep_name(2),
@@ -238,22 +239,31 @@ test_replies(void)
 	        strcmp(socks_rep_name(9), "unassigned reply code") == 0,
 	    "S5 every RFC 1928 reply code is named", "%s", socks_rep_name(9));
 	ok4[2] = 1;
-	check_report(socks_reply_len(ok4, &len, &why) == -1,
+	check_report(socks_reply_head(ok4, &len, &why) == -1,
 	    "S4 a reserved octet other than 0 is refused", "accepted");
 	ok4[2] = 0;
 	ok4[3] = 2;
-	check_report(socks_reply_len(ok4, &len, &why) == -1,
+	check_report(socks_reply_head(ok4, &len, &why) == -1,
 	    "S4 an unknown address type is refused", "accepted");
 	ok4[3] = 1;
 	ok4[0] = 4;
-	check_report(socks_reply_len(ok4, &len, &why) == -1,
+	check_report(socks_reply_head(ok4, &len, &why) == -1,
 	    "S4 a version 4 reply is refused", "accepted");
 	name[4] = 0;
-	check_report(socks_reply_len(name, &len, &why) == -1,
+	check_report(socks_reply_head(name, &len, &why) == -1,
 	    "S4 an empty name is refused", "accepted");
 	ok4[0] = 5;
 	check_report(socks_reply(ok4, 9, &why) == -1,
 	    "S4 a reply of the wrong length is refused", "accepted");
+	ref[3] = 9;
+	check_report(socks_reply_head(ref, &len, &why) == 5,
+	    "S5 a refusal counts whatever its address type", "not a refusal");
+	check_report(
+	    socks_bound(ok4, &fam, addr) == 0 && fam == 4 && addr[3] == 21,
+	    "S6 BND.ADDR of an IPv4 reply", "fam %u", fam);
+	check_report(socks_bound(ref, &fam, addr) == -1 &&
+	        socks_bound(name, &fam, addr) == -1,
+	    "S6 no BND.ADDR from 0.0.0.0 or a name", "found one");
 }
 
 int
