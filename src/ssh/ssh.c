@@ -290,9 +290,14 @@ finish(struct tunnel *t, int kill_it)
 			close_err(t);
 	}
 	close_err(t);
-	if (waitpid(t->pid, &status, WNOHANG) == 0) {
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, &status, 0);
+	/* ssh closes stderr a moment before it exits: give it that moment */
+	while (waitpid(t->pid, &status, WNOHANG) == 0) {
+		if (mono_ms() >= until) {
+			kill(t->pid, SIGKILL);
+			waitpid(t->pid, &status, 0);
+			break;
+		}
+		(void)poll(NULL, 0, 10);
 	}
 	t->pid = 0;
 	if (t->sock != -1)
@@ -379,12 +384,15 @@ handle_request(struct sshp *p, const struct frame *f)
 	int                    r1, status, err;
 
 	memcpy(&r, f->data, sizeof(r));
-	if ((t = free_slot(p)) == NULL)
-		return reply_fail(p, f->id, EAGAIN, 0, "too many ssh tunnels");
+	if ((t = free_slot(p)) == NULL) {
+		reply_fail(p, f->id, EAGAIN, 0, "too many ssh tunnels");
+		return;
+	}
 	if ((err = launch(p, &r, t)) != 0) {
 		snprintf(why, sizeof(why), "ssh proxy %s: cannot start ssh: %s",
 		    p->pc->text, strerror(err));
-		return reply_fail(p, f->id, err, CONN_PROXY_DOWN, why);
+		reply_fail(p, f->id, err, CONN_PROXY_DOWN, why);
+		return;
 	}
 	deadline = mono_ms() + ((long long)r.timeout + r.greeting) * 1000;
 	if ((r1 = await_first_octet(t, deadline)) == 1) {
