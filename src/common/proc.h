@@ -14,6 +14,11 @@
 
 #define RESOLVER_MAX 64
 
+/* The one program the ssh process may run (make SSH_PATH=...). */
+#ifndef SSH_PATH
+#define SSH_PATH "/usr/bin/ssh"
+#endif
+
 enum proxy_kind { PROXY_NONE = 0, PROXY_SOCKS5, PROXY_SSH };
 
 #define PROXY_CRED_MAX 256 /* RFC 1929: 1..255 octets, plus NUL */

@@ -37,10 +37,6 @@
 
 #define DNS_TIMEOUT 5
 
-#ifndef SSH_PATH
-#define SSH_PATH "/usr/bin/ssh"
-#endif
-
 /*
  * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
  * and Postfix's (connect 30 s, as smtp_connect_timeout).

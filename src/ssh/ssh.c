@@ -40,10 +40,6 @@
 #include "log.h"
 #include "proc.h"
 
-#ifndef SSH_PATH
-#define SSH_PATH "/usr/bin/ssh"
-#endif
-
 #define TUNNELS_MAX 16   /* ssh processes alive at once */
 #define ERRTEXT_MAX 1024 /* what we keep of one ssh's stderr */
 #define ARGV_MAX    40
