@@ -13,8 +13,7 @@ tests/lab/lab.sh start "$LAB" >/dev/null
 . "$LAB/lab.env"
 printf 'From: a@example.org\nSubject: bench\n\nbody\n' >"$LAB/msg"
 
-ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+. tests/bench/lib.sh
 
 : >"$LAB/mx.times"
 : >"$LAB/swaks.times"

@@ -17,8 +17,7 @@ tests/lab/proxies.sh start "$LAB" >/dev/null
 printf 'From: a@example.org\r\nSubject: bench\r\n\r\nbody\r\n' >"$LAB/msg"
 P=$PROXY_SOCKS_ADDR:$PROXY_SOCKS_PORT
 
-ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+. tests/bench/lib.sh
 
 : >"$LAB/mx.times"
 : >"$LAB/curl.times"

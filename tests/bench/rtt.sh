@@ -15,7 +15,7 @@ tests/lab/lab.sh start "$LAB" >/dev/null
 ip addr add 127.0.0.20/32 dev lo 2>/dev/null || true
 printf 'From: a@example.org\nSubject: bench\n\nbody\n' >"$LAB/msg"
 
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+. tests/bench/lib.sh
 
 # times DELAY: N delivery times (ms) through a proxy with that delay
 times() {

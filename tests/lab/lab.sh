@@ -54,6 +54,8 @@
 set -eu
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lab/ns.sh
+. "$LAB_SRC/ns.sh"
 
 # ---------------------------------------------------------------------------
 # The DNS tree. One line per zone:  zone NAME TEMPLATE MODE
@@ -141,22 +143,8 @@ usage() {
 # helpers
 # ---------------------------------------------------------------------------
 
-# private_netns -> 0 if this is a private network namespace: not PID 1's
-# (when that is readable) and with no interface but lo, as `unshare -n`
-# makes it. (/proc/1/ns/net may be unreadable, e.g. in some VMs.)
-private_netns() {
-	local mine init others
-	mine=$(readlink /proc/self/ns/net 2>/dev/null) || return 1
-	init=$(readlink /proc/1/ns/net 2>/dev/null) || init=unknown
-	[ "$mine" != "$init" ] || return 1
-	others=$(ip -o link show 2>/dev/null | awk -F': ' '$2 != "lo" {print $2}')
-	[ -z "$others" ]
-}
-
 check_namespace() {
-	if ! private_netns; then
-		die "refusing to run outside a private network namespace (found interfaces: $(ip -o link show | awk -F': ' '{printf "%s ", $2}')); use: $LAB_SRC/netns.sh $0 $*"
-	fi
+	refuse_outside_netns "$@"
 	# lo must be up for 127.0.0.0/8 to work; harmless in a private netns.
 	ip link set lo up 2>/dev/null || true
 	# Postfix insists that inet_interfaces addresses exist on an interface

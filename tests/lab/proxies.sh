@@ -52,6 +52,8 @@
 set -eu
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lab/ns.sh
+. "$LAB_SRC/ns.sh"
 
 SOCKS_ADDR=127.0.0.21
 SOCKS_AUTH_ADDR=127.0.0.22
@@ -75,28 +77,8 @@ usage() {
 	exit 2
 }
 
-# private_netns -> 0 if this is a private network namespace (see lab.sh)
-private_netns() {
-	local mine init others
-	mine=$(readlink /proc/self/ns/net 2>/dev/null) || return 1
-	init=$(readlink /proc/1/ns/net 2>/dev/null) || init=unknown
-	[ "$mine" != "$init" ] || return 1
-	others=$(ip -o link show 2>/dev/null | awk -F': ' '$2 != "lo" {print $2}')
-	[ -z "$others" ]
-}
-
-# private_mntns -> 0 if the mount namespace is not PID 1's (when readable)
-private_mntns() {
-	local mine init
-	mine=$(readlink /proc/self/ns/mnt 2>/dev/null) || return 1
-	init=$(readlink /proc/1/ns/mnt 2>/dev/null) || init=unknown
-	[ "$mine" != "$init" ]
-}
-
 check_namespace() {
-	if ! private_netns; then
-		die "refusing to run outside a private network namespace (found interfaces: $(ip -o link show | awk -F': ' '{printf "%s ", $2}')); use: $LAB_SRC/netns.sh $0 $*"
-	fi
+	refuse_outside_netns "$@"
 	private_mntns || die "refusing to bind-mount /etc/passwd outside a private mount namespace; use: $LAB_SRC/netns.sh $0 $*"
 	ip link set lo up 2>/dev/null || true
 	local a
