@@ -27,12 +27,26 @@ echo "deps: installing:$missing"
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
+# The tests run private instances of every daemon; no system instance may
+# start while installing (policy-rc.d, unless the host has its own) ...
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	policy=/usr/sbin/policy-rc.d
+fi
+trap '[ -z "$policy" ] || rm -f "$policy"' EXIT
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Package scripts may start system daemons; the tests need none of them.
-for s in nsd unbound postfix ssh microsocks; do
-	if command -v service >/dev/null 2>&1; then
+# ... or at the next boot: the services of the packages installed here
+# (never of ones the host had: its own sshd stays as it was)
+for ps in nsd:nsd unbound:unbound postfix:postfix openssh-server:ssh; do
+	case " $missing " in *" ${ps%%:*} "*) ;; *) continue ;; esac
+	s=${ps#*:}
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now "$s" >/dev/null 2>&1 || true
+	elif command -v service >/dev/null 2>&1; then
 		service "$s" stop >/dev/null 2>&1 || true
 	fi
 done
