@@ -62,6 +62,18 @@ used() {
 	done | sort -u
 }
 
+# where CALLS: for a failure report, each trace file with such a call:
+# its first line, its PR_SET_NAME and the call with the line before it
+where() {
+	local f c
+	for f in "$tmp"/tr.*; do
+		for c in $1; do
+			grep -q "^$c(" "$f" || continue
+			echo "${f##*/}: $(head -1 "$f" | cut -c1-80) / $(grep -o 'PR_SET_NAME, "[a-z-]*"' "$f" | tr '\n' ' ')/ $(grep -B1 -m1 "^$c(" "$f" | tr '\n' ' ')"
+		done
+	done | head -4 | tr '\n' '|'
+}
+
 for p in parent dns net tls; do
 	table "$p" >"$tmp/allowed.$p"
 	used "$p" >"$tmp/used.$p"
@@ -71,7 +83,7 @@ for p in parent dns net tls; do
 	fi
 	extra=$(comm -23 "$tmp/used.$p" "$tmp/allowed.$p" | grep -vx 'exit\|rt_sigreturn' | tr '\n' ' ')
 	[ -z "$extra" ] && pass "$T: $p: every call after lock-down is in its allow-list ($(wc -l <"$tmp/used.$p") calls)" ||
-		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra"
+		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra; $(where "$extra")"
 	echo "note: $p: allow-list entries these runs did not use: $(comm -13 "$tmp/used.$p" "$tmp/allowed.$p" | tr '\n' ' ')"
 done
 rm -rf "$tmp"
