@@ -16,9 +16,9 @@
  * Landlock is optional (old kernels lack it); everything else is not.
  *
  * The ssh process (--proxy ssh:// only) differs, because what it runs is
- * ssh(1) and everything it sets up is inherited by ssh: no chroot and no
- * change of user (ssh needs this user's keys and known_hosts; as root
- * it keeps uid 0 but gives up every capability), Landlock allows
+ * ssh(1) and everything it sets up is inherited by ssh: no chroot (ssh
+ * needs the user's keys and known_hosts; as root it empties its
+ * capability sets and becomes --user), Landlock is required and allows
  * reading files, executing only the ssh binary, writing only /dev/null
  * and connecting only to the ssh server's port, and seccomp is a
  * deny-list that refuses with EPERM.

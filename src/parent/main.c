@@ -2,9 +2,10 @@
  * mxclient: send one message directly to the recipient domain's MX.
  *
  * The parent checks the command line, spools the message, starts the
- * dns, net and tls children (and ssh for an ssh:// proxy), locks itself down and then only serves the
- * message to tls, prints what the children report and turns the outcome
- * into an exit status (exit_status(): the one place for that).
+ * dns, net and tls children (and ssh for an ssh:// proxy), locks itself
+ * down and then only serves the message to tls, prints what the children
+ * report and turns the outcome into an exit status (exit_status(): the
+ * one place for that).
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -961,39 +962,17 @@ print_peak_rss(const struct parent *p)
 	log_print(LOGL_INFO, line);
 }
 
-/* `"proxy":"URL",' for the report; the URL is printable already. */
-static void
-proxy_member(char *out, size_t len, const struct proxy_cfg *pc)
-{
-	size_t      o = 0;
-	const char *c;
-
-	out[0] = '\0';
-	if (pc->kind == PROXY_NONE || len < 16)
-		return;
-	o = (size_t)snprintf(out, len, "\"proxy\":\"");
-	for (c = pc->text; *c != '\0' && o + 4 < len; c++) {
-		if (*c == '"' || *c == '\\')
-			out[o++] = '\\';
-		out[o++] = *c;
-	}
-	snprintf(out + o, len - o, "\",");
-}
-
 /* --json, --status-fd: one JSON object, with the exit status first. */
 static void
-write_report(
-    int fd, const struct parent *p, int code, const struct proxy_cfg *pc)
+write_report(int fd, const struct parent *p, int code)
 {
-	char    head[32 + 2 * sizeof(pc->text)], proxy[2 * sizeof(pc->text)];
-	ssize_t n;
-	size_t  i;
+	char        head[32];
+	ssize_t     n;
+	size_t      i;
 	const char *part[3];
 
-	proxy_member(proxy, sizeof(proxy), pc);
-	snprintf(head, sizeof(head), "{\"exit\":%d,%s", code, proxy);
-	if (p->json == NULL)
-		head[strlen(head) - 1] = '\0'; /* no member follows */
+	snprintf(
+	    head, sizeof(head), "{\"exit\":%d%s", code, p->json ? "," : "");
 	part[0] = head;
 	part[1] = p->json ? p->json : "";
 	part[2] = "}\n";
@@ -1112,6 +1091,6 @@ main(int argc, char **argv)
 	if (o.flags & JOB_VERBOSE)
 		print_peak_rss(&p);
 	if (o.status_fd != -1)
-		write_report(o.status_fd, &p, code, &cfg.proxy);
+		write_report(o.status_fd, &p, code);
 	return code;
 }

@@ -103,6 +103,7 @@ report_json(const struct report *r, const char *rcpt, const char *outcome,
 	buf[0] = '\0';
 	tlsrpt_type(reason, rpt, sizeof(rpt));
 	member(&o, "recipient", rcpt, &first);
+	member(&o, "proxy", r->proxy, &first);
 	member(&o, "outcome", outcome, &first);
 	member(&o, "mx", r->mx, &first);
 	member(&o, "address", r->address, &first);

@@ -18,6 +18,7 @@ struct report_attempt {
 };
 
 struct report {
+	char                  proxy[600]; /* --proxy URL, no password, or "" */
 	char                  mx[256];
 	char                  address[64];
 	char                  tls_version[32];

@@ -1227,6 +1227,9 @@ tls_main(int parent_fd, int dns_fd, int net_fd, const struct child_cfg *cfg)
 	fault_test(parent_fd);
 
 	read_job(&d);
+	if (cfg->proxy.kind != PROXY_NONE)
+		snprintf(
+		    d.rep.proxy, sizeof(d.rep.proxy), "%s", cfg->proxy.text);
 	if (d.job.j.deadline)
 		d.deadline = mono_ms() + d.job.j.deadline * 1000LL;
 	set_result(&res, OUT_TEMPFAIL, "no MX host could be tried");
