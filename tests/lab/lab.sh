@@ -105,7 +105,10 @@ LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
 	brokentlsa.example servfail.brokentlsa.example refused.brokentlsa.example
 	notimp.brokentlsa.example silent.brokentlsa.example bigtlsa.example delayed.example
 	ee301.example ee312.example ee300.example agility.example ta200.example
-	silent-backup.example manymx.example longcname.example"
+	silent-backup.example manymx.example longcname.example
+	tlsa-33.example tlsa-33-bad.example tlsa-bigcert.example
+	tlsa-bigcert-ok.example tlsa-full-bad.example tlsa-full-bad-ok.example
+	scripted.example"
 # shellcheck disable=SC2086,SC2116 # one line, single spaces
 LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
 
@@ -259,6 +262,14 @@ make_tls() {
 	EE312_HEX=$(openssl pkey -in "$d/mx.key" -pubout -outform DER | sha512_hex)
 	EE300_HEX=$(sed '/^-----/d' "$d/mx.crt" | base64 -d | hex)
 	CA200_HEX=$(sed '/^-----/d' "$d/ca.crt" | base64 -d | hex)
+	# a certificate of some 20 KB (400 names): larger than any record cap
+	# a client might have (tlsa-bigcert.example)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/big.key" -out "$d/big.crt" -days 3650 \
+		-subj "/CN=big.example" -addext "subjectAltName=$(seq -f \
+		'DNS:name-%03g.a-certificate-with-many-names.example' -s , 1 400)" \
+		>>"$DIR/start.log" 2>&1 || die "openssl failed to make big.crt"
+	BIGCERT_HEX=$(sed '/^-----/d' "$d/big.crt" | base64 -d | hex)
 	# matches no key of the lab: a TLSA record that authenticates nothing
 	BADTLSA_HEX=$(printf 'mxclient lab: a key that does not exist' | sha256_hex)
 	[ ${#TLSA_HEX} -eq 64 ] && [ ${#CA201_HEX} -eq 64 ] && [ ${#CA211_HEX} -eq 64 ] ||
@@ -320,7 +331,8 @@ subst() {
 		-e "s|@CA201@|$CA201_HEX|g" -e "s|@CA211@|$CA211_HEX|g" \
 		-e "s|@EE301@|$EE301_HEX|g" -e "s|@EE312@|$EE312_HEX|g" \
 		-e "s|@EE300@|$EE300_HEX|g" -e "s|@CA200@|$CA200_HEX|g" \
-		-e "s|@BAD512@|${BADTLSA_HEX}${BADTLSA_HEX}|g"
+		-e "s|@BAD512@|${BADTLSA_HEX}${BADTLSA_HEX}|g" \
+		-e "s|@BIGCERT@|$BIGCERT_HEX|g"
 }
 
 # corrupt_rrsig FILE OWNER TYPE -> change one character in the middle of
