@@ -27,7 +27,8 @@ CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
 LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 		    echo -ltls -lseccomp -lldns -lcrypto)
 
-COMMON_SRCS =	src/common/frame.c \
+COMMON_SRCS =	src/common/fds.c \
+		src/common/frame.c \
 		src/common/log.c \
 		src/common/msg.c \
 		src/common/tlsa.c
@@ -35,6 +36,7 @@ PARENT_SRCS =	src/parent/addr.c \
 		src/parent/main.c \
 		src/parent/norm.c \
 		src/parent/proxy.c \
+		src/parent/resolver.c \
 		src/parent/spool.c
 CHILD_SRCS =	src/dns/dns.c \
 		src/net/net.c \
@@ -58,7 +60,8 @@ HDRS =		$(wildcard src/*/*.h sandbox/*.h)
 
 # Test builds: unit tests, and mxclient-sbtest whose children can be told
 # to try a forbidden system call after locking down.
-UNIT_TESTS =	tests/unit/test_frame \
+UNIT_TESTS =	tests/unit/test_fds \
+		tests/unit/test_frame \
 		tests/unit/test_addr \
 		tests/unit/test_norm \
 		tests/unit/test_reply \
@@ -76,7 +79,10 @@ mxclient-sbtest: $(SRCS) $(HDRS)
 	    $(SRCS) $(LDLIBS)
 
 tests/unit/test_frame: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(COMMON_SRCS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(COMMON_SRCS) -lcrypto
+
+tests/unit/test_fds: tests/unit/test_fds.c src/common/fds.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/common/fds.c
 
 tests/unit/test_addr: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/addr.c
@@ -102,15 +108,16 @@ tests/unit/test_sandbox: tests/unit/test_sandbox.c $(COMMON_SRCS) \
 	    $(SANDBOX_SRCS) $(LDLIBS)
 
 # Per-process driver: the real dns_main() over socketpairs (lab tests).
-tests/proc/dnsdrv: tests/proc/dnsdrv.c src/dns/dns.c $(COMMON_SRCS) \
-    $(SANDBOX_SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/dns/dns.c $(COMMON_SRCS) \
-	    $(SANDBOX_SRCS) $(LDLIBS)
+tests/proc/dnsdrv: tests/proc/dnsdrv.c src/dns/dns.c src/parent/resolver.c \
+    $(COMMON_SRCS) $(SANDBOX_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/dns/dns.c \
+	    src/parent/resolver.c $(COMMON_SRCS) $(SANDBOX_SRCS) $(LDLIBS)
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN_FLAGS =	-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=undefined -DCHECK_VARIANT='"[asan]"'
-ASAN_TESTS =	tests/unit/test_frame-asan \
+ASAN_TESTS =	tests/unit/test_fds-asan \
+		tests/unit/test_frame-asan \
 		tests/unit/test_addr-asan \
 		tests/unit/test_norm-asan \
 		tests/unit/test_reply-asan \
@@ -118,7 +125,10 @@ ASAN_TESTS =	tests/unit/test_frame-asan \
 		tests/unit/test_proxy-asan
 
 tests/unit/test_frame-asan: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(COMMON_SRCS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(COMMON_SRCS) -lcrypto
+
+tests/unit/test_fds-asan: tests/unit/test_fds.c src/common/fds.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/common/fds.c
 
 tests/unit/test_addr-asan: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/addr.c
@@ -156,7 +166,7 @@ tests/fuzz/fuzz_reply: tests/fuzz/fuzz_reply.c src/tls/reply.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/reply.c
 
 tests/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(COMMON_SRCS) $(HDRS)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) -lcrypto
 
 tests/fuzz/fuzz_norm: tests/fuzz/fuzz_norm.c src/parent/norm.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/norm.c

@@ -19,9 +19,13 @@ struct sandbox_cfg {
 	gid_t       gid;
 	const char *chroot_dir; /* NULL: a fresh empty directory */
 	int         death_fd;   /* SIGSYS report goes here, -1 none */
+	int         ready_fd;   /* > 2: closed once locked down (the parent
+	                           waits for every child's before its own) */
 	uint16_t    ports[SANDBOX_MAX_PORTS]; /* TCP connect() allowed */
 	int         nports;
-	const char *exec_path;    /* ssh process: the one program it runs */
+	const char *exec_path; /* ssh process: the one program it runs */
+	pid_t       peers[PROC_COUNT]; /* parent: the children it may kill */
+	int         npeers;
 	const char *test_syscall; /* SANDBOX_TEST builds only */
 };
 
@@ -34,5 +38,11 @@ void sandbox_lock(enum proc_id, const struct sandbox_cfg *);
 
 /* Name of a system call number of this architecture, or NULL. */
 const char *sandbox_syscall_name(int);
+
+/*
+ * One line on what the kernel enforces beyond the system call filters
+ * (Landlock's ABI decides whether TCP ports are restricted), for -v.
+ */
+const char *sandbox_describe(void);
 
 #endif

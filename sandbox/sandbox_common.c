@@ -50,6 +50,21 @@ sb_check_cfg(enum proc_id proc, const struct sandbox_cfg *cfg)
 	if (cfg->nports < 0 || cfg->nports > SANDBOX_MAX_PORTS)
 		errx(1, "sandbox: %s: bad port count %d", sb_procname(proc),
 		    cfg->nports);
+	if (cfg->npeers < 0 || cfg->npeers > PROC_COUNT)
+		errx(1, "sandbox: %s: bad peer count %d", sb_procname(proc),
+		    cfg->npeers);
+}
+
+/*
+ * Locked down: say so by closing the ready descriptor.  The parent waits
+ * until every child's is closed before it drops root itself, since it
+ * could no longer kill a child still running as root.
+ */
+void
+sb_ready(const struct sandbox_cfg *cfg)
+{
+	if (cfg->ready_fd > 2 && close(cfg->ready_fd) == -1)
+		err(1, "sandbox: close the ready descriptor");
 }
 
 /* Set soft and hard limit, never above the hard limit we already have. */

@@ -152,11 +152,12 @@ static void sb_write_note(int);
 static void sb_sigsys(int, siginfo_t *, void *);
 static void sb_sigsys_setup(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_calls(scmp_filter_ctx, enum proc_id, uint32_t);
-static void sb_add_rules(scmp_filter_ctx, enum proc_id, uint32_t);
+static void sb_add_rules(
+    scmp_filter_ctx, enum proc_id, uint32_t, const struct sandbox_cfg *);
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_enosys(scmp_filter_ctx, enum proc_id);
 #ifdef SANDBOX_TEST
-static void sb_test(enum proc_id, const char *);
+static void sb_test(enum proc_id, const struct sandbox_cfg *);
 #endif
 
 void
@@ -170,8 +171,11 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	 * expects) can run the real processes.  mxclient itself has no such
 	 * switch: it never runs unconfined.
 	 */
-	if (cfg->test_syscall != NULL && strcmp(cfg->test_syscall, "off") == 0)
+	if (cfg->test_syscall != NULL &&
+	    strcmp(cfg->test_syscall, "off") == 0) {
+		sb_ready(cfg);
 		return;
+	}
 #endif
 	sb_rlimits(proc);
 	if (proc == PROC_SSH)
@@ -184,9 +188,10 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	sb_nnp(proc);
 	sb_landlock(proc, cfg);
 	sb_seccomp(proc, cfg);
+	sb_ready(cfg);
 #ifdef SANDBOX_TEST
 	if (cfg->test_syscall != NULL)
-		sb_test(proc, cfg->test_syscall);
+		sb_test(proc, cfg);
 #endif
 }
 
@@ -321,7 +326,45 @@ sb_ll_abi(enum proc_id proc)
 	if (abi < 1)
 		err(1, "sandbox: %s: landlock_create_ruleset",
 		    sb_procname(proc));
+#ifdef SANDBOX_TEST
+	/* test builds: MXCLIENT_LANDLOCK_ABI=N plays an older kernel */
+	if (getenv("MXCLIENT_LANDLOCK_ABI") != NULL &&
+	    atoi(getenv("MXCLIENT_LANDLOCK_ABI")) < abi)
+		abi = atoi(getenv("MXCLIENT_LANDLOCK_ABI"));
+#endif
 	return (int)abi;
+}
+
+/*
+ * What holds beyond seccomp depends on the kernel: say exactly that, and
+ * no more (README "Design").  UDP is never covered by Landlock, so dns
+ * may send UDP to any address whatever the ABI.
+ */
+const char *
+sandbox_describe(void)
+{
+	static char buf[400];
+	int         abi = sb_ll_abi(PROC_PARENT);
+
+	if (abi == 0)
+		return "sandbox: no Landlock in this kernel: no TCP port "
+		       "rules, so net may connect to any TCP port and dns "
+		       "to any address; files stay closed by seccomp";
+	if (abi < 4)
+		snprintf(buf, sizeof(buf),
+		    "sandbox: Landlock ABI %d: no file system access; TCP port "
+		    "rules need ABI 4 (Linux 6.7), so net may connect to any "
+		    "TCP port and dns to any address (UDP: any address on "
+		    "every kernel)",
+		    abi);
+	else
+		snprintf(buf, sizeof(buf),
+		    "sandbox: Landlock ABI %d: no file system access; net may "
+		    "connect to its one TCP port, dns to the resolvers' port "
+		    "(UDP: any address, Landlock has no UDP rules)%s",
+		    abi,
+		    abi >= 6 ? "; signals and abstract sockets scoped" : "");
+	return buf;
 }
 
 /*
@@ -609,14 +652,57 @@ sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 	}
 }
 
+/* The value a comparison tests (datum_b for a masked one). */
+static scmp_datum_t *
+sb_cmp_value(struct scmp_arg_cmp *c)
+{
+	return c->op == SCMP_CMP_MASKED_EQ ? &c->datum_b : &c->datum_a;
+}
+
+/* One rule with SB_SELF and SB_PEER replaced by real pids. */
 static void
-sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
+sb_add_rule(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action, int nr,
+    const struct sb_rule *row, pid_t peer)
+{
+	struct scmp_arg_cmp cmp[SB_MAX_CMP];
+	scmp_datum_t       *v;
+	unsigned int        n;
+	int                 rc;
+
+	for (n = 0; n < SB_MAX_CMP && row->cmp[n].op != 0; n++) {
+		cmp[n] = row->cmp[n];
+		v = sb_cmp_value(&cmp[n]);
+		if (*v == SB_SELF)
+			*v = (scmp_datum_t)getpid();
+		else if (*v == SB_PEER)
+			*v = (scmp_datum_t)peer;
+	}
+	if ((rc = seccomp_rule_add_array(ctx, action, nr, n, cmp)) < 0)
+		errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+		    sb_procname(proc), row->name, strerror(-rc));
+}
+
+static int
+sb_names_peer(const struct sb_rule *row)
+{
+	struct scmp_arg_cmp c;
+	unsigned int        n;
+
+	for (n = 0; n < SB_MAX_CMP && row->cmp[n].op != 0; n++) {
+		c = row->cmp[n];
+		if (*sb_cmp_value(&c) == SB_PEER)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action,
+    const struct sandbox_cfg *cfg)
 {
 	const struct sb_policy *pol = &sb_policies[proc];
-	struct scmp_arg_cmp     cmp[SB_MAX_CMP];
-	unsigned int            n;
 	size_t                  i;
-	int                     nr, rc;
+	int                     nr, k;
 
 	for (i = 0; i < pol->nrules; i++) {
 		nr = seccomp_syscall_resolve_name(pol->rules[i].name);
@@ -625,17 +711,14 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 			    sb_procname(proc), pol->rules[i].name);
 		if (nr < 0)
 			continue; /* not on this architecture */
-		for (n = 0; n < SB_MAX_CMP && pol->rules[i].cmp[n].op != 0;
-		     n++) {
-			cmp[n] = pol->rules[i].cmp[n];
-			if (cmp[n].datum_a == SB_SELF)
-				cmp[n].datum_a = (scmp_datum_t)getpid();
+		if (!sb_names_peer(&pol->rules[i])) {
+			sb_add_rule(ctx, proc, action, nr, &pol->rules[i], 0);
+			continue;
 		}
-		rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
-		if (rc < 0)
-			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
-			    sb_procname(proc), pol->rules[i].name,
-			    strerror(-rc));
+		for (k = 0; k < cfg->npeers; k++)
+			if (cfg->peers[k] > 0)
+				sb_add_rule(ctx, proc, action, nr,
+				    &pol->rules[i], cfg->peers[k]);
 	}
 }
 
@@ -688,7 +771,8 @@ sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 		errx(1, "sandbox: %s: seccomp_attr_set: %s", sb_procname(proc),
 		    strerror(-rc));
 	sb_add_calls(ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
-	sb_add_rules(ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
+	sb_add_rules(
+	    ctx, proc, deny ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW, cfg);
 	sb_add_enosys(ctx, proc);
 	if ((rc = seccomp_load(ctx)) < 0)
 		errx(1, "sandbox: %s: seccomp_load: %s", sb_procname(proc),
@@ -778,6 +862,27 @@ sb_t_abort(void)
 	abort();
 }
 
+/* The parent may signal its children with SIGKILL only, nobody else. */
+static pid_t sb_t_peer;
+
+static long
+sb_t_kill_other(void)
+{
+	return kill(1, 0); /* harmless even where it is allowed */
+}
+
+static long
+sb_t_kill_peer_term(void)
+{
+	return kill(sb_t_peer, SIGTERM);
+}
+
+static long
+sb_t_kill_peer(void)
+{
+	return kill(sb_t_peer, SIGKILL);
+}
+
 static const struct {
 	const char *name;
 	const char *what;
@@ -792,14 +897,19 @@ static const struct {
 	{ "mmap-exec", "mmap PROT_EXEC", sb_t_mmap_exec },
 	{ "connect-port-80", "connect to 127.0.0.1 port 80", sb_t_connect80 },
 	{ "abort", "abort", sb_t_abort },
+	{ "kill-other", "kill pid 1, signal 0", sb_t_kill_other },
+	{ "kill-peer-term", "SIGTERM to a child", sb_t_kill_peer_term },
+	{ "kill-peer", "SIGKILL to a child", sb_t_kill_peer },
 };
 
 static void
-sb_test(enum proc_id proc, const char *name)
+sb_test(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
-	size_t i;
-	int    save;
+	const char *name = cfg->test_syscall;
+	size_t      i;
+	int         save;
 
+	sb_t_peer = cfg->npeers > 0 ? cfg->peers[0] : -1;
 	for (i = 0; i < sizeof(sb_tests) / sizeof(sb_tests[0]); i++) {
 		if (strcmp(sb_tests[i].name, name) != 0)
 			continue;

@@ -59,6 +59,13 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 		err(1, "sandbox: %s: unveil", name);
 	if (pledge(sb_promises[proc], NULL) == -1)
 		err(1, "sandbox: %s: pledge", name);
+	sb_ready(cfg);
+}
+
+const char *
+sandbox_describe(void)
+{
+	return "sandbox: pledge and unveil (no file system access)";
 }
 
 /* pledge reports violations itself; there is no number to name. */

@@ -18,5 +18,6 @@ void        sb_check_cfg(enum proc_id, const struct sandbox_cfg *);
 void        sb_rlimits(enum proc_id);
 void        sb_chroot(enum proc_id, const struct sandbox_cfg *);
 void        sb_drop_privs(enum proc_id, const struct sandbox_cfg *);
+void        sb_ready(const struct sandbox_cfg *);
 
 #endif

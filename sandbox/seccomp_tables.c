@@ -83,8 +83,6 @@ static const struct sb_call parent_calls[] = {
 				"RSS" },
 	{ "getrusage",		"print_peak_rss() (-v): the parent's own "
 				"peak RSS" },
-	{ "kill",		"stopping the other children when one "
-				"fails" },
 	{ "clock_gettime",	"deadlines; the vDSO falls back to the "
 				"system call when the clock source has no "
 				"vDSO support" },
@@ -117,6 +115,10 @@ static const struct sb_rule parent_rules[] = {
 	{ "tgkill",
 	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
 	    "abort(): raise(SIGABRT) on itself" },
+	{ "kill",
+	    { MASKED(0, 0xffffffffU, SB_PEER), EQ(1, SIGKILL) },
+	    "stop_children(): SIGKILL to one of its own children, nothing "
+	    "else to anyone" },
 };
 
 static const struct sb_call dns_calls[] = {

@@ -22,6 +22,11 @@
  * filter is built.  No pid can take this value.
  */
 #define SB_SELF ((scmp_datum_t)-2)
+/*
+ * Stands for each pid in cfg->peers: the row becomes one rule per pid
+ * (none when there are none).  No pid can take this value either.
+ */
+#define SB_PEER ((scmp_datum_t)-3)
 
 struct sb_call {
 	const char *name; /* as libseccomp spells it */

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-for t in tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
+for t in tests/unit/test_fds tests/unit/test_fds-asan \
+    tests/unit/test_frame tests/unit/test_addr tests/unit/test_norm \
     tests/unit/test_reply tests/unit/test_dane tests/unit/test_proxy \
     tests/unit/test_frame-asan tests/unit/test_addr-asan \
     tests/unit/test_norm-asan tests/unit/test_reply-asan \

@@ -95,6 +95,7 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	    TEXTSZ, check_log },
 	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, 0,
 	    sizeof(struct msg_sandbox_death), TAIL_NONE, 0, NULL },
+	[MSG_DOT_SENT] = { "DOT_SENT", P_TLS, 0, 0, TAIL_NONE, 0, NULL },
 	[MSG_REPORT] = { "REPORT", P_TLS, 0, 0, TAIL_STR, PAYLOAD_MAX, NULL },
 	[MSG_RESULT] = { "RESULT", P_TLS, 0, sizeof(struct msg_result),
 	    TAIL_STR, TEXTSZ, check_result },
@@ -106,8 +107,8 @@ static const char *const proc_names[PROC_COUNT] = { "parent", "dns", "net",
 
 static const char *const outcome_names[OUT_COUNT] = { "delivered",
 	"temporary failure", "no such host", "no such user", "unavailable",
-	"protocol error", "data error", "configuration error",
-	"internal error" };
+	"protocol error", "data error", "configuration error", "internal error",
+	"unknown" };
 
 static const char *const dns_status_names[DNS_STATUS_COUNT] = { "ok",
 	"NXDOMAIN", "NODATA", "null MX", "temporary failure", "bad answer" };
@@ -194,7 +195,8 @@ check_job(const struct frame *f)
 	size_t         i;
 
 	memcpy(&j, f->data, sizeof(j));
-	if (j.size > j.wire_size)
+	/* the data ends in ".\r\n" (wire_size counts it) */
+	if (j.size > j.wire_size || j.wire_size < 3)
 		return -1;
 	for (i = 0; i < TO_COUNT; i++)
 		if (j.timeout[i] == 0)
@@ -332,8 +334,16 @@ check_host_policy(const struct frame *f)
 	    check_cstr(p.expanded, sizeof(p.expanded)) == -1 ||
 	    check_cstr(p.reason, sizeof(p.reason)) == -1)
 		return -1;
-	/* DANE and TLS-only name the base domain their records came from */
-	if (p.policy <= POLICY_TLS && (p.base[0] == '\0' || p.ntlsa == 0))
+	/*
+	 * DANE and TLS-only name the base domain their records came from;
+	 * DANE means some usable record (carried or not: tls then fails
+	 * closed), TLS-only means none; the others carry no records.
+	 */
+	if (p.policy <= POLICY_TLS && p.base[0] == '\0')
 		return -1;
-	return 0;
+	if (p.policy == POLICY_DANE)
+		return p.nusable > 0 ? 0 : -1;
+	if (p.policy == POLICY_TLS)
+		return p.nusable == 0 ? 0 : -1;
+	return p.ntlsa == 0 && p.nusable == 0 ? 0 : -1;
 }

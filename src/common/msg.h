@@ -6,11 +6,13 @@
  *   parent <-> dns    MSG_LOG, MSG_SANDBOX_DEATH            (child -> parent)
  *   parent <-> net    MSG_LOG, MSG_SANDBOX_DEATH            (child -> parent)
  *   parent <-> tls    MSG_JOB_*, MSG_BODY_DATA               (parent -> tls)
- *                     MSG_LOG, MSG_BODY_REQ, MSG_RESULT,
+ *                     MSG_LOG, MSG_BODY_REQ, MSG_DOT_SENT,
+ *                     MSG_RESULT, MSG_REPORT,
  *                     MSG_SANDBOX_DEATH                      (tls -> parent)
  *   tls    <-> dns    MSG_MX_REQ, MSG_HOST_REQ               (tls -> dns)
- *                     MSG_MX_HOST, MSG_MX_END,
- *                     MSG_HOST_ADDR, MSG_HOST_END            (dns -> tls)
+ *                     MSG_MX_HOST, MSG_MX_INFO, MSG_MX_END,
+ *                     MSG_HOST_ADDR, MSG_HOST_TLSA,
+ *                     MSG_HOST_POLICY, MSG_HOST_END          (dns -> tls)
  *   tls    <-> net    MSG_CONNECT_REQ                        (tls -> net)
  *                     MSG_CONNECT_OK (carries the socket),
  *                     MSG_CONNECT_FAIL                       (net -> tls)
@@ -74,17 +76,22 @@ enum msg_type {
 	MSG_LOG,           /* struct msg_log + string */
 	MSG_SANDBOX_DEATH, /* struct msg_sandbox_death */
 	/* tls -> parent */
-	MSG_RESULT, /* struct msg_result + string summary */
-	MSG_REPORT, /* string: JSON members (--json, --status-fd) */
+	MSG_DOT_SENT, /* empty: the final "." is about to be written */
+	MSG_RESULT,   /* struct msg_result + string summary */
+	MSG_REPORT,   /* string: JSON members (--json, --status-fd) */
 	MSG_TYPE_COUNT
 };
 
 /* Limits of the framing layer. */
 #define FRAME_HDR_SIZE 16
-#define FRAME_MAX      (FRAME_HDR_SIZE + 16384)
-#define PAYLOAD_MAX    (FRAME_MAX - FRAME_HDR_SIZE)
-#define BODY_CHUNK     8192
-#define NAME_MAX_LEN   255 /* RFC 1035 domain name, text form */
+/*
+ * A payload holds any one TLSA record that a DNS message can carry (at
+ * most 65535 octets over TCP), so that dns never has to drop one.
+ */
+#define PAYLOAD_MAX  (65536 + 64)
+#define FRAME_MAX    (FRAME_HDR_SIZE + PAYLOAD_MAX)
+#define BODY_CHUNK   8192
+#define NAME_MAX_LEN 255 /* RFC 1035 domain name, text form */
 
 /* Outcomes of a delivery, mapped to sysexits codes in one place (parent). */
 enum outcome {
@@ -97,6 +104,7 @@ enum outcome {
 	OUT_DATAERR,     /* message cannot be sent as it is */
 	OUT_CONFIG,      /* configuration error */
 	OUT_INTERNAL,    /* internal fault during delivery */
+	OUT_UNKNOWN, /* the final "." went out, no reply: may be delivered */
 	OUT_COUNT
 };
 
@@ -191,7 +199,8 @@ enum tls_policy {
 	POLICY_COUNT
 };
 
-#define TLSA_DATA_MAX 8192 /* a full certificate in DNS fits */
+/* More than any record a DNS message (65535 octets) can hold. */
+#define TLSA_DATA_MAX 65535
 
 struct msg_tlsa {
 	uint8_t usage, selector, mtype, pad;
@@ -202,10 +211,11 @@ struct msg_tlsa {
 #define REASON_MAX     256
 
 struct msg_host_policy {
-	uint32_t policy; /* enum tls_policy */
-	uint32_t flags;  /* HP_* */
-	uint32_t ntlsa;  /* MSG_HOST_TLSA records sent before this one */
-	uint32_t waves;  /* resolver round trips so far */
+	uint32_t policy;  /* enum tls_policy */
+	uint32_t flags;   /* HP_* */
+	uint32_t ntlsa;   /* MSG_HOST_TLSA records sent before this one */
+	uint32_t nusable; /* usable records of the whole RRset (A1) */
+	uint32_t waves;   /* resolver round trips so far */
 	char     base[NAME_MAX_LEN + 1];     /* TLSA base domain or "" */
 	char     expanded[NAME_MAX_LEN + 1]; /* CNAME-expanded name or "" */
 	char     reason[REASON_MAX];         /* why this policy */

@@ -7,12 +7,22 @@
 #ifndef MXC_PROC_H
 #define MXC_PROC_H
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <signal.h>
 #include <stdint.h>
 
 #include "sandbox.h"
 
-#define RESOLVER_MAX 64
+#define RESOLVERS_MAX 3 /* as glibc: the first three of resolv.conf */
+
+/* The resolvers dns asks, chosen by the parent (resolver.c). */
+struct resolver_cfg {
+	struct sockaddr_storage addr[RESOLVERS_MAX];
+	socklen_t               len[RESOLVERS_MAX];
+	int                     n;
+};
 
 /* The one program the ssh process may run (make SSH_PATH=...). */
 #ifndef SSH_PATH
@@ -42,14 +52,13 @@ struct proxy_cfg {
 
 /* What a child inherits from the parent besides its descriptors. */
 struct child_cfg {
-	struct sandbox_cfg sb;
-	char               resolver[RESOLVER_MAX]; /* "" = resolv.conf */
-	uint16_t           resolver_port;
-	uint32_t           dns_timeout; /* seconds per query try */
-	char               dnssec_probe[NAME_MAX_LEN + 1]; /* D6, "" = none */
-	int                verbose;
-	struct proxy_cfg   proxy;
-	sigset_t           sigmask; /* to restore after fork */
+	struct sandbox_cfg  sb;
+	struct resolver_cfg resolvers;
+	uint32_t            dns_timeout; /* seconds per query try */
+	char                dnssec_probe[NAME_MAX_LEN + 1]; /* D6, "" = none */
+	int                 verbose;
+	struct proxy_cfg    proxy;
+	sigset_t            sigmask; /* to restore after fork */
 };
 
 void dns_main(int, int, const struct child_cfg *) __attribute__((noreturn));

@@ -13,6 +13,18 @@
 #define TLSA_MTYPE_SHA256  1
 #define TLSA_MTYPE_SHA512  2
 
-int tlsa_usable(uint8_t, uint8_t, uint8_t, size_t);
+/*
+ * The one test of usability (A1, A2), used by dns to choose between "DANE
+ * required" and "TLS required" and by tls to pick the records it
+ * authenticates with: both must always agree.
+ */
+int tlsa_usable(uint8_t, uint8_t, uint8_t, const uint8_t *, size_t);
+
+/*
+ * Load what libcrypto loads lazily on the first certificate or key it
+ * parses (configuration, providers, decoders), before the sandbox: after
+ * lock-down it could no longer read those files.
+ */
+void tlsa_init(void);
 
 #endif

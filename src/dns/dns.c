@@ -16,7 +16,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 
 #include <ldns/ldns.h>
@@ -38,10 +37,9 @@
 #define MX_HOSTS_MAX 32   /* more than any real domain publishes */
 #define EDNS_BUFSIZE 1232 /* DNS flag day 2020 */
 #define QUERY_TRIES  2    /* per query, over the resolvers in turn */
-#define NS_MAX       3
-#define CNAME_MAX    8  /* links followed in one answer */
-#define WAVE_MAX     4  /* queries in one wave */
-#define TLSA_MAX     32 /* records passed on per host */
+#define NS_MAX       RESOLVERS_MAX
+#define CNAME_MAX    8 /* links followed in one answer */
+#define WAVE_MAX     4 /* queries in one wave */
 
 struct answer {
 	enum dns_status status; /* OK, NODATA, NXDOMAIN or a lookup error */
@@ -89,98 +87,27 @@ struct dns {
 
 typedef int (*wave_enough)(struct query *, size_t);
 
-/* --- the resolver and its sockets --- */
-
-static int
-resolver_add(struct resolver *r, const char *text, uint16_t port)
-{
-	struct sockaddr_in6 *s6;
-	struct sockaddr_in  *s4;
-
-	if (r->n == NS_MAX)
-		return 0;
-	memset(&r->addr[r->n], 0, sizeof(r->addr[r->n]));
-	s4 = (struct sockaddr_in *)&r->addr[r->n];
-	s6 = (struct sockaddr_in6 *)&r->addr[r->n];
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		r->len[r->n++] = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		r->len[r->n++] = sizeof(*s6);
-	} else
-		return -1;
-	return 0;
-}
-
-static int
-is_loopback(const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in  *s4 = (const struct sockaddr_in *)ss;
-
-	if (ss->ss_family == AF_INET)
-		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
-	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
-}
-
-/* resolv.conf through ldns (nameservers only: no search list, M1). */
-static void
-resolver_from_file(struct resolver *r)
-{
-	ldns_resolver *lr;
-	ldns_rdf     **ns;
-	size_t         i;
-	char          *text;
-
-	if (ldns_resolver_new_frm_file(&lr, NULL) != LDNS_STATUS_OK)
-		fatalx("cannot read /etc/resolv.conf");
-	ns = ldns_resolver_nameservers(lr);
-	for (i = 0; i < ldns_resolver_nameserver_count(lr); i++) {
-		if ((text = ldns_rdf2str(ns[i])) == NULL)
-			continue;
-		(void)resolver_add(r, text, ldns_resolver_port(lr));
-		free(text);
-	}
-	ldns_resolver_deep_free(lr);
-}
+/* --- the resolvers (chosen by the parent) --- */
 
 /*
- * Before the sandbox: read resolv.conf, and let OpenSSL (under ldns)
- * read its configuration.  AD bits are only as good as the path to the
- * resolver (D1): say so when it is not on this host.
+ * Before the sandbox: the resolvers come from the parent (which read
+ * resolv.conf and warned about any off this host); libcrypto loads what
+ * parsing Full(0) TLSA data needs.
  */
 static void
 dns_init(struct dns *d, const struct child_cfg *cfg)
 {
-	char text[INET6_ADDRSTRLEN];
-	int  i;
-
-	if (cfg->resolver[0] != '\0') {
-		if (resolver_add(&d->res, cfg->resolver, cfg->resolver_port) ==
-		    -1)
-			fatalx(
-			    "--resolver %s: not an IP address", cfg->resolver);
-	} else
-		resolver_from_file(&d->res);
-	if (d->res.n == 0)
-		fatalx("no nameserver configured");
+	memcpy(d->res.addr, cfg->resolvers.addr, sizeof(d->res.addr));
+	memcpy(d->res.len, cfg->resolvers.len, sizeof(d->res.len));
+	d->res.n = cfg->resolvers.n;
+	if (d->res.n < 1 || d->res.n > NS_MAX)
+		fatalx("no resolver to ask");
 	d->res.timeout = cfg->dns_timeout;
 	d->probe = cfg->dnssec_probe[0] != '\0' ? cfg->dnssec_probe : NULL;
 	d->validating = d->probe == NULL; /* no probe: as the user says */
-	for (i = 0; i < d->res.n; i++) {
-		if (is_loopback(&d->res.addr[i]))
-			continue;
-		getnameinfo((struct sockaddr *)&d->res.addr[i], d->res.len[i],
-		    text, sizeof(text), NULL, 0, NI_NUMERICHOST);
-		log_info("warning: resolver %s is not on this host: its "
-		         "DNSSEC answers (the AD bit) cross the network "
-		         "unauthenticated (RFC 7672 §2.1.1)",
-		    text);
-	}
+	/* ldns takes a query id from RAND_bytes() in ldns_pkt_query_new() */
 	(void)ldns_get_random();
+	tlsa_init();
 }
 
 /* --- one query over UDP, then TCP when truncated (D5) --- */
@@ -636,12 +563,17 @@ valid_target(const char *name)
 	return 1;
 }
 
-/* Shuffle, then sort stably by preference: equal ones end up random (M4). */
-static void
+/*
+ * Shuffle, then keep the MX_HOSTS_MAX best by preference, sorted: hosts
+ * of equal preference stay in their random order (M4).  No qsort():
+ * glibc's asks sysinfo() for the memory size, which dns may not call.
+ * Returns how many are kept at the front of h.
+ */
+static size_t
 order_mx(struct msg_mx_host *h, size_t n)
 {
 	struct msg_mx_host t;
-	size_t             i, j;
+	size_t             i, j, kept = 0;
 
 	for (i = n; i > 1; i--) {
 		j = arc4random_uniform(i);
@@ -649,22 +581,46 @@ order_mx(struct msg_mx_host *h, size_t n)
 		h[i - 1] = h[j];
 		h[j] = t;
 	}
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < n; i++) {
+		if (kept == MX_HOSTS_MAX && h[i].pref >= h[kept - 1].pref)
+			continue;
 		t = h[i];
-		for (j = i; j > 0 && h[j - 1].pref > t.pref; j--)
+		j = kept < MX_HOSTS_MAX ? kept++ : kept - 1;
+		for (; j > 0 && h[j - 1].pref > t.pref; j--)
 			h[j] = h[j - 1];
 		h[j] = t;
 	}
+	return kept;
 }
 
-/* The MX records at the end of the chain; DNS_NULLMX for "." (M3). */
-static enum dns_status
-collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
+/* Room for one more host in a list that grows as needed. */
+static struct msg_mx_host *
+mx_slot(struct msg_mx_host **h, size_t n)
 {
-	ldns_rr_list *an = ldns_pkt_answer(a->pkt);
-	ldns_rdf     *final = ldns_dname_new_frm_str(a->final);
-	size_t        i, n = 0, seen = 0;
-	char          name[NAME_MAX_LEN + 1];
+	struct msg_mx_host *t;
+
+	if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
+		if ((t = reallocarray(*h, n ? 2 * n : 1, sizeof(*t))) == NULL)
+			fatal("reallocarray");
+		*h = t;
+	}
+	memset(&(*h)[n], 0, sizeof((*h)[n]));
+	return &(*h)[n];
+}
+
+/*
+ * The MX records at the end of the chain (all of them: which ones are
+ * tried is decided after ordering by preference, M4); DNS_NULLMX for
+ * "." (M3).  *hp is malloc'd.
+ */
+static enum dns_status
+collect_mx(const struct answer *a, struct msg_mx_host **hp, size_t *np)
+{
+	ldns_rr_list       *an = ldns_pkt_answer(a->pkt);
+	ldns_rdf           *final = ldns_dname_new_frm_str(a->final);
+	struct msg_mx_host *h;
+	size_t              i, n = 0, seen = 0;
+	char                name[NAME_MAX_LEN + 1];
 
 	for (i = 0; final && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr  *rr = ldns_rr_list_rr(an, i);
@@ -688,14 +644,11 @@ collect_mx(const struct answer *a, struct msg_mx_host *h, size_t *np)
 			                                           : "?");
 			continue;
 		}
-		if (n == MX_HOSTS_MAX)
-			continue;
-		memset(&h[n], 0, sizeof(h[n]));
-		h[n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-		h[n].flags = a->secure ? MX_SECURE : 0;
+		h = mx_slot(hp, n++);
+		h->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		h->flags = a->secure ? MX_SECURE : 0;
 		/* the name only: no stack bytes beyond its NUL cross the channel */
-		memcpy(h[n].name, name, strlen(name) + 1);
-		n++;
+		memcpy(h->name, name, strlen(name) + 1);
 	}
 	ldns_rdf_deep_free(final);
 	*np = n;
@@ -733,12 +686,12 @@ note_probe(struct dns *d, const struct query *q)
 static void
 handle_mx(struct dns *d, const struct frame *f)
 {
-	struct msg_mx_host hosts[MX_HOSTS_MAX];
-	const char        *domain = frame_str(f, 0);
-	struct query       q[2];
-	struct msg_mx_info info;
-	enum dns_status    st;
-	size_t             i, n = 0, nq = 1;
+	struct msg_mx_host *hosts = NULL;
+	const char         *domain = frame_str(f, 0);
+	struct query        q[2];
+	struct msg_mx_info  info;
+	enum dns_status     st;
+	size_t              i, n = 0, nq = 1;
 
 	/* the probe rides with the MX query: no extra round trip */
 	query_start(d, &q[0], domain, LDNS_RR_TYPE_MX);
@@ -751,11 +704,12 @@ handle_mx(struct dns *d, const struct frame *f)
 		note_probe(d, &q[1]);
 	st = q[0].ans.status;
 	if (st == DNS_OK)
-		st = collect_mx(&q[0].ans, hosts, &n);
+		st = collect_mx(&q[0].ans, &hosts, &n);
 	d->mx_secure = q[0].ans.secure;
 	if (st == DNS_NODATA) {
 		/* RFC 5321 §5.1: the domain itself is the implicit MX (M2) */
-		memset(&hosts[0], 0, sizeof(hosts[0]));
+		n = 0;
+		(void)mx_slot(&hosts, n);
 		hosts[0].flags = MX_IMPLICIT | (d->mx_secure ? MX_SECURE : 0);
 		copy_name(hosts[0].name, sizeof(hosts[0].name),
 		    q[0].ans.cname ? q[0].ans.final : domain);
@@ -764,7 +718,7 @@ handle_mx(struct dns *d, const struct frame *f)
 	}
 	if (st == DNS_TEMPFAIL)
 		log_info("MX lookup for %s failed: %s", domain, q[0].ans.why);
-	order_mx(hosts, n);
+	n = order_mx(hosts, n);
 	for (i = 0; st == DNS_OK && i < n; i++)
 		send_frame(d, MSG_MX_HOST, f->id, &hosts[i], sizeof(hosts[i]));
 	memset(&info, 0, sizeof(info));
@@ -778,6 +732,7 @@ handle_mx(struct dns *d, const struct frame *f)
 	send_end(d, MSG_MX_END, f->id, st, st == DNS_OK ? n : 0);
 	for (i = 0; i < nq; i++)
 		query_free(&q[i]);
+	free(hosts);
 }
 
 /* --- one MX host: addresses, TLSA records, policy --- */
@@ -888,39 +843,49 @@ send_addrs(
 	return n;
 }
 
-/* Send the TLSA records of a secure answer; how many are usable (A1). */
+/*
+ * Send every TLSA record of a secure answer and count the usable ones
+ * (A1) over the whole RRset: the policy follows from all of its records,
+ * never from a subset.  A frame holds any record a DNS message can hold;
+ * one that could not be carried anyway still counts, so that a host with
+ * a usable record stays "DANE required" and tls fails closed (T5).
+ */
 static size_t
 send_tlsa(struct dns *d, uint32_t id, const struct answer *a,
     struct msg_host_policy *pol)
 {
-	uint8_t         buf[sizeof(struct msg_tlsa) + TLSA_DATA_MAX];
+	static uint8_t  buf[sizeof(struct msg_tlsa) + TLSA_DATA_MAX];
 	ldns_rr_list   *an = ldns_pkt_answer(a->pkt);
-	ldns_rdf       *final = ldns_dname_new_frm_str(a->final);
+	ldns_rdf       *final = ldns_dname_new_frm_str(a->final), *data;
 	struct msg_tlsa t;
-	size_t          i, len, usable = 0;
+	size_t          i, len, dropped = 0;
 
 	for (i = 0; final && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TLSA ||
 		    ldns_dname_compare(ldns_rr_owner(rr), final) != 0 ||
-		    ldns_rr_rd_count(rr) != 4 || pol->ntlsa == TLSA_MAX)
+		    ldns_rr_rd_count(rr) != 4)
 			continue;
 		t.usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
 		t.selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
 		t.mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
 		t.pad = 0;
-		len = ldns_rdf_size(ldns_rr_rdf(rr, 3));
-		if (len > TLSA_DATA_MAX)
-			continue; /* larger than any certificate we take */
+		data = ldns_rr_rdf(rr, 3);
+		len = ldns_rdf_size(data);
+		pol->nusable += tlsa_usable(
+		    t.usage, t.selector, t.mtype, ldns_rdf_data(data), len);
+		if (len > TLSA_DATA_MAX) {
+			dropped++;
+			continue;
+		}
 		memcpy(buf, &t, sizeof(t));
-		memcpy(buf + sizeof(t), ldns_rdf_data(ldns_rr_rdf(rr, 3)), len);
+		memcpy(buf + sizeof(t), ldns_rdf_data(data), len);
 		send_frame(d, MSG_HOST_TLSA, id, buf, sizeof(t) + len);
 		pol->ntlsa++;
-		usable += tlsa_usable(t.usage, t.selector, t.mtype, len);
 	}
 	ldns_rdf_deep_free(final);
-	return usable;
+	return dropped;
 }
 
 /* D4: is the first link of the host's CNAME chain secure? */
@@ -954,7 +919,7 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 {
 	struct query own, *q = spec;
 	char         name[NAME_MAX_LEN + 2];
-	size_t       usable;
+	size_t       dropped;
 	int          decided = 1;
 
 	if (snprintf(name, sizeof(name), "_25._tcp.%s", cand) >=
@@ -972,17 +937,16 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 		    name, q->ans.why);
 	else if (q->ans.status == DNS_OK && q->ans.secure) {
 		snprintf(pol->base, sizeof(pol->base), "%s", cand);
-		usable = send_tlsa(d, id, &q->ans, pol);
-		if (usable > 0)
+		dropped = send_tlsa(d, id, &q->ans, pol);
+		if (pol->nusable > 0)
 			set_reason(pol, POLICY_DANE,
-			    "%zu usable TLSA "
-			    "record(s) of %u at %s",
-			    usable, pol->ntlsa, name);
+			    "%u usable TLSA record(s) of %zu at %s%s",
+			    pol->nusable, pol->ntlsa + dropped, name,
+			    dropped ? ", some too large to check" : "");
 		else
 			set_reason(pol, POLICY_TLS,
-			    "all %u TLSA records at "
-			    "%s are unusable (A11)",
-			    pol->ntlsa, name);
+			    "all %zu TLSA records at %s are unusable (A11)",
+			    pol->ntlsa + dropped, name);
 	} else {
 		set_reason(pol, POLICY_OPPORTUNISTIC,
 		    "no secure TLSA "

@@ -27,6 +27,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "frame.h"
 #include "log.h"
 #include "parent.h"
@@ -36,7 +37,8 @@
 #define MXCLIENT_VERSION "0.1"
 #endif
 
-#define DNS_TIMEOUT 5
+#define DNS_TIMEOUT    5
+#define CHILD_START_MS 60000 /* initialising and locking down */
 
 /*
  * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
@@ -71,6 +73,7 @@ struct options {
 	uint32_t    timeout[TO_COUNT]; /* --timeout, 0 = default */
 	uint32_t    deadline;          /* --deadline, 0 = none */
 	int         status_fd;         /* JSON report goes here, or -1 */
+	int         trust_remote;      /* --trust-remote-resolver */
 	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
 };
 
@@ -89,6 +92,8 @@ struct parent {
 	struct child child[PROC_COUNT]; /* [PROC_PARENT] unused */
 	struct spool spool;
 	int          have_result;
+	int          dot_sent; /* tls announced the final "." */
+	int          ready_fd; /* EOF once every child has locked down */
 	int          stopping; /* children are being stopped */
 	char        *json;     /* MSG_REPORT from tls */
 	enum outcome outcome;
@@ -100,6 +105,7 @@ static volatile sig_atomic_t got_signal;
 
 static void usage(int) __attribute__((noreturn));
 static void set_fault(struct parent *, enum proc_id, const char *);
+static void stop_children(struct parent *);
 
 /* clang-format off */
 #define USAGE_LINE \
@@ -129,6 +135,8 @@ usage(int status)
 	    "\"none\")\n"
 	    "  --dane-only           mandatory DANE: signed MX and "
 	    "authenticated TLS\n"
+	    "  --trust-remote-resolver  the path to a resolver off this host "
+	    "is protected\n"
 	    "  --helo NAME           EHLO name (this host's FQDN, else "
 	    "[address])\n"
 	    "  --timeout STAGE=S     connect (30), greeting, ehlo, starttls, "
@@ -237,7 +245,8 @@ parse_args(int argc, char **argv, struct options *o)
 		OPT_DEADLINE,
 		OPT_JSON,
 		OPT_STATUS_FD,
-		OPT_PROXY
+		OPT_PROXY,
+		OPT_TRUST_REMOTE
 	};
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, OPT_RESOLVER },
@@ -252,6 +261,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
 		{ "proxy", required_argument, NULL, OPT_PROXY },
+		{ "trust-remote-resolver", no_argument, NULL,
+		    OPT_TRUST_REMOTE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -313,6 +324,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PROXY:
 			o->proxy = optarg;
+			break;
+		case OPT_TRUST_REMOTE:
+			o->trust_remote = 1;
 			break;
 		case OPT_DNS_TIMEOUT:
 			o->dns_timeout = seconds("--dns-timeout", optarg);
@@ -378,28 +392,45 @@ default_sender(struct options *o, const char *fqdn)
 	o->sender = buf;
 }
 
+/*
+ * The resolvers dns will ask (resolver.c).  AD bits from a resolver off
+ * this host cross the network unauthenticated (D1): a warning, and under
+ * --dane-only a configuration error, unless --trust-remote-resolver says
+ * the path to it is protected (an IPsec or WireGuard tunnel, say).
+ */
 static void
-parse_resolver(const char *spec, struct child_cfg *cfg)
+setup_resolvers(const struct options *o, struct child_cfg *cfg)
 {
-	const char *hash = strchr(spec, '#');
-	size_t      alen = hash ? (size_t)(hash - spec) : strlen(spec);
-	char       *end;
-	long        port = 53;
+	char        text[64];
+	const char *why, *remote;
 
-	if (hash != NULL) {
-		port = strtol(hash + 1, &end, 10);
-		if (*end != '\0' || end == hash + 1 || port < 1 || port > 65535)
-			goto bad;
+	if ((why = resolver_setup(o->resolver, NULL, &cfg->resolvers)) !=
+	    NULL) {
+		if (o->resolver != NULL)
+			fprintf(stderr, "mxclient: bad --resolver %s: %s\n",
+			    o->resolver, why);
+		else
+			fprintf(
+			    stderr, "mxclient: %s: no resolver to use\n", why);
+		exit(EX_CONFIG);
 	}
-	if (alen == 0 || alen >= sizeof(cfg->resolver))
-		goto bad;
-	memcpy(cfg->resolver, spec, alen);
-	cfg->resolver[alen] = '\0';
-	cfg->resolver_port = port;
-	return;
-bad:
-	fprintf(stderr, "mxclient: bad --resolver: %s (ADDR[#PORT])\n", spec);
-	exit(EX_CONFIG);
+	if ((remote = resolver_remote(&cfg->resolvers, text, sizeof(text))) ==
+	        NULL ||
+	    o->trust_remote)
+		return;
+	if (o->flags & JOB_DANE_ONLY) {
+		fprintf(stderr,
+		    "mxclient: --dane-only needs a validating resolver on this "
+		    "host, and %s is not: the DNSSEC answers would cross the "
+		    "network unauthenticated (--trust-remote-resolver if the "
+		    "path to it is protected)\n",
+		    remote);
+		exit(EX_CONFIG);
+	}
+	fprintf(stderr,
+	    "mxclient: warning: resolver %s is not on this host: its DNSSEC "
+	    "answers cross the network unauthenticated\n",
+	    remote);
 }
 
 /*
@@ -469,22 +500,29 @@ make_pair(int sv[2])
 		fatal("socketpair");
 }
 
-/* Keep only `keep' (and stderr); stdin and stdout become /dev/null. */
+/*
+ * Keep only `keep' (and stderr), however high the others are numbered;
+ * stdin and stdout become /dev/null.
+ */
+static int
+open_null(void)
+{
+	static int nul = -1;
+
+	if (nul == -1 && (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	return nul;
+}
+
 static void
 close_others(const int *keep, int nkeep)
 {
-	int fd, i, k, nul;
+	int nul = open_null();
 
-	if ((nul = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null");
 	if (dup2(nul, 0) == -1 || dup2(nul, 1) == -1)
 		fatal("dup2");
-	for (fd = 3; fd < 1024; fd++) {
-		for (k = 0, i = 0; i < nkeep; i++)
-			k |= keep[i] == fd;
-		if (!k)
-			close(fd);
-	}
+	if (fds_close_except(keep, nkeep) == -1)
+		fatal("closing inherited descriptors");
 }
 
 /* "mxclient-tls" in ps(1) and /proc/PID/comm: which child is which. */
@@ -578,7 +616,7 @@ child_sandbox(enum proc_id proc, struct child_cfg *cfg)
 static pid_t
 start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 {
-	int   me = proc - PROC_DNS, keep[4], nkeep = 0;
+	int   me = proc - PROC_DNS, keep[6], nkeep = 0;
 	pid_t pid;
 
 	if ((pid = fork()) == -1)
@@ -596,6 +634,7 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 		keep[nkeep++] = pairs[proc == PROC_DNS ? TLS_DNS : TLS_NET][1];
 	if (proc == PROC_NET && cfg->proxy.kind == PROXY_SSH)
 		keep[nkeep++] = pairs[NET_SSH][0];
+	keep[nkeep++] = cfg->sb.ready_fd; /* sandbox_lock() closes it */
 	close_others(keep, nkeep);
 	child_sandbox(proc, cfg);
 	name_process(proc);
@@ -618,11 +657,14 @@ start_child(enum proc_id proc, int pairs[NPAIRS][2], struct child_cfg *cfg)
 static void
 start_children(struct parent *p, struct child_cfg *cfg)
 {
-	int          pairs[NPAIRS][2], i;
+	int          pairs[NPAIRS][2], ready[2], i;
 	enum proc_id proc;
 
 	for (i = 0; i < NPAIRS; i++)
 		make_pair(pairs[i]);
+	if (pipe2(ready, O_CLOEXEC) == -1)
+		fatal("pipe2");
+	cfg->sb.ready_fd = ready[1];
 	for (proc = PROC_DNS; proc < PROC_COUNT; proc++) {
 		struct child *c = &p->child[proc];
 		int           me = proc - PROC_DNS;
@@ -647,8 +689,60 @@ start_children(struct parent *p, struct child_cfg *cfg)
 		if (i >= TLS_DNS || no_ssh)
 			close(pairs[i][0]);
 	}
+	close(ready[1]);
+	p->ready_fd = ready[0];
 	/* the parent needs no credentials once net has them */
 	explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
+}
+
+/*
+ * Every child has locked down (and dropped root) once the ready pipe
+ * reads end of file: each one closes its end at the end of sandbox_lock(),
+ * or dies.  Only then may the parent drop root, or it could not kill a
+ * child that still runs as root.
+ */
+static void
+wait_locked_down(struct parent *p)
+{
+	struct pollfd pfd = { p->ready_fd, POLLIN, 0 };
+	char          c;
+	int           r;
+
+	while ((r = poll(&pfd, 1, CHILD_START_MS)) == -1 && errno == EINTR)
+		;
+	if (r == 1 && read(p->ready_fd, &c, 1) == 0) {
+		close(p->ready_fd);
+		return;
+	}
+	stop_children(p);
+	fatalx("a child did not lock itself down within %d s",
+	    CHILD_START_MS / 1000);
+}
+
+/*
+ * Once the children run, the parent needs no privilege: started as root
+ * it drops to the children's user in an empty root, like them (it can
+ * still wait for them and kill them: same user).  Its filter lets kill()
+ * reach its own children only, with SIGKILL only.
+ */
+static void
+lock_parent(struct parent *p, const struct child_cfg *cfg)
+{
+	struct sandbox_cfg pcfg;
+	enum proc_id       i;
+
+	wait_locked_down(p);
+	memset(&pcfg, 0, sizeof(pcfg));
+	pcfg.drop = cfg->sb.drop;
+	pcfg.uid = cfg->sb.uid;
+	pcfg.gid = cfg->sb.gid;
+	pcfg.chroot_dir = cfg->sb.chroot_dir;
+	pcfg.death_fd = -1;
+	for (i = PROC_DNS; i < PROC_COUNT; i++)
+		if (p->child[i].pid > 0)
+			pcfg.peers[pcfg.npeers++] = p->child[i].pid;
+	sandbox_test_hook(PROC_PARENT, &pcfg);
+	sandbox_lock(PROC_PARENT, &pcfg);
 }
 
 static void
@@ -729,6 +823,9 @@ handle_frame(struct parent *p, struct child *c, const struct frame *f)
 		break;
 	case MSG_BODY_REQ:
 		serve_body(p, f);
+		break;
+	case MSG_DOT_SENT:
+		p->dot_sent = 1;
 		break;
 	case MSG_RESULT:
 		record_result(p, f);
@@ -905,6 +1002,21 @@ parent_loop(struct parent *p)
 	}
 }
 
+/*
+ * What became of the message.  A fault (a child that died or broke the
+ * rules, a signal) leaves it undelivered, unless tls had announced the
+ * final "." by then: the server may have it (RFC 5321 §6.1).
+ */
+static enum outcome
+final_outcome(const struct parent *p)
+{
+	if (p->have_result && p->outcome == OUT_DELIVERED)
+		return OUT_DELIVERED; /* delivered is delivered, whatever followed */
+	if (p->fault != NULL || !p->have_result)
+		return p->dot_sent ? OUT_UNKNOWN : OUT_INTERNAL;
+	return p->outcome;
+}
+
 /* The one place where outcomes become sysexits codes (README table). */
 static int
 exit_status(const struct parent *p)
@@ -920,26 +1032,27 @@ exit_status(const struct parent *p)
 		[OUT_CONFIG] = EX_CONFIG,
 		/* Postfix pipe(8) bounces on 70: an internal fault retries */
 		[OUT_INTERNAL] = EX_TEMPFAIL,
+		[OUT_UNKNOWN] = EX_TEMPFAIL,
 	};
+	enum outcome o = final_outcome(p);
+	const char  *who =
+            p->fault_proc == PROC_PARENT ? "" : proc_name(p->fault_proc);
 
-	if (p->have_result && p->outcome == OUT_DELIVERED)
-		return EX_OK; /* delivered is delivered, whatever followed */
-	if (p->fault != NULL) {
+	if (o == OUT_DELIVERED || (p->fault == NULL && p->have_result))
+		return codes[o];
+	if (p->fault == NULL)
+		fprintf(stderr, "mxclient: tls ended without a result; ");
+	else
+		fprintf(stderr, "mxclient: %s%s%s; ", who, *who ? ": " : "",
+		    p->fault);
+	if (o == OUT_UNKNOWN)
 		fprintf(stderr,
-		    "mxclient: %s%s%s; message not delivered, "
-		    "will need a retry\n",
-		    p->fault_proc == PROC_PARENT ? ""
-		                                 : proc_name(p->fault_proc),
-		    p->fault_proc == PROC_PARENT ? "" : ": ", p->fault);
-		return EX_TEMPFAIL;
-	}
-	if (!p->have_result) {
-		fprintf(stderr,
-		    "mxclient: tls ended without a result; "
-		    "message not delivered\n");
-		return EX_TEMPFAIL;
-	}
-	return codes[p->outcome];
+		    "delivery status unknown: the message was sent "
+		    "and the server may have taken it (a retry may "
+		    "deliver it twice)\n");
+	else
+		fprintf(stderr, "message not delivered, will need a retry\n");
+	return codes[o];
 }
 
 /* -v: the peak memory of every process, for the resource tests. */
@@ -966,13 +1079,13 @@ print_peak_rss(const struct parent *p)
 static void
 write_report(int fd, const struct parent *p, int code)
 {
-	char        head[32];
+	char        head[80];
 	ssize_t     n;
 	size_t      i;
 	const char *part[3];
 
-	snprintf(
-	    head, sizeof(head), "{\"exit\":%d%s", code, p->json ? "," : "");
+	snprintf(head, sizeof(head), "{\"exit\":%d,\"outcome\":\"%s\"%s", code,
+	    outcome_name(final_outcome(p)), p->json ? "," : "");
 	part[0] = head;
 	part[1] = p->json ? p->json : "";
 	part[2] = "}\n";
@@ -1021,7 +1134,6 @@ main(int argc, char **argv)
 	static struct parent p;
 	struct options       o;
 	struct child_cfg     cfg;
-	struct sandbox_cfg   pcfg;
 	char                 helo[NAME_MAX_LEN + 1];
 	const char          *why;
 	int                  code;
@@ -1031,6 +1143,14 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv, &o);
+	/* what the caller left open (but --status-fd) is no business of ours */
+	if (fds_close_except(&o.status_fd, o.status_fd > 2) == -1) {
+		fprintf(stderr,
+		    "mxclient: cannot close inherited descriptors: "
+		    "%s\n",
+		    strerror(errno));
+		exit(EX_OSERR);
+	}
 	check_address("recipient", o.rcpt, 0);
 	if (o.helo != NULL && (why = helo_check(o.helo)) != NULL) {
 		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);
@@ -1046,8 +1166,7 @@ main(int argc, char **argv)
 		cfg.dnssec_probe[0] = '\0';
 	cfg.verbose = (o.flags & JOB_VERBOSE) != 0;
 	cfg.sb.death_fd = -1;
-	if (o.resolver != NULL)
-		parse_resolver(o.resolver, &cfg);
+	setup_resolvers(&o, &cfg);
 	setup_proxy(&o, &cfg);
 	if (cfg.proxy.kind == PROXY_SSH && geteuid() == 0 && o.user == NULL) {
 		fprintf(stderr,
@@ -1078,13 +1197,15 @@ main(int argc, char **argv)
 		    (unsigned long long)p.spool.n.line, why);
 		exit(EX_DATAERR);
 	}
+	/* the message lives in the spool now: no process keeps the input */
+	if (dup2(open_null(), STDIN_FILENO) == -1)
+		fatal("dup2");
 
+	if (o.flags & JOB_VERBOSE)
+		log_print(LOGL_INFO, sandbox_describe());
 	block_signals(&cfg.sigmask);
 	start_children(&p, &cfg);
-	memset(&pcfg, 0, sizeof(pcfg));
-	pcfg.death_fd = -1;
-	sandbox_test_hook(PROC_PARENT, &pcfg);
-	sandbox_lock(PROC_PARENT, &pcfg);
+	lock_parent(&p, &cfg);
 	send_job(&p, &o, o.helo ? o.helo : helo);
 	parent_loop(&p);
 	code = exit_status(&p);

@@ -51,4 +51,9 @@ const char *proxy_resolve(struct proxy_cfg *);
 void        proxy_scrub(char *);
 int         proxy_numeric(const struct proxy_cfg *);
 
+/* resolver.c: --resolver or resolv.conf (proc.h has the struct). */
+struct resolver_cfg;
+const char *resolver_setup(const char *, const char *, struct resolver_cfg *);
+const char *resolver_remote(const struct resolver_cfg *, char *, size_t);
+
 #endif

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "frame.h"
 #include "log.h"
 #include "proc.h"
@@ -139,7 +140,7 @@ static void
 exec_ssh(int sock, int err, const char **argv, char **envp, pid_t launcher)
 {
 	sigset_t none;
-	int      fd, sig;
+	int      sig;
 
 	/* SIGTERM first: the parent ignores it, and it is the death signal */
 	for (sig = 1; sig < NSIG; sig++)
@@ -156,8 +157,9 @@ exec_ssh(int sock, int err, const char **argv, char **envp, pid_t launcher)
 #endif
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1)
 		_exit(127);
-	for (fd = 3; fd < 256; fd++)
-		close(fd);
+	/* ssh(1) gets the stream and stderr, nothing else of ours */
+	if (fds_close_except(NULL, 0) == -1)
+		_exit(127);
 	execve(SSH_PATH, (char *const *)argv, envp);
 	dprintf(2, "cannot execute %s: %s\n", SSH_PATH, strerror(errno));
 	_exit(127);

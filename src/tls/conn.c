@@ -170,6 +170,7 @@ conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 	const uint8_t *p = buf;
 	ssize_t        n;
 
+	c->wrote = 0;
 	while (len > 0) {
 		if (c->tls != NULL) {
 			n = tls_write(c->tls, p, len);
@@ -193,6 +194,7 @@ conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 		}
 		p += n;
 		len -= n;
+		c->wrote += n;
 	}
 	return 0;
 }

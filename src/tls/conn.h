@@ -13,6 +13,7 @@ struct conn {
 	struct tls *tls; /* NULL before STARTTLS */
 	uint8_t     rbuf[4096];
 	size_t      rlen, roff;
+	size_t      wrote; /* octets of the last conn_write() handed over */
 	const char *err;   /* why the last call failed */
 	int         proto; /* ... and it was the server breaking the protocol */
 };

@@ -56,39 +56,11 @@ struct strongest {
 
 typedef int keep_fn(const struct tlsa *, const struct strongest *);
 
-static int
-full_data_parses(const struct tlsa *r)
-{
-	const unsigned char *p = r->data;
-	X509                *x;
-	EVP_PKEY            *k;
-	int                  ok;
-
-	if (r->data == NULL || r->len == 0 || r->len > LONG_MAX)
-		return 0;
-	if (r->selector == TLSA_SEL_CERT) {
-		x = d2i_X509(NULL, &p, (long)r->len);
-		ok = x != NULL;
-		X509_free(x);
-	} else {
-		k = d2i_PUBKEY(NULL, &p, (long)r->len);
-		ok = k != NULL;
-		EVP_PKEY_free(k);
-	}
-	/* trailing octets make the data malformed too */
-	return ok && p == r->data + r->len;
-}
-
-/* A1, A2: PKIX usages 0/1 and private-use values are unusable. */
+/* A1, A2: the rule dns decided the policy with (tlsa.c). */
 static int
 record_usable(const struct tlsa *r)
 {
-	/* the shared rule (dns decides DANE vs TLS-only with it), and
-	 * Full(0) data must also parse */
-	if (r->data == NULL ||
-	    !tlsa_usable(r->usage, r->selector, r->mtype, r->len))
-		return 0;
-	return r->mtype != TLSA_MTYPE_FULL || full_data_parses(r);
+	return tlsa_usable(r->usage, r->selector, r->mtype, r->data, r->len);
 }
 
 /* SHA2-512 outranks SHA2-256; Full(0) is no digest and always stays. */

@@ -33,6 +33,8 @@ printable(char *dst, const char *src, size_t len, size_t dstlen)
 	dst[i] = '\0';
 }
 
+static void ehlo_keyword(struct ehlo *, const char *, size_t);
+
 static int
 parse_code(const char *line)
 {
@@ -93,6 +95,17 @@ reply_line(struct reply *r, const char *line, size_t len, const char **why)
 	if (len > 3 && line[3] != ' ' && line[3] != '-')
 		return *why = "junk after the reply code", -1;
 	keep_text(r, line, len);
+	/*
+	 * EHLO keywords come from every line, kept in text or not: a long
+	 * reply must not hide STARTTLS and turn TLS into cleartext.
+	 */
+	if (r->nlines > 1 && len > 4) {
+		char kw[REPLY_LINE_MAX + 1];
+
+		memcpy(kw, line + 4, len - 4);
+		kw[len - 4] = '\0';
+		ehlo_keyword(&r->ext, kw, len - 4);
+	}
 	if (len > 3 && line[3] == '-')
 		return 0;
 	r->done = 1;
@@ -145,21 +158,7 @@ ehlo_keyword(struct ehlo *e, const char *kw, size_t len)
 void
 ehlo_parse(const struct reply *r, struct ehlo *e)
 {
-	const char *p = r->text, *nl;
-
-	memset(e, 0, sizeof(*e));
-	if ((nl = strchr(p, '\n')) == NULL)
-		return;
-	for (p = nl + 1; *p != '\0'; p = nl + 1) {
-		size_t len;
-
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len > 4)
-			ehlo_keyword(e, p + 4, len - 4);
-		if (nl == NULL)
-			break;
-	}
+	*e = r->ext;
 }
 
 /* 1 to 3 digits at p: their count, or 0. */

@@ -90,10 +90,10 @@ tlsrpt_type(const char *reason, char *buf, size_t len)
 	}
 }
 
-/* The members of the report object; the parent adds "exit". */
+/* The members of the report object; the parent adds "exit" and "outcome". */
 size_t
-report_json(const struct report *r, const char *rcpt, const char *outcome,
-    const char *reason, char *buf, size_t len)
+report_json(const struct report *r, const char *rcpt, const char *reason,
+    char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	char       rpt[40];
@@ -104,7 +104,6 @@ report_json(const struct report *r, const char *rcpt, const char *outcome,
 	tlsrpt_type(reason, rpt, sizeof(rpt));
 	member(&o, "recipient", rcpt, &first);
 	member(&o, "proxy", r->proxy, &first);
-	member(&o, "outcome", outcome, &first);
 	member(&o, "mx", r->mx, &first);
 	member(&o, "address", r->address, &first);
 	member(&o, "tls_version", r->tls_version, &first);

@@ -33,7 +33,7 @@ struct report {
 
 void report_attempt(
     struct report *, const char *, const char *, const char *, const char *);
-size_t report_json(const struct report *, const char *, const char *,
-    const char *, char *, size_t);
+size_t report_json(
+    const struct report *, const char *, const char *, char *, size_t);
 
 #endif

@@ -9,16 +9,6 @@
 #define REPLY_LINES_MAX 100  /* lines in one multi-line reply */
 #define REPLY_TEXT_MAX  8192 /* text kept for printing and EHLO */
 
-/* One server reply (RFC 5321 §4.2), built line by line. */
-struct reply {
-	int    code; /* 200..599 */
-	int    nlines;
-	int    done;      /* last line seen */
-	int    truncated; /* some lines not kept in text */
-	size_t textlen;
-	char   text[REPLY_TEXT_MAX]; /* lines, '\n'-separated, printable */
-};
-
 /* EHLO keywords (RFC 5321 §4.1.1.1) that mxclient acts on. */
 #define EXT_STARTTLS   0x01
 #define EXT_PIPELINING 0x02
@@ -30,6 +20,17 @@ struct reply {
 struct ehlo {
 	unsigned flags; /* EXT_* */
 	uint64_t size;  /* SIZE limit, 0 = none given */
+};
+
+/* One server reply (RFC 5321 §4.2), built line by line. */
+struct reply {
+	int         code; /* 200..599 */
+	int         nlines;
+	int         done;      /* last line seen */
+	int         truncated; /* some lines not kept in text */
+	struct ehlo ext;       /* keywords of every line after the first */
+	size_t      textlen;
+	char        text[REPLY_TEXT_MAX]; /* lines, '\n'-separated, printable */
 };
 
 void        reply_init(struct reply *);

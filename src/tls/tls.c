@@ -33,8 +33,9 @@
 #define ADDRS_MAX 16
 #define DNS_WAIT  120 /* seconds for dns to answer one request */
 #define ADDRSZ    (256 + 1)
-#define TLSA_KEEP 32 /* TLSA records per host */
-#define NAMES_MAX 4  /* DANE-TA reference identifiers */
+/* A DNS message of 65535 octets holds fewer TLSA records than this. */
+#define TLSA_RECORDS_MAX 8192
+#define NAMES_MAX        4 /* DANE-TA reference identifiers */
 
 struct job {
 	char           sender[ADDRSZ];
@@ -61,9 +62,8 @@ struct host {
 	const struct msg_mx_host *mx;
 	struct msg_host_addr      addr[ADDRS_MAX];
 	size_t                    naddr;
-	struct tlsa               tlsa[TLSA_KEEP];
-	uint8_t                  *tlsa_data[TLSA_KEEP];
-	size_t                    ntlsa;
+	struct tlsa              *tlsa; /* every record of the RRset */
+	size_t                    ntlsa, tlsa_cap;
 	struct msg_host_policy    pol;
 	enum dns_status           status;
 };
@@ -81,6 +81,8 @@ struct session {
 	int                authenticated; /* DANE matched */
 	char               match[120];    /* the TLSA record that matched */
 	int                data_sent;     /* the final "." went out */
+	int                dot_announced; /* the parent knows it may */
+	int                dot_maybe;     /* a failed write may have sent it */
 	int                quit_sent;     /* QUIT went out behind it */
 	char               decisive[512]; /* the reply that decided */
 	char               esc[16];       /* its enhanced status code */
@@ -216,20 +218,27 @@ keep_tlsa(struct host *h, const struct frame *f)
 {
 	struct msg_tlsa t;
 	struct tlsa    *r;
+	uint8_t        *data;
 	size_t          len = f->len - sizeof(t);
 
-	if (h->ntlsa == TLSA_KEEP)
-		fatalx("dns: more TLSA records than announced");
+	if (h->ntlsa == TLSA_RECORDS_MAX)
+		fatalx("dns: more TLSA records than a DNS message holds");
+	if (h->ntlsa == h->tlsa_cap) {
+		h->tlsa_cap = h->tlsa_cap ? 2 * h->tlsa_cap : 8;
+		h->tlsa = reallocarray(h->tlsa, h->tlsa_cap, sizeof(*h->tlsa));
+		if (h->tlsa == NULL)
+			fatal("reallocarray");
+	}
 	memcpy(&t, f->data, sizeof(t));
-	r = &h->tlsa[h->ntlsa];
-	if ((h->tlsa_data[h->ntlsa] = malloc(len ? len : 1)) == NULL)
+	if ((data = malloc(len ? len : 1)) == NULL)
 		fatal("malloc");
-	memcpy(h->tlsa_data[h->ntlsa], f->data + sizeof(t), len);
+	memcpy(data, f->data + sizeof(t), len);
+	r = &h->tlsa[h->ntlsa++];
 	r->usage = t.usage;
 	r->selector = t.selector;
 	r->mtype = t.mtype;
 	r->len = len;
-	r->data = h->tlsa_data[h->ntlsa++];
+	r->data = data;
 }
 
 static void
@@ -238,8 +247,10 @@ host_free(struct host *h)
 	size_t i;
 
 	for (i = 0; i < h->ntlsa; i++)
-		free(h->tlsa_data[i]);
-	h->ntlsa = 0;
+		free((void *)h->tlsa[i].data);
+	free(h->tlsa);
+	h->tlsa = NULL;
+	h->ntlsa = h->tlsa_cap = 0;
 }
 
 /* Addresses, TLSA records and policy of one MX host, from dns. */
@@ -454,46 +465,108 @@ host_refused(
 	return V_NEXT;
 }
 
-static int
-ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
+/*
+ * What a reply to EHLO, HELO, STARTTLS or the greeting means: only the
+ * one code the command expects lets the session go on (RFC 5321
+ * §4.1.1.1 and §4.2.5: 250, not any 2xx; RFC 3207 §4: 220); 221 and 421
+ * say the server is closing the channel (§3.8, §4.2.2); another 4xx or
+ * 5xx is a refusal; anything else (another 2xx, a 3xx such as 354 to
+ * STARTTLS) breaks the protocol (S3, P3).
+ */
+enum reply_class { RC_OK, RC_REFUSED, RC_CLOSING, RC_BROKEN };
+
+static enum reply_class
+reply_class(int code, int expected)
 {
-	char        line[NAME_MAX_LEN + 80];
+	if (code == expected)
+		return RC_OK;
+	if (code == 221 || code == 421)
+		return RC_CLOSING;
+	return code >= 400 ? RC_REFUSED : RC_BROKEN;
+}
+
+/* Send a command and read its whole reply; -1 with *v when none came. */
+static int
+command(struct delivery *d, struct session *s, const char *line,
+    enum timeout_stage st, const char *step, struct result *res,
+    enum verdict *v)
+{
 	const char *why;
 	int         r;
 
+	if (send_line(s, line, st) == -1) {
+		*v = io_failure(d, s, -1, step, s->conn.err, res);
+		return -1;
+	}
+	if ((r = read_reply(s, tmo(d, st), &why)) != 0) {
+		*v = io_failure(d, s, r, step, why, res);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A reply that is not the refusal or success it should be.  Closing: the
+ * server hangs up, so no QUIT (RFC 5321 §3.8); broken: a protocol error,
+ * after which the connection may still carry a QUIT (P7).
+ */
+static enum verdict
+bad_reply(struct delivery *d, struct session *s, const char *step,
+    enum reply_class rc, struct result *res)
+{
+	if (rc == RC_CLOSING) {
+		d->transient = 1;
+		set_result(res, OUT_TEMPFAIL,
+		    "%s: %s: the server is closing "
+		    "the connection: %s",
+		    s->where, step, reply_first(s));
+		return V_NEXT;
+	}
+	return io_failure(d, s, -2, step, "unexpected reply", res);
+}
+
+/* RFC 5321 §3.2: HELO after a refused EHLO; no STARTTLS is possible then. */
+static int
+helo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
+{
+	char             line[NAME_MAX_LEN + 80];
+	enum reply_class rc;
+
+	snprintf(line, sizeof(line), "HELO %s", s->helo);
+	if (command(d, s, line, TO_EHLO, "HELO", res, v) == -1)
+		return -1;
+	if ((rc = reply_class(s->reply.code, 250)) == RC_OK) {
+		memset(&s->ehlo, 0, sizeof(s->ehlo));
+		return 0;
+	}
+	*v = rc == RC_REFUSED ? host_refused(d, s, "HELO", res)
+	                      : bad_reply(d, s, "HELO", rc, res);
+	return -1;
+}
+
+static int
+ehlo(struct delivery *d, struct session *s, struct result *res, enum verdict *v)
+{
+	char             line[NAME_MAX_LEN + 80];
+	enum reply_class rc;
+
 	snprintf(line, sizeof(line), "EHLO %s", s->helo);
-	if (send_line(s, line, TO_EHLO) == -1 ||
-	    (r = read_reply(s, tmo(d, TO_EHLO), &why)) == -1) {
-		*v = io_failure(d, s, -1, "EHLO", s->conn.err, res);
+	if (command(d, s, line, TO_EHLO, "EHLO", res, v) == -1)
 		return -1;
-	}
-	if (r == -2) {
-		*v = io_failure(d, s, r, "EHLO", why, res);
-		return -1;
-	}
-	if (s->reply.code / 100 == 2) {
+	if ((rc = reply_class(s->reply.code, 250)) == RC_OK) {
 		ehlo_parse(&s->reply, &s->ehlo);
 		return 0;
 	}
+	if (rc != RC_REFUSED) {
+		*v = bad_reply(d, s, "EHLO", rc, res);
+		return -1;
+	}
 	/* HELO cannot lead to STARTTLS: no use where TLS is required (S7) */
-	if (s->reply.code == 421 || s->tls || tls_required(s)) {
+	if (s->tls || tls_required(s)) {
 		*v = host_refused(d, s, "EHLO", res);
 		return -1;
 	}
-	/* RFC 5321 §3.2: fall back to HELO; no STARTTLS is possible then */
-	snprintf(line, sizeof(line), "HELO %s", s->helo);
-	if (send_line(s, line, TO_EHLO) == -1 ||
-	    (r = read_reply(s, tmo(d, TO_EHLO), &why)) != 0) {
-		*v = io_failure(d, s, r == -2 ? -2 : -1, "HELO",
-		    r == -2 ? why : s->conn.err, res);
-		return -1;
-	}
-	if (s->reply.code / 100 != 2) {
-		*v = host_refused(d, s, "HELO", res);
-		return -1;
-	}
-	memset(&s->ehlo, 0, sizeof(s->ehlo));
-	return 0;
+	return helo(d, s, res, v);
 }
 
 /*
@@ -525,11 +598,14 @@ authenticate(
     struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 {
 	const char    *names[NAMES_MAX], *why = "no usable TLSA record";
-	struct tlsa    recs[TLSA_KEEP];
+	struct tlsa   *recs;
 	const uint8_t *pem;
 	size_t         len, n;
 	int            match = -1, depth = 0, r = 0;
 
+	/* tlsa_select() reorders: a copy keeps the host's list as it came */
+	if ((recs = calloc(s->h->ntlsa + 1, sizeof(*recs))) == NULL)
+		fatal("calloc");
 	memcpy(recs, s->h->tlsa, s->h->ntlsa * sizeof(recs[0]));
 	n = tlsa_select(recs, s->h->ntlsa);
 	pem = tls_peer_cert_chain_pem(s->conn.tls, &len);
@@ -537,6 +613,7 @@ authenticate(
 		r = dane_verify((const char *)pem, len, recs, n, names,
 		    reference_names(d, s, names), &match, &depth, &why);
 	if (r != 1) {
+		free(recs);
 		log_info("DANE: server not authenticated: %s", why);
 		*v = host_failed(d, s, res,
 		    "DANE authentication failed: %s "
@@ -545,6 +622,7 @@ authenticate(
 		return -1;
 	}
 	tlsa_format(&recs[match], s->match, sizeof(s->match));
+	free(recs);
 	s->authenticated = 1;
 	log_info("DANE: server authenticated by TLSA %s at depth %d, "
 	         "base domain %s",
@@ -561,28 +639,28 @@ static int
 starttls(
     struct delivery *d, struct session *s, struct result *res, enum verdict *v)
 {
-	const char *why, *sni;
-	int         r;
+	enum reply_class rc;
+	const char      *sni;
 
-	if (send_line(s, "STARTTLS", TO_STARTTLS) == -1 ||
-	    (r = read_reply(s, tmo(d, TO_STARTTLS), &why)) == -1) {
-		*v = io_failure(d, s, -1, "STARTTLS", s->conn.err, res);
+	if (command(d, s, "STARTTLS", TO_STARTTLS, "STARTTLS", res, v) == -1)
 		return -1;
-	}
-	if (r == -2) {
-		*v = io_failure(d, s, r, "STARTTLS", why, res);
-		return -1;
-	}
-	if (s->reply.code != 220 && tls_required(s)) {
+	if ((rc = reply_class(s->reply.code, 220)) != RC_OK &&
+	    tls_required(s)) {
 		*v = host_failed(d, s, res,
 		    "TLS is required (TLSA records) "
 		    "but STARTTLS was refused: %s (TLS-RPT: "
 		    "starttls-not-supported)",
 		    reply_first(s));
-		quit(s);
+		if (rc != RC_CLOSING)
+			quit(s);
 		return -1;
 	}
-	if (s->reply.code != 220) {
+	/* S3: only a refusal may go on in cleartext, never 354, 221, 421 */
+	if (rc != RC_OK && rc != RC_REFUSED) {
+		*v = bad_reply(d, s, "STARTTLS", rc, res);
+		return -1;
+	}
+	if (rc == RC_REFUSED) {
 		log_info("STARTTLS refused; continuing without TLS "
 		         "(no TLSA records for this host)");
 		return 0;
@@ -675,45 +753,82 @@ transaction_failed(
 	set_result(res, o, "%s: %s: %s", s->where, what, reply_first(s));
 }
 
-/* Stream the message from the parent, chunk by chunk. */
+/*
+ * The parent learns that the final "." may reach the server before any
+ * octet of it is written: if this process dies or the run is cut short
+ * from then on, the server may have the message and a retry may deliver
+ * it twice ("delivery status unknown", RFC 5321 §6.1).
+ */
+static void
+announce_dot(struct delivery *d)
+{
+	if (chan_compose(&d->parent, MSG_DOT_SENT, 0, -1, NULL, 0) == -1 ||
+	    chan_drain(&d->parent, DNS_WAIT * 1000) == -1)
+		fatalx("parent: %s", d->parent.err);
+}
+
+/* One chunk of the message from the parent, at wire offset off. */
+static size_t
+body_chunk(struct delivery *d, uint64_t off, uint8_t *buf)
+{
+	struct msg_body_req req;
+	struct frame        f;
+	uint32_t            id = ++d->nextid;
+
+	req.offset = off;
+	if (chan_compose(&d->parent, MSG_BODY_REQ, id, -1, &req, sizeof(req)) ==
+	    -1)
+		fatalx("parent: %s", d->parent.err);
+	wait_frame(&d->parent, &f, id, DNS_WAIT);
+	if (f.type != MSG_BODY_DATA || f.len == 0 ||
+	    f.len > d->job.j.wire_size - off || f.len > BODY_CHUNK)
+		fatalx("parent: bad message data");
+	memcpy(buf, f.data, f.len);
+	return f.len;
+}
+
+/*
+ * Stream the message from the parent, chunk by chunk.  On a failure,
+ * s->dot_maybe says whether an octet of the final ".\r\n" may have
+ * been handed to the kernel (TLS: once a record holding one was begun,
+ * since libtls may have written part of it).
+ */
 static int
 send_body(struct delivery *d, struct session *s)
 {
-	static const char   quit[] = "QUIT\r\n";
-	uint8_t             buf[BODY_CHUNK + sizeof(quit)];
-	struct msg_body_req req;
-	uint64_t            off = 0;
-	struct frame        f;
-	size_t              len;
-	uint32_t            id;
+	static const char quit[] = "QUIT\r\n";
+	uint8_t           buf[BODY_CHUNK + sizeof(quit)];
+	uint64_t          off = 0, dot = d->job.j.wire_size - 3;
+	size_t            len;
+	int               rv = 0;
 
-	while (off < d->job.j.wire_size) {
-		req.offset = off;
-		id = ++d->nextid;
-		if (chan_compose(&d->parent, MSG_BODY_REQ, id, -1, &req,
-		        sizeof(req)) == -1)
-			fatalx("parent: %s", d->parent.err);
-		wait_frame(&d->parent, &f, id, DNS_WAIT);
-		if (f.type != MSG_BODY_DATA || f.len == 0 ||
-		    f.len > d->job.j.wire_size - off)
-			fatalx("parent: bad message data");
-		memcpy(buf, f.data, len = f.len);
-		off += f.len;
+	while (rv == 0 && off < d->job.j.wire_size) {
+		len = body_chunk(d, off, buf);
+		if (off + len > dot && !s->dot_announced) {
+			announce_dot(d);
+			s->dot_announced = 1;
+		}
 		/*
 		 * RFC 2920 §3.1: message content may open a group, so QUIT
 		 * rides behind the final "." in the same segment and costs
 		 * no round trip of its own.
 		 */
-		if (off == d->job.j.wire_size &&
+		if (off + len == d->job.j.wire_size &&
 		    (s->ehlo.flags & EXT_PIPELINING)) {
 			memcpy(buf + len, quit, sizeof(quit) - 1);
-			len += sizeof(quit) - 1;
 			s->quit_sent = 1;
 		}
-		if (conn_write(&s->conn, buf, len, tmo(d, TO_DATA_XFER)) == -1)
-			return -1;
+		rv = conn_write(&s->conn, buf,
+		    len + (s->quit_sent ? sizeof(quit) - 1 : 0),
+		    tmo(d, TO_DATA_XFER));
+		if (rv == -1 && off + len > dot)
+			s->dot_maybe =
+			    s->conn.tls != NULL || off + s->conn.wrote > dot;
+		off += len;
 	}
 	explicit_bzero(buf, sizeof(buf));
+	if (rv == -1)
+		return -1;
 	s->data_sent = 1;
 	if (s->quit_sent)
 		log_info(">>> QUIT (pipelined behind the final \".\")");
@@ -813,17 +928,23 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 	}
 	log_info("(message: %llu octets)", (unsigned long long)d->job.j.size);
 	if (send_body(d, s) == -1) {
-		/* without the final "." the server cannot have taken it */
 		d->transient = 1;
-		set_result(res, OUT_TEMPFAIL,
-		    "%s: connection failed while "
-		    "sending the message: %s",
-		    s->where, s->conn.err);
+		/* without an octet of the final "." it cannot have been taken */
+		if (!s->dot_maybe)
+			set_result(res, OUT_TEMPFAIL,
+			    "%s: connection failed while sending the message: "
+			    "%s",
+			    s->where, s->conn.err);
+		else
+			set_result(res, OUT_UNKNOWN,
+			    "%s: delivery status unknown: %s while the end of "
+			    "the message was being sent",
+			    s->where, s->conn.err);
 		return V_FINAL;
 	}
 	if (read_reply(s, tmo(d, TO_DATA_DONE), &why) != 0) {
 		/* RFC 5321 §4.5.3.2.6: it may have arrived; do not resend now */
-		set_result(res, OUT_TEMPFAIL,
+		set_result(res, OUT_UNKNOWN,
 		    "%s: delivery status unknown: "
 		    "%s after the message was sent",
 		    s->where, s->conn.err ? s->conn.err : why);
@@ -895,10 +1016,11 @@ static enum verdict
 session(struct delivery *d, const struct host *h, const char *addr, int fd,
     struct result *res)
 {
-	struct session s;
-	enum verdict   v = V_NEXT;
-	const char    *why;
-	int            r;
+	struct session   s;
+	enum verdict     v = V_NEXT;
+	enum reply_class rc;
+	const char      *why;
+	int              r;
 
 	memset(&s, 0, sizeof(s));
 	s.d = d;
@@ -909,10 +1031,10 @@ session(struct delivery *d, const struct host *h, const char *addr, int fd,
 	helo_name(d, &s);
 	/* RFC 5321 §4.3.1: wait for the greeting */
 	if ((r = read_reply(&s, tmo(d, TO_GREETING), &why)) != 0)
-		v = io_failure(
-		    d, &s, r, "greeting", r == -1 ? s.conn.err : why, res);
-	else if (s.reply.code != 220)
-		v = host_refused(d, &s, "greeting", res);
+		v = io_failure(d, &s, r, "greeting", why, res);
+	else if ((rc = reply_class(s.reply.code, 220)) != RC_OK)
+		v = rc == RC_REFUSED ? host_refused(d, &s, "greeting", res)
+		                     : bad_reply(d, &s, "greeting", rc, res);
 	else if (ehlo(d, &s, res, &v) == -1)
 		;
 	else if (!(s.ehlo.flags & EXT_STARTTLS) && tls_required(&s)) {
@@ -1124,7 +1246,7 @@ send_report(struct delivery *d, const struct result *res)
 {
 	static char json[PAYLOAD_MAX];
 
-	report_json(&d->rep, d->job.rcpt, outcome_name(res->outcome),
+	report_json(&d->rep, d->job.rcpt,
 	    res->outcome == OUT_DELIVERED ? "" : res->text, json, sizeof(json));
 	return chan_compose(
 	    &d->parent, MSG_REPORT, 0, -1, json, strlen(json) + 1);

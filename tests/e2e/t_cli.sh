@@ -54,6 +54,35 @@ run_nosend "no recipient exits 64" 64 "$tmp/msg" -f a@example.org
 run_nosend "two recipients exit 64" 64 "$tmp/msg" -f a@example.org a@secure.example b@secure.example
 run_nosend "unknown option exits 64" 64 "$tmp/msg" -X -f a@example.org a@secure.example
 run_nosend "bad --resolver exits 78" 78 "$tmp/msg" --resolver '127.0.0.1#99999' -f a@example.org a@secure.example
+# The resolvers are configuration: a bad choice is 78 (a queue retries 75
+# for ever), decided before any socket (D1, D6).
+run_nosend "D1 --resolver given by name exits 78" 78 "$tmp/msg" --resolver resolver.example -f a@example.org a@secure.example
+grep -q 'not an IP address' "$tmp/err" && pass "$T: D1 --resolver by name: says it must be an address" ||
+	fail "$T: D1 --resolver by name: says it must be an address" "$(cat "$tmp/err")"
+run_nosend "D1 --dane-only with a resolver off this host exits 78" 78 "$tmp/msg" \
+    --dane-only --resolver 192.0.2.53 -f a@example.org a@secure.example
+grep -q -- '--dane-only needs a validating resolver on this host' "$tmp/err" &&
+	pass "$T: D1 --dane-only, remote resolver: the reason is given" ||
+	fail "$T: D1 --dane-only, remote resolver: the reason is given" "$(cat "$tmp/err")"
+timeout 60 "$MXCLIENT" --dane-only --trust-remote-resolver --resolver 192.0.2.53 --dns-timeout 1 \
+    -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: D1 --trust-remote-resolver: --dane-only goes on (here: unreachable, 75)" 75 "$?" "$tmp"
+timeout 60 "$MXCLIENT" --resolver 192.0.2.53 --dns-timeout 1 -q \
+    -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+grep -q 'warning: resolver 192.0.2.53 is not on this host' "$tmp/err" &&
+	pass "$T: D1 a resolver off this host: a warning on stderr, -q or not" ||
+	fail "$T: D1 a resolver off this host: a warning on stderr, -q or not" "$(cat "$tmp/err")"
+: >"$tmp/resolv.conf"
+if mount --bind "$tmp/resolv.conf" /etc/resolv.conf; then
+	strace -f -qq -e trace=socket -o "$tmp/trace" "$MXCLIENT" -f a@example.org a@secure.example \
+	    <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+	expect_eq "$T: D1 no nameserver in resolv.conf exits 78" 78 "$?" "$tmp"
+	grep -q 'socket(AF_INET' "$tmp/trace" && fail "$T: D1 empty resolv.conf: no socket" "$(cat "$tmp/trace")" ||
+		pass "$T: D1 empty resolv.conf: no socket"
+	umount /etc/resolv.conf
+else
+	fail "$T: D1 empty resolv.conf" "cannot bind-mount over /etc/resolv.conf"
+fi
 run_nosend "bad --helo exits 64" 64 "$tmp/msg" --helo 'bad name' -f a@example.org a@secure.example
 run_nosend "--version exits 0" 0 /dev/null --version
 "$MXCLIENT" --version | grep -q '^mxclient [0-9]' && pass "$T: --version prints the version" ||

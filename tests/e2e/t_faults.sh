@@ -32,7 +32,7 @@ finish() {
 	expect_eq "$T: $name exits 75" 75 "$rc" "$tmp"
 	grep -q "$pattern" "$tmp/err" && pass "$T: $name is named on stderr" ||
 		fail "$T: $name is named on stderr" "$(cat "$tmp/err")"
-	left=$(pgrep -f "^$MXCLIENT" ; pgrep '^mxclient-')
+	left=$(pgrep --ns $$ --nslist net -f "^$MXCLIENT" ; pgrep --ns $$ --nslist net '^mxclient-')
 	[ -z "$left" ] && pass "$T: $name leaves no process behind" ||
 		fail "$T: $name leaves no process behind" "$left"
 	stop_fixture
@@ -61,7 +61,52 @@ MXCLIENT_FAULT_TEST=badframe timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
 expect_eq "$T: a malformed frame from tls exits 75" 75 "$?" "$tmp"
 grep -q 'tls: wrong payload length' "$tmp/err" && pass "$T: the malformed frame is named" ||
 	fail "$T: the malformed frame is named" "$(cat "$tmp/err")"
-left=$(pgrep '^mxclient-')
+left=$(pgrep --ns $$ --nslist net '^mxclient-')
 [ -z "$left" ] && pass "$T: malformed frame: no process left behind" ||
 	fail "$T: malformed frame: no process left behind" "$left"
+
+# After the final "." (the server holds its reply 20 s): a signal to the
+# parent or a child's death must say "delivery status unknown", never "not
+# delivered" — the server may have the message, and a queue that trusts
+# "not delivered" would send it twice (P11, RFC 5321 §6.1).  --status-fd
+# must say "unknown" too.
+dot_run() {
+	start_fixture slow-data-reply --delay 20
+	"$MXCLIENT" "${RES[@]}" --status-fd 3 -f a@example.org rcpt@slow.example \
+	    <"$tmp/msg" >"$tmp/out" 2>"$tmp/err" 3>"$tmp/json" &
+	pid=$!
+	for _ in $(seq 200); do
+		grep -q 'before data_end reply' "$FIXTURE_TRANSCRIPT" 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.2
+}
+
+# dot_finish NAME: 75, "status unknown" on stderr and in the report
+dot_finish() {
+	local name=$1 rc
+	wait "$pid"
+	rc=$?
+	expect_eq "$T: P11 $name after the dot exits 75" 75 "$rc" "$tmp"
+	grep -q 'delivery status unknown' "$tmp/err" &&
+		! grep -q 'not delivered' "$tmp/err" &&
+		pass "$T: P11 $name after the dot: stderr says status unknown" ||
+		fail "$T: P11 $name after the dot: stderr says status unknown" "$(cat "$tmp/err")"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["outcome"] != "unknown" or d["exit"] != 75)' "$tmp/json" &&
+		pass "$T: P11 $name after the dot: the report's outcome is unknown" ||
+		fail "$T: P11 $name after the dot: the report's outcome is unknown" "$(cat "$tmp/json")"
+	left=$(pgrep --ns $$ --nslist net '^mxclient-')
+	[ -z "$left" ] && pass "$T: $name after the dot leaves no process behind" ||
+		fail "$T: $name after the dot leaves no process behind" "$left"
+	stop_fixture
+}
+
+dot_run
+kill -TERM "$pid"
+dot_finish "SIGTERM to the parent"
+for child in tls dns; do
+	dot_run
+	kill -KILL "$(child_pid "$child")"
+	dot_finish "SIGKILL of $child"
+done
 rm -rf "$tmp"

@@ -296,11 +296,15 @@ fi
 # capabilities and limits of the ssh process and of ssh itself, as root
 start_fixture slow-greeting --delay 3
 make_message "$(new_id proxy)" rcpt@slow.example >"$tmp/msg"
+# K1: a descriptor the caller left open far above 1024 reaches neither
+ulimit -n 4096
+exec 1500<"$tmp/msg"
 "$MXCLIENT" "${RES[@]}" --user "$PROXY_LOCAL_USER" --proxy "$SSH" -f a@example.org rcpt@slow.example \
     <"$tmp/msg" >"$tmp/out" 2>&1 &
 MPID=$!
+exec 1500<&-
 sleep 1.5
-sp=$(pgrep -x mxclient-ssh | head -1)
+sp=$(pgrep --ns $$ --nslist net -x mxclient-ssh | head -1)
 kid=$(pgrep -P "${sp:-0}" -x ssh | head -1)
 for p in "$sp" "$kid"; do
 	what=$([ "$p" = "$sp" ] && echo "the ssh process" || echo "ssh itself")
@@ -318,6 +322,9 @@ for p in "$sp" "$kid"; do
 	else
 		fail "$T: X9 $what: runs as --user, no capabilities, no_new_privs, seccomp" "$(grep -E 'Uid|Cap|NoNew|Seccomp' "$st" | tr '\n' ' ')"
 	fi
+	inherited=$(ls -l /proc/$p/fd | awk -v m="$tmp/msg" '$9 == 1500 || $11 == m')
+	[ -z "$inherited" ] && pass "$T: K1 $what holds no descriptor of the caller's (1500)" ||
+		fail "$T: K1 $what holds no descriptor of the caller's (1500)" "$inherited"
 done
 wait $MPID
 expect_eq "$T: X5 ssh tunnel to a slow greeting delivers" 0 "$?"

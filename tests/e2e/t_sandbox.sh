@@ -1,9 +1,12 @@
 #!/bin/bash
 # Privilege separation as the kernel sees it: during a delivery held open
 # by a slow server, every process is under a seccomp filter with
-# no_new_privs, the children run as nobody in an empty root; and a test
-# build proves each filter kills a forbidden call and that the parent
-# names the process and the call.
+# no_new_privs and runs as nobody in an empty root (the parent too, once
+# its children run: K2), and none holds a descriptor the caller left open,
+# however high (K1); a test build proves each filter kills a forbidden
+# call and that the parent names the process and the call, that the
+# parent may kill only its own children (K3), and that -v says what
+# Landlock enforces on this kernel and no more (K4).
 . tests/e2e/lib.sh
 
 T=sandbox
@@ -12,8 +15,12 @@ tmp=$(mktemp -d)
 make_message "sandbox-$$@mxclient.test" >"$tmp/msg"
 
 ls -a /tmp | sort >"$tmp/tmp-before"
+# K1: descriptors the caller left open, one far above 1024
+ulimit -n 4096
+exec 1500<"$tmp/msg" 7<"$tmp/msg"
 held_delivery 4 "$tmp/msg" "$tmp/out" "$tmp/err"
 pid=$HELD_PID
+exec 1500<&- 7<&-
 kids=$(pgrep -P "$pid" | tr '\n' ' ')
 nk=$(echo $kids | wc -w)
 expect_eq "$T: parent has three children during a delivery" 3 "$nk"
@@ -26,13 +33,16 @@ for p in "$pid" $kids; do
 		fail "$T: $role $p has Seccomp: 2" "$(grep Seccomp "$st")"
 	grep -q $'^NoNewPrivs:\t1$' "$st" && pass "$T: $role $p has NoNewPrivs: 1" ||
 		fail "$T: $role $p has NoNewPrivs: 1" "$(grep NoNewPrivs "$st")"
+	uid=$(awk '/^Uid:/ {print $2 $3 $4 $5}' "$st")
+	nobody=$(id -u nobody)
+	expect_eq "$T: K2 $role $p runs as nobody (real, effective, saved, fs)" "$nobody$nobody$nobody$nobody" "$uid"
+	root=$(readlink "/proc/$p/root")
+	[ "$root" != / ] && pass "$T: K2 $role $p is chrooted ($root)" ||
+		fail "$T: K2 $role $p is chrooted" "root is /"
+	inherited=$(ls -l /proc/$p/fd | awk -v m="$tmp/msg" '$9 == 1500 || $11 == m')
+	[ -z "$inherited" ] && pass "$T: K1 $role $p holds neither descriptor 7 nor 1500 of the caller" ||
+		fail "$T: K1 $role $p holds neither descriptor 7 nor 1500 of the caller" "$inherited"
 	if [ "$role" = child ]; then
-		uid=$(awk '/^Uid:/ {print $2 $3 $4 $5}' "$st")
-		nobody=$(id -u nobody)
-		expect_eq "$T: child $p runs as nobody (real, effective, saved, fs)" "$nobody$nobody$nobody$nobody" "$uid"
-		root=$(readlink "/proc/$p/root")
-		[ "$root" != / ] && pass "$T: child $p is chrooted ($root)" ||
-			fail "$T: child $p is chrooted" "root is /"
 		# stdio, then sockets only: its channels (at most 4) and,
 		# in tls, the SMTP connection
 		other=$(ls -l /proc/$p/fd | awk 'NR > 1 && $9 > 2 && $11 !~ /^socket:/')
@@ -72,6 +82,27 @@ MXCLIENT_SANDBOX_TEST="parent:execve" timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" 
     -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 expect_eq "$T: execve in the parent dies by SIGSYS (128+31)" 159 "$?" "$tmp"
 
+# K3: the parent may send SIGKILL to its children and nothing to anyone else.
+MXCLIENT_SANDBOX_TEST="parent:kill-other" timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: K3 the parent's kill() of pid 1 dies by SIGSYS" 159 "$?" "$tmp"
+MXCLIENT_SANDBOX_TEST="parent:kill-peer-term" timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: K3 the parent's SIGTERM to its child dies by SIGSYS" 159 "$?" "$tmp"
+MXCLIENT_SANDBOX_TEST="parent:kill-peer" timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q 'SIGKILL to a child: allowed' "$tmp/err" &&
+	pass "$T: K3 the parent's SIGKILL to its child is allowed" ||
+	fail "$T: K3 the parent's SIGKILL to its child is allowed" "exit $rc: $(cat "$tmp/err")"
+
+# K4: -v says what Landlock enforces here (this kernel: ABI 4 or later)
+timeout 60 "$MXCLIENT" -v "${RES[@]}" -f a@example.org rcpt@secure.example \
+    <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+grep -q '^sandbox: Landlock ABI [4-9].*net may connect to its one TCP port' "$tmp/out" &&
+	pass "$T: K4 -v names the Landlock ABI and the port rules it enforces" ||
+	fail "$T: K4 -v names the Landlock ABI and the port rules it enforces" "$(grep sandbox "$tmp/out")"
+
 # Landlock: net may connect to port 25 only.
 MXCLIENT_SANDBOX_TEST="net:connect-port-80" timeout 60 "$MXCLIENT_SBTEST" "${RES[@]}" \
     -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
@@ -81,6 +112,20 @@ rc=$?
 grep -q 'net: exited with status 13;' "$tmp/err" && [ "$rc" = 75 ] &&
 	pass "$T: Landlock denies net a connection to port 80, exit 75" ||
 	fail "$T: Landlock denies net a connection to port 80" "exit $rc: $(cat "$tmp/err")"
+# K4: on a kernel with Landlock ABI 2 (Debian 12's own) the port rules are
+# gone, and -v says so; the same connect then reaches the port (nothing
+# listens: ECONNREFUSED, 111), which proves the message tells the truth.
+MXCLIENT_LANDLOCK_ABI=2 timeout 60 "$MXCLIENT_SBTEST" -v "${RES[@]}" \
+    -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+grep -q '^sandbox: Landlock ABI 2: .*TCP port rules need ABI 4.*net may connect to any TCP port' "$tmp/out" &&
+	pass "$T: K4 with Landlock ABI 2, -v says TCP ports are not restricted" ||
+	fail "$T: K4 with Landlock ABI 2, -v says TCP ports are not restricted" "$(grep sandbox "$tmp/out")"
+MXCLIENT_LANDLOCK_ABI=2 MXCLIENT_SANDBOX_TEST="net:connect-port-80" timeout 60 \
+    "$MXCLIENT_SBTEST" "${RES[@]}" -f a@example.org rcpt@secure.example \
+    <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+grep -q 'net: exited with status 111;' "$tmp/err" &&
+	pass "$T: K4 with Landlock ABI 2, net's connect to port 80 is not stopped (as -v says)" ||
+	fail "$T: K4 with Landlock ABI 2, net's connect to port 80 is not stopped (as -v says)" "$(cat "$tmp/err")"
 # Nothing left behind by any of the runs above, killed ones included.
 # (spool files and fallback chroot directories are /tmp/mxclient.XXXXXX)
 left=$(comm -13 "$tmp/tmp-before" <(ls -a /tmp | sort) | grep '^mxclient\.')

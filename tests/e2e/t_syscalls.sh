@@ -55,21 +55,28 @@ used() {
 			grep -q '^execve(' "$f" && continue
 			grep -q "PR_SET_NAME, \"mxclient-$1\"" "$f" || continue
 		fi
-		# after the filter that took (libseccomp probes first)
-		awk '/SECCOMP_SET_MODE_FILTER.*= 0$/ { n = NR } { l[NR] = $0 }
-		    END { for (i = n + 1; n && i <= NR; i++) print l[i] }' "$f" |
-		    grep -o '^[a-z0-9_]*(' | tr -d '('
+		after "$f" | grep -o '^[a-z0-9_]*(' | tr -d '('
 	done | sort -u
 }
 
-# where CALLS: for a failure report, each trace file with such a call:
-# its first line, its PR_SET_NAME and the call with the line before it
+# after FILE: the lines of one trace after its seccomp filter took
+# (libseccomp probes first; a load that strace split into "unfinished"
+# and "resumed" halves counts at its "resumed" line)
+after() {
+	awk '/(SECCOMP_SET_MODE_FILTER|<\.\.\. seccomp resumed>).*= 0$/ { n = NR } { l[NR] = $0 }
+	    END { for (i = n + 1; n && i <= NR; i++) print l[i] }' "$1"
+}
+
+# where PROC CALLS: for a failure report, each trace file of PROC with
+# such a call after lock-down: its first line and the call with the
+# line before it
 where() {
 	local f c
 	for f in "$tmp"/tr.*; do
-		for c in $1; do
-			grep -q "^$c(" "$f" || continue
-			echo "${f##*/}: $(head -1 "$f" | cut -c1-80) / $(grep -o 'PR_SET_NAME, "[a-z-]*"' "$f" | tr '\n' ' ')/ $(grep -B1 -m1 "^$c(" "$f" | tr '\n' ' ')"
+		grep -q "PR_SET_NAME, \"mxclient-$1\"" "$f" || continue
+		for c in $2; do
+			after "$f" | grep -q "^$c(" || continue
+			echo "${f##*/}: $(head -1 "$f" | cut -c1-60) / $(after "$f" | grep -B2 -m1 "^$c(" | tr '\n' ' ')"
 		done
 	done | head -4 | tr '\n' '|'
 }
@@ -83,7 +90,7 @@ for p in parent dns net tls; do
 	fi
 	extra=$(comm -23 "$tmp/used.$p" "$tmp/allowed.$p" | grep -vx 'exit\|rt_sigreturn' | tr '\n' ' ')
 	[ -z "$extra" ] && pass "$T: $p: every call after lock-down is in its allow-list ($(wc -l <"$tmp/used.$p") calls)" ||
-		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra; $(where "$extra")"
+		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra; $(where "$p" "$extra")"
 	echo "note: $p: allow-list entries these runs did not use: $(comm -13 "$tmp/used.$p" "$tmp/allowed.$p" | tr '\n' ' ')"
 done
-rm -rf "$tmp"
+[ -n "${KEEP_TMP:-}" ] && cp -r "$tmp" /tmp/syskeep; rm -rf "$tmp"

@@ -70,7 +70,7 @@ verify(const char *pem, size_t pemlen, const struct tlsa *r, size_t n)
 		need(match >= -1 && match < (int)n && depth == -1);
 	if (rv == 1)
 		need(tlsa_usable(r[match].usage, r[match].selector,
-		    r[match].mtype, r[match].len));
+		    r[match].mtype, r[match].data, r[match].len));
 }
 
 int
@@ -113,8 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k = tlsa_select(sel, n);
 	need(k <= n && ERR_peek_error() == 0);
 	for (i = 0; i < k; i++)
-		need(tlsa_usable(
-		    sel[i].usage, sel[i].selector, sel[i].mtype, sel[i].len));
+		need(tlsa_usable(sel[i].usage, sel[i].selector, sel[i].mtype,
+		    sel[i].data, sel[i].len));
 	len = end - p;
 	if (wrap)
 		pem = armour(p, len, &len);

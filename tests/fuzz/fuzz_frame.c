@@ -92,6 +92,7 @@ static const struct {
 	[MSG_LOG] = { CHILD, 0, sizeof(struct msg_log), T_STR, 4096 },
 	[MSG_SANDBOX_DEATH] = { CHILD, 0, sizeof(struct msg_sandbox_death),
 	    T_NONE, 0 },
+	[MSG_DOT_SENT] = { S(PROC_TLS), 0, 0, T_NONE, 0 },
 	[MSG_RESULT] = { S(PROC_TLS), 0, sizeof(struct msg_result), T_STR,
 	    4096 },
 	[MSG_REPORT] = { S(PROC_TLS), 0, 0, T_STR, PAYLOAD_MAX },
@@ -133,7 +134,7 @@ check_values(const struct frame *f)
 	    spec[f->type].fixed < sizeof(u) ? spec[f->type].fixed : sizeof(u));
 	switch (f->type) {
 	case MSG_JOB_START:
-		need(u.job.size <= u.job.wire_size);
+		need(u.job.size <= u.job.wire_size && u.job.wire_size >= 3);
 		for (i = 0; i < TO_COUNT; i++)
 			need(u.job.timeout[i] != 0);
 		need(!(u.job.flags & ~0x1fU));
@@ -161,6 +162,15 @@ check_values(const struct frame *f)
 		check_cstr(u.pol.base, sizeof(u.pol.base));
 		check_cstr(u.pol.expanded, sizeof(u.pol.expanded));
 		check_cstr(u.pol.reason, sizeof(u.pol.reason));
+		/* DANE: some usable record; TLS-only: none; else no records */
+		if (u.pol.policy <= POLICY_TLS)
+			need(u.pol.base[0] != '\0');
+		if (u.pol.policy == POLICY_DANE)
+			need(u.pol.nusable > 0);
+		else if (u.pol.policy == POLICY_TLS)
+			need(u.pol.nusable == 0);
+		else
+			need(u.pol.ntlsa == 0 && u.pol.nusable == 0);
 		break;
 	case MSG_CONNECT_REQ:
 	case MSG_SSH_REQ:

@@ -65,8 +65,8 @@ def reply_seeds():
  MSG_BODY_DATA, MSG_MX_REQ, MSG_HOST_REQ, MSG_MX_HOST, MSG_MX_END,
  MSG_HOST_ADDR, MSG_HOST_END, MSG_MX_INFO, MSG_HOST_TLSA, MSG_HOST_POLICY,
  MSG_CONNECT_REQ, MSG_CONNECT_OK, MSG_CONNECT_FAIL, MSG_SSH_REQ, MSG_SSH_OK,
- MSG_SSH_FAIL, MSG_LOG, MSG_SANDBOX_DEATH, MSG_RESULT,
- MSG_REPORT) = range(1, 26)
+ MSG_SSH_FAIL, MSG_LOG, MSG_SANDBOX_DEATH, MSG_DOT_SENT, MSG_RESULT,
+ MSG_REPORT) = range(1, 27)
 PARENT, DNS, NET, TLS, SSH = range(5)
 # channel index in fuzz_frame.c: (receiver, sender)
 CHANS = [(PARENT, DNS), (PARENT, NET), (PARENT, TLS), (TLS, PARENT),
@@ -122,7 +122,7 @@ def frame_seeds():
     a6 = struct.pack("<BB", 6, 1) + bytes.fromhex(
         "20010db8000000000000000000000010")
     tlsa = struct.pack("<BBBB", 3, 1, 1, 0) + hashlib.sha256(b"k").digest()
-    pol = struct.pack("<IIII", 0, 1, 1, 2) + cstr("mx.example.com", 256) + \
+    pol = struct.pack("<IIIII", 0, 1, 1, 1, 2) + cstr("mx.example.com", 256) + \
         cstr("", 256) + cstr("1 usable TLSA record(s) of 1", 256)
     write("frame", "tls-from-dns-host", frame_input(TLS, DNS, [
         frame(MSG_HOST_ADDR, DNS, a6, rid=2),
@@ -155,6 +155,7 @@ def frame_seeds():
     write("frame", "parent-from-tls", frame_input(PARENT, TLS, [
         frame(MSG_LOG, TLS, struct.pack("<I", 0) + cstr("<<< 220 hi")),
         frame(MSG_BODY_REQ, TLS, struct.pack("<Q", 0)),
+        frame(MSG_DOT_SENT, TLS, b""),
         frame(MSG_REPORT, TLS, cstr('"exit":0')),
         frame(MSG_RESULT, TLS, struct.pack("<I", 0) + cstr("delivered"))],
         sizes=[1, 1, 1, 40]))

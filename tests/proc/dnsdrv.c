@@ -22,6 +22,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "parent.h"
 #include "proc.h"
 
 #define WAIT_MS 60000
@@ -68,23 +69,27 @@ print_host(const struct msg_mx_host *mx, uint32_t id)
 	struct msg_dns_end     e;
 	struct frame           f;
 	int                    addrs = 0, tlsa = 0;
+	size_t                 longest = 0;
 
 	ask(MSG_HOST_REQ, id, mx->name);
 	for (next(&f, id); f.type != MSG_HOST_END; next(&f, id)) {
 		if (f.type == MSG_HOST_ADDR)
 			addrs++;
-		else if (f.type == MSG_HOST_TLSA)
+		else if (f.type == MSG_HOST_TLSA) {
 			tlsa++;
-		else if (f.type == MSG_HOST_POLICY)
+			if (f.len - sizeof(struct msg_tlsa) > longest)
+				longest = f.len - sizeof(struct msg_tlsa);
+		} else if (f.type == MSG_HOST_POLICY)
 			memcpy(&p, f.data, sizeof(p));
 	}
 	memcpy(&e, f.data, sizeof(e));
 	printf("host %s pref=%u status=%s policy=%s base=%s cname=%d "
-	       "addrsecure=%d addrs=%d tlsa=%d waves=%u reason=%s\n",
+	       "addrsecure=%d addrs=%d tlsa=%d usable=%u longest=%zu waves=%u "
+	       "reason=%s\n",
 	    mx->name, mx->pref, dns_status_name(e.status),
 	    policy_name(p.policy), p.base[0] ? p.base : "-",
 	    (p.flags & HP_CNAME) != 0, (p.flags & HP_ADDR_SECURE) != 0, addrs,
-	    tlsa, p.waves, p.reason);
+	    tlsa, p.nusable, longest, p.waves, p.reason);
 }
 
 static int
@@ -119,7 +124,7 @@ main(int argc, char **argv)
 {
 	struct child_cfg cfg;
 	int              a[2], b[2], d[2], ch, status;
-	const char      *resolver = "127.0.0.1", *hash;
+	const char      *resolver = "127.0.0.1", *why;
 	pid_t            pid;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -135,10 +140,10 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return 2;
-	hash = strchr(resolver, '#');
-	snprintf(cfg.resolver, sizeof(cfg.resolver), "%.*s",
-	    hash ? (int)(hash - resolver) : (int)strlen(resolver), resolver);
-	cfg.resolver_port = hash ? atoi(hash + 1) : 53;
+	if ((why = resolver_setup(resolver, NULL, &cfg.resolvers)) != NULL) {
+		fprintf(stderr, "dnsdrv: -r %s: %s\n", resolver, why);
+		return 2;
+	}
 	cfg.dns_timeout = 2;
 	cfg.sb.death_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a) == -1 ||

@@ -368,12 +368,19 @@ same(const struct tlsa *a, const struct tlsa *b)
 }
 
 /* tlsa_select() of one record keeps it (1) or drops it (0). */
+/*
+ * tls keeps what dns counts as usable: the one function tlsa_usable()
+ * decides both (A1), so a record can never be "DANE required" in dns and
+ * "no usable record" in tls.
+ */
 static void
 select_one(const char *name, int want, struct tlsa r)
 {
+	int    dns = tlsa_usable(r.usage, r.selector, r.mtype, r.data, r.len);
 	size_t n = tlsa_select(&r, 1);
 
-	CHECK(n == (size_t)want, name, "kept %zu, want %d", n, want);
+	CHECK(n == (size_t)want && dns == want, name,
+	    "kept %zu, dns says %d, want %d", n, dns, want);
 }
 
 static void
@@ -421,6 +428,9 @@ test_select_usable(void)
 	    raw(2, 1, 0, junk, sizeof(junk)));
 	select_one(
 	    "A1 Full(0) empty data is unusable", 0, raw(3, 0, 0, junk, 0));
+	select_one("A1 Full(0) 3003020100 (a SEQUENCE and a trailing INTEGER) "
+	           "is unusable",
+	    0, raw(3, 0, 0, (const unsigned char *)"\x30\x03\x02\x01\x00", 5));
 	trail = keep(OPENSSL_malloc(len + 1));
 	memcpy(trail, der, len);
 	trail[len] = 0;

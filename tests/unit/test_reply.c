@@ -368,6 +368,15 @@ check_ehlo_cut(void)
 	CHECK(strstr(last, "STARTTLS") == NULL && !(e.flags & EXT_STARTTLS),
 	    "EHLO STARTTLSX cut by the text cap is not taken as STARTTLS",
 	    "text ends \"%s\", flags %#x", last, e.flags);
+	/* a reply longer than the text kept must not hide STARTTLS */
+	ehlo_cut("250-STARTTLS", 0, &e, last, sizeof(last));
+	CHECK(strstr(last, "STARTTLS") == NULL && (e.flags & EXT_STARTTLS),
+	    "S2 EHLO STARTTLS past the text cap is still seen",
+	    "text ends \"%s\", flags %#x", last, e.flags);
+	ehlo_cut("250-SIZE 52428800", 0, &e, last, sizeof(last));
+	CHECK(e.size == 52428800,
+	    "P16 EHLO SIZE past the text cap is still read whole", "size %llu",
+	    (unsigned long long)e.size);
 }
 
 struct ecase {

@@ -6,7 +6,8 @@
  *	- /proc says seccomp filter mode, no_new_privs, the new uid, the
  *	  rlimits, and a root directory that no longer exists;
  *	- the work the process exists for still works (frames on a
- *	  socketpair, the socket hand-off net -> tls, the spool, kill());
+ *	  socketpair, the socket hand-off net -> tls, the spool, a SIGKILL
+ *	  of its own child);
  *	- a forbidden call kills it by SIGSYS, and the death frame on
  *	  death_fd names the call;
  *	- Landlock lets net connect to port 25 only and dns to its resolver
@@ -398,8 +399,11 @@ child_main(enum proc_id proc, int fd, const char *test, int report)
 	close(listen80);
 	if (no_sys_admin)
 		drop_sys_admin();
-	if (proc == PROC_PARENT && test == NULL)
+	if (proc == PROC_PARENT && test == NULL) {
 		body_parent_pre();
+		/* K3: its kill() reaches its own children only */
+		cfg.peers[cfg.npeers++] = grandkid;
+	}
 	sandbox_lock(proc, &cfg);
 	switch (proc) {
 	case PROC_PARENT:
@@ -496,10 +500,10 @@ body_parent(int fd)
 	child_ready(fd);
 	if (pread(spoolfd, buf, 4, 6) != 4 || memcmp(buf, "data", 4) != 0)
 		_exit(30);
-	if (kill(grandkid, SIGTERM) == -1)
+	if (kill(grandkid, SIGKILL) == -1)
 		_exit(31);
 	if (waitpid(grandkid, &status, 0) != grandkid || !WIFSIGNALED(status) ||
-	    WTERMSIG(status) != SIGTERM)
+	    WTERMSIG(status) != SIGKILL)
 		_exit(32);
 	if ((name = sandbox_syscall_name(257)) == NULL ||
 	    strcmp(name, "openat") != 0)
