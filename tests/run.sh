@@ -191,6 +191,7 @@ done
 
 run tests/fuzz/run.sh tests/fuzz/run.sh 3
 run tests/doc/check_docs.sh tests/doc/check_docs.sh
+run tests/doc/check_rules.sh --count tests/doc/check_rules.sh
 
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: e2e: the sandbox tests and the lab need root" | tee -a "$out"
