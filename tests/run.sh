@@ -1,8 +1,9 @@
 #!/bin/bash
 # The whole test suite (make check): the runner's self-test, unit tests,
 # fuzz smoke run and documentation checks, then, as root, the sandbox
-# test and the end-to-end tests against the lab (NSD, Unbound, Postfix,
-# scripted servers) inside a private network and mount namespace.  Every check prints one line, PASS: or FAIL:; the last
+# test, the lab's self-test and the end-to-end tests against the lab
+# (NSD, Unbound, Postfix, scripted servers) inside a private network and
+# mount namespace.  Every check prints one line, PASS: or FAIL:; the last
 # line counts them.
 #
 # Every program runs through check_program, which passes its output on
@@ -198,6 +199,8 @@ if [ "$(id -u)" != 0 ]; then
 else
 	# drops privileges, chroots, makes its own network namespace
 	run tests/unit/test_sandbox --count tests/unit/test_sandbox
+	# the lab itself, checked without mxclient (its own namespace)
+	run tests/lab/selftest.sh --count tests/lab/selftest.sh
 	run tests/e2e/run-lab.sh tests/lab/netns.sh tests/e2e/run-lab.sh
 fi
 
