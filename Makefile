@@ -232,3 +232,30 @@ clean:
 	    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
 .PHONY: all bench check demo deps fuzz install clean test-programs
+
+# --- runner self-test -------------------------------------------------
+# tests/unit/test_runner fails on purpose in every way tests/run.sh must
+# catch (abort, signal, exit without FAIL line, missing or wrong count,
+# an AddressSanitizer report); tests/run.sh --selftest runs it and checks
+# that each is flagged.  Its own lines never count in make check.
+RUNNER_SELFTEST =	tests/unit/test_runner \
+			tests/unit/test_runner-asan
+
+tests/unit/test_runner: tests/unit/test_runner.c tests/unit/check.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+tests/unit/test_runner-asan: tests/unit/test_runner.c tests/unit/check.h
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $<
+
+test-programs: $(RUNNER_SELFTEST)
+
+# The unit tests print their count through check.h: rebuild them with it.
+$(filter-out tests/unit/test_sandbox,$(UNIT_TESTS)) $(ASAN_TESTS): \
+    tests/unit/check.h
+
+clean: clean-runner-selftest
+clean-runner-selftest:
+	rm -f $(RUNNER_SELFTEST)
+
+.PHONY: clean-runner-selftest
+# --- end of runner self-test ------------------------------------------

@@ -8,6 +8,20 @@
 
 T=valgrind
 tmp=$(mktemp -d)
+
+# check_logs PREFIX: one log per process (parent, dns, net, tls: four),
+# each without a memcheck report.  No logs at all is a failure too.
+check_logs() {
+	local what=$1 f logs
+	logs=("$tmp"/vg.*.log)
+	[ -e "${logs[0]}" ] || logs=()
+	expect_eq "$T: ${what}four processes ran under valgrind" 4 "${#logs[@]}"
+	for f in "${logs[@]}"; do
+		[ -s "$f" ] && fail "$T: ${what}no memcheck report in ${f##*/}" "$(head -12 "$f" | tr '\n' '|')" ||
+			pass "$T: ${what}no memcheck report in process ${f##*/vg.}"
+	done
+}
+
 if ! command -v valgrind >/dev/null; then
 	fail "$T: valgrind is installed" "not found"
 	exit 1
@@ -21,12 +35,7 @@ MXCLIENT_SANDBOX_TEST=all:off valgrind -q --leak-check=full \
 expect_eq "$T: DANE delivery under valgrind exits 0" 0 "$?" "$tmp"
 grep -q ', verified by TLSA' "$tmp/out" && pass "$T: the run under valgrind was a verified DANE delivery" ||
 	fail "$T: the run under valgrind was a verified DANE delivery" "$(tail -2 "$tmp/out")"
-n=$(ls "$tmp"/vg.*.log 2>/dev/null | wc -l)
-expect_eq "$T: four processes ran under valgrind" 4 "$n"
-for f in "$tmp"/vg.*.log; do
-	[ -s "$f" ] && fail "$T: no memcheck report in ${f##*/}" "$(head -12 "$f" | tr '\n' '|')" ||
-		pass "$T: no memcheck report in process ${f##*/vg.}"
-done
+check_logs ""
 
 # the SOCKS5 handshake with RFC 1929 authentication in net, and the
 # proxy URL parser in the parent
@@ -43,8 +52,5 @@ MXCLIENT_SANDBOX_TEST=all:off valgrind -q --leak-check=full \
 expect_eq "$T: DANE delivery through SOCKS5 under valgrind exits 0" 0 "$?" "$tmp"
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
-for f in "$tmp"/vg.*.log; do
-	[ -s "$f" ] && fail "$T: SOCKS5: no memcheck report in ${f##*/}" "$(head -12 "$f" | tr '\n' '|')" ||
-		pass "$T: SOCKS5: no memcheck report in process ${f##*/vg.}"
-done
+check_logs "SOCKS5: "
 rm -rf "$tmp"
