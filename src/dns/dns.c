@@ -639,7 +639,7 @@ collect_mx(const struct answer *a, struct msg_mx_host **hp, size_t *np)
 		}
 		if (!dname_text(target, name, sizeof(name)) ||
 		    !valid_target(name)) {
-			log_info("skipping MX %s: not a host name (M7)",
+			log_info("skipping MX %s: not a host name",
 			    dname_text(target, name, sizeof(name)) ? name
 			                                           : "?");
 			continue;
@@ -900,7 +900,7 @@ first_cname_secure(struct dns *d, const char *host, struct msg_host_policy *pol)
 	if (lookup_error(&q.ans)) {
 		set_reason(pol, POLICY_UNREACHABLE,
 		    "CNAME lookup for %s "
-		    "failed: %s (D4)",
+		    "failed: %s",
 		    host, q.ans.why);
 		secure = -1;
 	} else
@@ -933,7 +933,7 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 	if (lookup_error(&q->ans))
 		set_reason(pol, POLICY_UNREACHABLE,
 		    "TLSA lookup for %s "
-		    "failed: %s (T3, D7)",
+		    "failed: %s",
 		    name, q->ans.why);
 	else if (q->ans.status == DNS_OK && q->ans.secure) {
 		snprintf(pol->base, sizeof(pol->base), "%s", cand);
@@ -945,7 +945,7 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 			    dropped ? ", some too large to check" : "");
 		else
 			set_reason(pol, POLICY_TLS,
-			    "all %zu TLSA records at %s are unusable (A11)",
+			    "all %zu TLSA records at %s are unusable",
 			    pol->ntlsa + dropped, name);
 	} else {
 		set_reason(pol, POLICY_OPPORTUNISTIC,
@@ -975,7 +975,7 @@ decide_tls(struct dns *d, uint32_t id, const char *host, struct query *q,
 		if (!(pol->flags & HP_CNAME)) {
 			set_reason(pol, POLICY_OPPORTUNISTIC,
 			    "address RRset "
-			    "of %s is insecure: no TLSA lookup (T1)",
+			    "of %s is insecure: no TLSA lookup",
 			    host);
 			return;
 		}
@@ -983,7 +983,7 @@ decide_tls(struct dns *d, uint32_t id, const char *host, struct query *q,
 			if (first == 0)
 				set_reason(pol, POLICY_OPPORTUNISTIC,
 				    "CNAME "
-				    "%s is insecure: no TLSA lookup (T2)",
+				    "%s is insecure: no TLSA lookup",
 				    host);
 			return;
 		}

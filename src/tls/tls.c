@@ -1087,7 +1087,7 @@ host_usable(struct delivery *d, struct host *h, struct result *res)
 		d->transient = 1;
 		set_result(res, OUT_TEMPFAIL,
 		    "%s: --dane-only and no usable "
-		    "TLSA records (T7; TLS-RPT: dane-required)",
+		    "TLSA records (TLS-RPT: dane-required)",
 		    h->mx->name);
 		log_info("%s", res->text);
 		return -1;
@@ -1179,13 +1179,13 @@ mandatory_dane(struct delivery *d, struct result *res)
 	if (!(d->mxinfo.flags & MXI_VALIDATING)) {
 		set_result(res, OUT_CONFIG,
 		    "--dane-only, but the resolver "
-		    "does not validate DNSSEC (D6)");
+		    "does not validate DNSSEC");
 		return -1;
 	}
 	if (!(d->mxinfo.flags & MXI_SECURE)) {
 		set_result(res, OUT_TEMPFAIL,
 		    "--dane-only, but the MX RRset "
-		    "of %s is not DNSSEC-signed (M6, T7; TLS-RPT: "
+		    "of %s is not DNSSEC-signed (TLS-RPT: "
 		    "dnssec-invalid)",
 		    d->domain);
 		return -1;
