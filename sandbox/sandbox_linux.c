@@ -347,21 +347,14 @@ sandbox_describe(void)
 	int         abi = sb_ll_abi(PROC_PARENT);
 
 	if (abi == 0)
-		return "sandbox: no Landlock in this kernel: no TCP port "
-		       "rules, so net may connect to any TCP port and dns "
-		       "to any address; files stay closed by seccomp";
+		return "sandbox: no Landlock in this kernel: no TCP port rules, so net may connect to any TCP port and dns to any address; files stay closed by seccomp";
 	if (abi < 4)
 		snprintf(buf, sizeof(buf),
-		    "sandbox: Landlock ABI %d: no file system access; TCP port "
-		    "rules need ABI 4 (Linux 6.7), so net may connect to any "
-		    "TCP port and dns to any address (UDP: any address on "
-		    "every kernel)",
+		    "sandbox: Landlock ABI %d: no file system access; TCP port rules need ABI 4 (Linux 6.7), so net may connect to any TCP port and dns to any address (UDP: any address on every kernel)",
 		    abi);
 	else
 		snprintf(buf, sizeof(buf),
-		    "sandbox: Landlock ABI %d: no file system access; net may "
-		    "connect to its one TCP port, dns to the resolvers' port "
-		    "(UDP: any address, Landlock has no UDP rules)%s",
+		    "sandbox: Landlock ABI %d: no file system access; net may connect to its one TCP port, dns to the resolvers' port (UDP: any address, Landlock has no UDP rules)%s",
 		    abi,
 		    abi >= 6 ? "; signals and abstract sockets scoped" : "");
 	return buf;
@@ -396,9 +389,7 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	/* what keeps ssh(1) to itself is Landlock: exec and the port */
 	if (proc == PROC_SSH && abi < 4)
 		errx(1,
-		    "sandbox: ssh: an ssh proxy needs Landlock ABI 4 "
-		    "(Linux 6.7) or later to confine ssh; this kernel has "
-		    "%d",
+		    "sandbox: ssh: an ssh proxy needs Landlock ABI 4 (Linux 6.7) or later to confine ssh; this kernel has %d",
 		    abi);
 	if (abi == 0)
 		return;

@@ -312,9 +312,8 @@ chan_claim_fd(
 	if (announced) {
 		if (c->nfdq == 0 || c->fdq[0].start > pos ||
 		    c->fdq[0].end <= pos)
-			return chan_fail(c,
-			    "frame announces a missing "
-			    "descriptor");
+			return chan_fail(
+			    c, "frame announces a missing descriptor");
 		*fdp = c->fdq[0].fd;
 		memmove(c->fdq, c->fdq + 1, --c->nfdq * sizeof(c->fdq[0]));
 	}
@@ -324,9 +323,8 @@ chan_claim_fd(
 		*fdp = -1;
 		while (c->nfdq > 0) /* the channel is dead: keep none */
 			close(c->fdq[--c->nfdq].fd);
-		return chan_fail(c,
-		    "descriptor passed without a frame "
-		    "announcing it");
+		return chan_fail(
+		    c, "descriptor passed without a frame announcing it");
 	}
 	return 0;
 }

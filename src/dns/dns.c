@@ -674,9 +674,8 @@ note_probe(struct dns *d, const struct query *q)
 	d->probed = 1;
 	d->validating = probe_validated(q);
 	if (!d->validating)
-		log_info("warning: DNSSEC validation may be unavailable: the "
-		         "probe for %s NS did not validate (%s); DANE cannot "
-		         "apply",
+		log_info(
+		    "warning: DNSSEC validation may be unavailable: the probe for %s NS did not validate (%s); DANE cannot apply",
 		    d->probe,
 		    q->ans.status == DNS_OK ? "no AD bit"
 		        : q->ans.why        ? q->ans.why
@@ -792,9 +791,8 @@ addr_status(
 		if (!lookup_error(&q[i].ans))
 			continue;
 		set_reason(pol, POLICY_UNREACHABLE,
-		    "%s lookup for %s failed: "
-		    "%s",
-		    i == Q_A ? "A" : "AAAA", host, q[i].ans.why);
+		    "%s lookup for %s failed: %s", i == Q_A ? "A" : "AAAA",
+		    host, q[i].ans.why);
 		return DNS_TEMPFAIL;
 	}
 	for (i = Q_AAAA; i <= Q_A; i++) {
@@ -899,9 +897,7 @@ first_cname_secure(struct dns *d, const char *host, struct msg_host_policy *pol)
 	run_wave(d, &q, 1, NULL);
 	if (lookup_error(&q.ans)) {
 		set_reason(pol, POLICY_UNREACHABLE,
-		    "CNAME lookup for %s "
-		    "failed: %s",
-		    host, q.ans.why);
+		    "CNAME lookup for %s failed: %s", host, q.ans.why);
 		secure = -1;
 	} else
 		secure = q.ans.status == DNS_OK && q.ans.secure;
@@ -932,9 +928,7 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 	}
 	if (lookup_error(&q->ans))
 		set_reason(pol, POLICY_UNREACHABLE,
-		    "TLSA lookup for %s "
-		    "failed: %s",
-		    name, q->ans.why);
+		    "TLSA lookup for %s failed: %s", name, q->ans.why);
 	else if (q->ans.status == DNS_OK && q->ans.secure) {
 		snprintf(pol->base, sizeof(pol->base), "%s", cand);
 		dropped = send_tlsa(d, id, &q->ans, pol);
@@ -949,9 +943,7 @@ try_candidate(struct dns *d, uint32_t id, const char *cand, struct query *spec,
 			    pol->ntlsa + dropped, name);
 	} else {
 		set_reason(pol, POLICY_OPPORTUNISTIC,
-		    "no secure TLSA "
-		    "records at %s (%s)",
-		    name,
+		    "no secure TLSA records at %s (%s)", name,
 		    q->ans.status == DNS_OK ? "insecure"
 		                            : dns_status_name(q->ans.status));
 		decided = 0;
@@ -974,16 +966,14 @@ decide_tls(struct dns *d, uint32_t id, const char *host, struct query *q,
 	if (!(pol->flags & HP_ADDR_SECURE)) {
 		if (!(pol->flags & HP_CNAME)) {
 			set_reason(pol, POLICY_OPPORTUNISTIC,
-			    "address RRset "
-			    "of %s is insecure: no TLSA lookup",
+			    "address RRset of %s is insecure: no TLSA lookup",
 			    host);
 			return;
 		}
 		if ((first = first_cname_secure(d, host, pol)) != 1) {
 			if (first == 0)
 				set_reason(pol, POLICY_OPPORTUNISTIC,
-				    "CNAME "
-				    "%s is insecure: no TLSA lookup",
+				    "CNAME %s is insecure: no TLSA lookup",
 				    host);
 			return;
 		}

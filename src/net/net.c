@@ -275,8 +275,7 @@ socks_request(const struct proxy_cfg *pc, int s,
 		/* a refusal is about this address; a broken reply, the proxy */
 		if (rep > 0)
 			fail(a, 0,
-			    "SOCKS5 proxy %s refused the destination: %s "
-			    "(reply %d)",
+			    "SOCKS5 proxy %s refused the destination: %s (reply %d)",
 			    pc->text, socks_rep_name(rep), rep);
 		else
 			fail(a, CONN_PROXY_DOWN, "SOCKS5 proxy %s: %s",

@@ -39,14 +39,13 @@ int
 socks_method(const uint8_t b[2], int userpass, const char **why)
 {
 	if (b[0] != VER5)
-		return *why = "not a SOCKS5 proxy (wrong version in its "
-		              "method selection)",
+		return *why =
+		           "not a SOCKS5 proxy (wrong version in its method selection)",
 		       -1;
 	if (b[1] == M_NOMATCH)
-		return *why = userpass ? "the proxy does not accept "
-		                         "username/password authentication"
-		                       : "the proxy requires authentication "
-		                         "(give socks5://user:pass@...)",
+		return *why = userpass
+		           ? "the proxy does not accept username/password authentication"
+		           : "the proxy requires authentication (give socks5://user:pass@...)",
 		       -1;
 	if (b[1] != (userpass ? M_USERPASS : M_NONE))
 		return *why = "the proxy chose a method we did not offer", -1;

@@ -93,8 +93,7 @@ domain_check(const char *d)
 			continue;
 		}
 		if (!is_ldh((unsigned char)d[i]))
-			return "domain may hold only letters, digits, '-' and "
-			       "'.'";
+			return "domain may hold only letters, digits, '-' and '.'";
 		if (label == 0 && d[i] == '-')
 			return "label starting with '-'";
 		if (++label > LABEL_MAX)
@@ -129,14 +128,12 @@ addr_check(const char *a, int nullok)
 	if (*a == '\0')
 		return nullok ? NULL : "empty address";
 	if (has_bad_octet(a))
-		return "control character or non-ASCII octet (SMTPUTF8 is not "
-		       "supported)";
+		return "control character or non-ASCII octet (SMTPUTF8 is not supported)";
 	if (strlen(a) + 2 > PATH_MAX_LEN)
 		return "address longer than 254 octets";
 	local = a[0] == '"' ? quoted_string(a) : dot_string(a);
 	if (local == 0)
-		return "bad local part (spaces, '<', '>' and the like need "
-		       "quoting)";
+		return "bad local part (spaces, '<', '>' and the like need quoting)";
 	if (local > LOCAL_MAX)
 		return "local part longer than 64 octets";
 	if (a[local] != '@')

@@ -123,16 +123,12 @@ usage(int status)
 		exit(status);
 	}
 	printf(USAGE_LINE
-	    "  -f sender             envelope sender (\"\" or \"<>\": the null "
-	    "sender)\n"
+	    "  -f sender             envelope sender (\"\" or \"<>\": the null sender)\n"
 	    "  -F name, -i, -o opt   sendmail compatibility, ignored\n"
-	    "  -q, --quiet           errors only    -v, --verbose   DNS "
-	    "details too\n"
-	    "  --resolver ADDR[#PORT]  validating resolver (default: "
-	    "resolv.conf's)\n"
+	    "  -q, --quiet           errors only    -v, --verbose   DNS details too\n"
+	    "  --resolver ADDR[#PORT]  validating resolver (default: resolv.conf's)\n"
 	    "  --dns-timeout S       per DNS try, 2 tries per resolver (5)\n"
-	    "  --dnssec-probe NAME   must validate, else warn (\".\"; "
-	    "\"none\")\n"
+	    "  --dnssec-probe NAME   must validate, else warn (\".\"; \"none\")\n"
 	    "  --dane-only           mandatory DANE: signed MX and "
 	    "authenticated TLS\n"
 	    "  --trust-remote-resolver  the path to a resolver off this host "
@@ -152,10 +148,8 @@ usage(int status)
 	    "  --json                JSON report on stdout instead of "
 	    "progress\n"
 	    "  --status-fd N         JSON report on descriptor N\n"
-	    "  --user NAME           children's user when run as root "
-	    "(nobody)\n"
-	    "  --chroot DIR          children's root (a fresh empty "
-	    "directory)\n"
+	    "  --user NAME           children's user when run as root (nobody)\n"
+	    "  --chroot DIR          children's root (a fresh empty directory)\n"
 	    "  --help, --version\n"
 	    "exit: 0 delivered, 75 try again later, other codes permanent; see "
 	    "mxclient(1)\n");
@@ -197,9 +191,7 @@ status_fd(const char *arg)
 	if (*arg == '\0' || *end != '\0' || fd < 1 || fd > 1023 ||
 	    fcntl(fd, F_GETFD) == -1) {
 		fprintf(stderr,
-		    "mxclient: --status-fd %s: not an open "
-		    "descriptor\n",
-		    arg);
+		    "mxclient: --status-fd %s: not an open descriptor\n", arg);
 		exit(EX_USAGE);
 	}
 	return fd;
@@ -220,9 +212,7 @@ set_timeout(struct options *o, const char *arg)
 		}
 	}
 	fprintf(stderr,
-	    "mxclient: --timeout %s: want NAME=SECONDS, NAME one "
-	    "of:",
-	    arg);
+	    "mxclient: --timeout %s: want NAME=SECONDS, NAME one of:", arg);
 	for (i = 0; i < TO_COUNT; i++)
 		fprintf(stderr, " %s", stages[i].name);
 	fprintf(stderr, "\n");
@@ -384,8 +374,7 @@ default_sender(struct options *o, const char *fqdn)
 		return;
 	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
 		fprintf(stderr,
-		    "mxclient: no -f sender given and this host "
-		    "has no FQDN to build one\n");
+		    "mxclient: no -f sender given and this host has no FQDN to build one\n");
 		exit(EX_USAGE);
 	}
 	snprintf(buf, sizeof(buf), "%s@%s", pw->pw_name, fqdn);
@@ -420,16 +409,12 @@ setup_resolvers(const struct options *o, struct child_cfg *cfg)
 		return;
 	if (o->flags & JOB_DANE_ONLY) {
 		fprintf(stderr,
-		    "mxclient: --dane-only needs a validating resolver on this "
-		    "host, and %s is not: the DNSSEC answers would cross the "
-		    "network unauthenticated (--trust-remote-resolver if the "
-		    "path to it is protected)\n",
+		    "mxclient: --dane-only needs a validating resolver on this host, and %s is not: the DNSSEC answers would cross the network unauthenticated (--trust-remote-resolver if the path to it is protected)\n",
 		    remote);
 		exit(EX_CONFIG);
 	}
 	fprintf(stderr,
-	    "mxclient: warning: resolver %s is not on this host: its DNSSEC "
-	    "answers cross the network unauthenticated\n",
+	    "mxclient: warning: resolver %s is not on this host: its DNSSEC answers cross the network unauthenticated\n",
 	    remote);
 }
 
@@ -890,9 +875,8 @@ describe_exit(struct child *c)
 		if (c->sysnr < 0)
 			return "killed by its sandbox (SIGSYS)";
 		snprintf(buf, sizeof(buf),
-		    "killed by its sandbox: system "
-		    "call %d (%s)",
-		    c->sysnr, name ? name : "unknown");
+		    "killed by its sandbox: system call %d (%s)", c->sysnr,
+		    name ? name : "unknown");
 	} else if (WIFSIGNALED(c->status))
 		snprintf(buf, sizeof(buf), "killed by signal %d (%s)",
 		    WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
@@ -1047,9 +1031,7 @@ exit_status(const struct parent *p)
 		    p->fault);
 	if (o == OUT_UNKNOWN)
 		fprintf(stderr,
-		    "delivery status unknown: the message was sent "
-		    "and the server may have taken it (a retry may "
-		    "deliver it twice)\n");
+		    "delivery status unknown: the message was sent and the server may have taken it (a retry may deliver it twice)\n");
 	else
 		fprintf(stderr, "message not delivered, will need a retry\n");
 	return codes[o];
@@ -1065,8 +1047,7 @@ print_peak_rss(const struct parent *p)
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		ru.ru_maxrss = -1;
 	snprintf(line, sizeof(line),
-	    "peak RSS: parent %ld kB, dns %ld kB, "
-	    "net %ld kB, tls %ld kB",
+	    "peak RSS: parent %ld kB, dns %ld kB, net %ld kB, tls %ld kB",
 	    ru.ru_maxrss, p->child[PROC_DNS].maxrss, p->child[PROC_NET].maxrss,
 	    p->child[PROC_TLS].maxrss);
 	if (p->child[PROC_SSH].pid != 0)
@@ -1146,8 +1127,7 @@ main(int argc, char **argv)
 	/* what the caller left open (but --status-fd) is no business of ours */
 	if (fds_close_except(&o.status_fd, o.status_fd > 2) == -1) {
 		fprintf(stderr,
-		    "mxclient: cannot close inherited descriptors: "
-		    "%s\n",
+		    "mxclient: cannot close inherited descriptors: %s\n",
 		    strerror(errno));
 		exit(EX_OSERR);
 	}
@@ -1170,17 +1150,13 @@ main(int argc, char **argv)
 	setup_proxy(&o, &cfg);
 	if (cfg.proxy.kind == PROXY_SSH && geteuid() == 0 && o.user == NULL) {
 		fprintf(stderr,
-		    "mxclient: as root, --proxy ssh:// needs --user NAME: the "
-		    "account whose ~/.ssh has the key (ssh never runs as "
-		    "root)\n");
+		    "mxclient: as root, --proxy ssh:// needs --user NAME: the account whose ~/.ssh has the key (ssh never runs as root)\n");
 		exit(EX_CONFIG);
 	}
 	if (cfg.proxy.kind == PROXY_SSH && o.helo == NULL && helo[0] == '\0' &&
 	    !proxy_numeric(&cfg.proxy)) {
 		fprintf(stderr,
-		    "mxclient: through ssh://%s the MX's view of our "
-		    "address is unknown and this host has no FQDN: give "
-		    "--helo NAME\n",
+		    "mxclient: through ssh://%s the MX's view of our address is unknown and this host has no FQDN: give --helo NAME\n",
 		    cfg.proxy.host);
 		exit(EX_CONFIG);
 	}

@@ -154,8 +154,7 @@ parse_authority(const char *s, struct proxy_cfg *pc, int socks)
 	if (at != NULL) {
 		colon = memchr(s, ':', at - s);
 		if (!socks && colon != NULL)
-			return "ssh:// takes no password (use keys or "
-			       "ssh-agent)";
+			return "ssh:// takes no password (use keys or ssh-agent)";
 		if (socks && colon == NULL)
 			return "socks5:// credentials are user:password";
 		if ((why = decode(s, (colon ? colon : at) - s, pc->user,
@@ -166,8 +165,7 @@ parse_authority(const char *s, struct proxy_cfg *pc, int socks)
 		         sizeof(pc->pass))) != NULL)
 			return why;
 		if (pc->user[0] == '\0' || (socks && pc->pass[0] == '\0'))
-			return "empty user name or password (RFC 1929: 1 to "
-			       "255 octets each)";
+			return "empty user name or password (RFC 1929: 1 to 255 octets each)";
 		if (!socks && !valid_ssh_user(pc->user))
 			return "bad ssh user name";
 		n -= at + 1 - s;
@@ -205,8 +203,7 @@ proxy_parse(const char *url, struct proxy_cfg *pc)
 	if (url[0] == '\0' || strcmp(url, "none") == 0)
 		return NULL;
 	if (strncmp(url, "socks5h://", 10) == 0)
-		return "socks5h:// lets the proxy resolve names; mxclient "
-		       "resolves them itself with DNSSEC: use socks5://";
+		return "socks5h:// lets the proxy resolve names; mxclient resolves them itself with DNSSEC: use socks5://";
 	if (strncmp(url, "socks5://", 9) == 0)
 		socks = 1;
 	else if (strncmp(url, "ssh://", 6) == 0)

@@ -405,8 +405,7 @@ handle_request(struct sshp *p, const struct frame *f)
 	trim(t);
 	if (r1 == -1)
 		snprintf(why, sizeof(why),
-		    "ssh proxy %s: nothing came through the tunnel in %u "
-		    "seconds%s%s",
+		    "ssh proxy %s: nothing came through the tunnel in %u seconds%s%s",
 		    p->pc->text, (unsigned int)(r.timeout + r.greeting),
 		    t->len ? ": " : "", t->text);
 	else

@@ -460,8 +460,7 @@ explain(const struct verdict *v, size_t usable, const struct peer *p)
 		    ? "no usable TLSA records"
 		    : "no TLSA record matches the server's certificate";
 	case LEAF_TA:
-		return "a DANE-TA record matches only the server's own "
-		       "certificate, not an issuer";
+		return "a DANE-TA record matches only the server's own certificate, not an issuer";
 	case BAD_CHAIN:
 		snprintf(buf, sizeof(buf), "DANE-TA chain does not verify: %s",
 		    X509_verify_cert_error_string(v->verr));

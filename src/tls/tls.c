@@ -517,8 +517,7 @@ bad_reply(struct delivery *d, struct session *s, const char *step,
 	if (rc == RC_CLOSING) {
 		d->transient = 1;
 		set_result(res, OUT_TEMPFAIL,
-		    "%s: %s: the server is closing "
-		    "the connection: %s",
+		    "%s: %s: the server is closing the connection: %s",
 		    s->where, step, reply_first(s));
 		return V_NEXT;
 	}
@@ -616,16 +615,15 @@ authenticate(
 		free(recs);
 		log_info("DANE: server not authenticated: %s", why);
 		*v = host_failed(d, s, res,
-		    "DANE authentication failed: %s "
-		    "(TLS-RPT: validation-failure)",
+		    "DANE authentication failed: %s (TLS-RPT: validation-failure)",
 		    why);
 		return -1;
 	}
 	tlsa_format(&recs[match], s->match, sizeof(s->match));
 	free(recs);
 	s->authenticated = 1;
-	log_info("DANE: server authenticated by TLSA %s at depth %d, "
-	         "base domain %s",
+	log_info(
+	    "DANE: server authenticated by TLSA %s at depth %d, base domain %s",
 	    s->match, depth, s->h->pol.base);
 	return 0;
 }
@@ -647,9 +645,7 @@ starttls(
 	if ((rc = reply_class(s->reply.code, 220)) != RC_OK &&
 	    tls_required(s)) {
 		*v = host_failed(d, s, res,
-		    "TLS is required (TLSA records) "
-		    "but STARTTLS was refused: %s (TLS-RPT: "
-		    "starttls-not-supported)",
+		    "TLS is required (TLSA records) but STARTTLS was refused: %s (TLS-RPT: starttls-not-supported)",
 		    reply_first(s));
 		if (rc != RC_CLOSING)
 			quit(s);
@@ -661,8 +657,8 @@ starttls(
 		return -1;
 	}
 	if (rc == RC_REFUSED) {
-		log_info("STARTTLS refused; continuing without TLS "
-		         "(no TLSA records for this host)");
+		log_info(
+		    "STARTTLS refused; continuing without TLS (no TLSA records for this host)");
 		return 0;
 	}
 	/* A8: SNI is the TLSA base domain where there is one */
@@ -695,16 +691,14 @@ message_fits(struct delivery *d, struct session *s, struct result *res)
 {
 	if ((d->job.j.flags & JOB_8BIT) && !(s->ehlo.flags & EXT_8BITMIME)) {
 		set_result(res, OUT_DATAERR,
-		    "%s: message has 8-bit data and "
-		    "the server does not offer 8BITMIME (RFC 6152)",
+		    "%s: message has 8-bit data and the server does not offer 8BITMIME (RFC 6152)",
 		    s->where);
 		return -1;
 	}
 	if ((s->ehlo.flags & EXT_SIZE) && s->ehlo.size > 0 &&
 	    d->job.j.size > s->ehlo.size) {
 		set_result(res, OUT_DATAERR,
-		    "%s: message of %llu octets "
-		    "exceeds the server's SIZE %llu",
+		    "%s: message of %llu octets exceeds the server's SIZE %llu",
 		    s->where, (unsigned long long)d->job.j.size,
 		    (unsigned long long)s->ehlo.size);
 		return -1;
@@ -932,21 +926,18 @@ transaction(struct delivery *d, struct session *s, struct result *res)
 		/* without an octet of the final "." it cannot have been taken */
 		if (!s->dot_maybe)
 			set_result(res, OUT_TEMPFAIL,
-			    "%s: connection failed while sending the message: "
-			    "%s",
+			    "%s: connection failed while sending the message: %s",
 			    s->where, s->conn.err);
 		else
 			set_result(res, OUT_UNKNOWN,
-			    "%s: delivery status unknown: %s while the end of "
-			    "the message was being sent",
+			    "%s: delivery status unknown: %s while the end of the message was being sent",
 			    s->where, s->conn.err);
 		return V_FINAL;
 	}
 	if (read_reply(s, tmo(d, TO_DATA_DONE), &why) != 0) {
 		/* RFC 5321 §4.5.3.2.6: it may have arrived; do not resend now */
 		set_result(res, OUT_UNKNOWN,
-		    "%s: delivery status unknown: "
-		    "%s after the message was sent",
+		    "%s: delivery status unknown: %s after the message was sent",
 		    s->where, s->conn.err ? s->conn.err : why);
 		return V_FINAL;
 	}
@@ -1040,9 +1031,7 @@ session(struct delivery *d, const struct host *h, const char *addr, int fd,
 	else if (!(s.ehlo.flags & EXT_STARTTLS) && tls_required(&s)) {
 		/* S2: stripped, or a server that breaks its TLSA promise */
 		v = host_failed(d, &s, res,
-		    "TLS is required (TLSA records) "
-		    "but STARTTLS is not offered (TLS-RPT: "
-		    "starttls-not-supported)");
+		    "TLS is required (TLSA records) but STARTTLS is not offered (TLS-RPT: starttls-not-supported)");
 		quit(&s);
 	} else if (!(s.ehlo.flags & EXT_STARTTLS) ||
 	    starttls(d, &s, res, &v) == 0)
@@ -1066,8 +1055,7 @@ deadline_passed(struct delivery *d, struct result *res)
 	if (d->deadline == 0 || mono_ms() < d->deadline)
 		return 0;
 	set_result(res, OUT_TEMPFAIL,
-	    "--deadline of %u seconds reached "
-	    "(last failure: %s)",
+	    "--deadline of %u seconds reached (last failure: %s)",
 	    d->job.j.deadline, res->text);
 	return 1;
 }
@@ -1086,8 +1074,7 @@ host_usable(struct delivery *d, struct host *h, struct result *res)
 	if (h->status == DNS_OK && h->pol.policy != POLICY_UNREACHABLE) {
 		d->transient = 1;
 		set_result(res, OUT_TEMPFAIL,
-		    "%s: --dane-only and no usable "
-		    "TLSA records (TLS-RPT: dane-required)",
+		    "%s: --dane-only and no usable TLSA records (TLS-RPT: dane-required)",
 		    h->mx->name);
 		log_info("%s", res->text);
 		return -1;
@@ -1178,15 +1165,12 @@ mandatory_dane(struct delivery *d, struct result *res)
 		return 0;
 	if (!(d->mxinfo.flags & MXI_VALIDATING)) {
 		set_result(res, OUT_CONFIG,
-		    "--dane-only, but the resolver "
-		    "does not validate DNSSEC");
+		    "--dane-only, but the resolver does not validate DNSSEC");
 		return -1;
 	}
 	if (!(d->mxinfo.flags & MXI_SECURE)) {
 		set_result(res, OUT_TEMPFAIL,
-		    "--dane-only, but the MX RRset "
-		    "of %s is not DNSSEC-signed (TLS-RPT: "
-		    "dnssec-invalid)",
+		    "--dane-only, but the MX RRset of %s is not DNSSEC-signed (TLS-RPT: dnssec-invalid)",
 		    d->domain);
 		return -1;
 	}
@@ -1214,14 +1198,10 @@ deliver(struct delivery *d, struct result *res)
 		return;
 	case DNS_NULLMX:
 		set_result(res, OUT_NOHOST,
-		    "domain %s accepts no mail "
-		    "(null MX, RFC 7505)",
-		    domain);
+		    "domain %s accepts no mail (null MX, RFC 7505)", domain);
 		return;
 	case DNS_BADANSWER:
-		set_result(res, OUT_UNAVAILABLE,
-		    "domain %s: no usable MX "
-		    "host",
+		set_result(res, OUT_UNAVAILABLE, "domain %s: no usable MX host",
 		    domain);
 		return;
 	default:
