@@ -22,30 +22,44 @@ WARN =		-Wall -Wextra -Werror -Wstrict-prototypes \
 CFLAGS +=	$(WARN)
 CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
 		-DSSH_PATH='"$(SSH_PATH)"' \
-		-Isrc/common -Isrc/parent -Isrc/tls -Isrc/net -Isandbox \
+		-Isrc/common -Isrc/parent -Isrc/dns -Isrc/tls -Isrc/net \
+		-Isandbox \
 		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 		    echo -ltls -lseccomp -lldns -lcrypto)
 
-COMMON_SRCS =	src/common/fds.c \
+COMMON_SRCS =	src/common/addr.c \
+		src/common/clock.c \
+		src/common/fds.c \
 		src/common/frame.c \
+		src/common/hooks.c \
 		src/common/log.c \
 		src/common/msg.c \
 		src/common/tlsa.c
-PARENT_SRCS =	src/parent/addr.c \
+PARENT_SRCS =	src/parent/children.c \
 		src/parent/main.c \
+		src/parent/options.c \
 		src/parent/norm.c \
 		src/parent/proxy.c \
 		src/parent/resolver.c \
 		src/parent/spool.c
-CHILD_SRCS =	src/dns/dns.c \
+DNS_SRCS =	src/dns/answer.c \
+		src/dns/dns.c \
+		src/dns/policy.c \
+		src/dns/query.c \
+		src/dns/tell.c
+CHILD_SRCS =	$(DNS_SRCS) \
 		src/net/net.c \
 		src/net/socks.c \
 		src/ssh/ssh.c \
 		src/tls/conn.c \
 		src/tls/dane.c \
+		src/tls/deliver.c \
+		src/tls/mail.c \
 		src/tls/reply.c \
 		src/tls/report.c \
+		src/tls/smtp.c \
+		src/tls/starttls.c \
 		src/tls/tls.c
 ifeq ($(OS),OpenBSD)
 SANDBOX_SRCS =	sandbox/sandbox_common.c \
@@ -57,6 +71,9 @@ SANDBOX_SRCS =	sandbox/sandbox_common.c \
 endif
 SRCS =		$(COMMON_SRCS) $(PARENT_SRCS) $(CHILD_SRCS) $(SANDBOX_SRCS)
 HDRS =		$(wildcard src/*/*.h sandbox/*.h)
+# Test builds: the hooks of tests/hooks/hooks.c instead of the no-ops.
+TEST_SRCS =	$(filter-out src/common/hooks.c,$(SRCS)) tests/hooks/hooks.c
+TEST_COMMON =	$(filter-out src/common/hooks.c,$(COMMON_SRCS)) tests/hooks/hooks.c
 
 # Test builds: unit tests, and mxclient-sbtest whose children can be told
 # to try a forbidden system call after locking down.
@@ -74,9 +91,8 @@ all: mxclient
 mxclient: $(SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRCS) $(LDLIBS)
 
-mxclient-sbtest: $(SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) -DSANDBOX_TEST $(CFLAGS) $(LDFLAGS) -o $@ \
-	    $(SRCS) $(LDLIBS)
+mxclient-sbtest: $(TEST_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_SRCS) $(LDLIBS)
 
 tests/unit/test_frame: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(COMMON_SRCS) -lcrypto
@@ -84,8 +100,8 @@ tests/unit/test_frame: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
 tests/unit/test_fds: tests/unit/test_fds.c src/common/fds.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/common/fds.c
 
-tests/unit/test_addr: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/addr.c
+tests/unit/test_addr: tests/unit/test_addr.c src/common/addr.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/common/addr.c
 
 tests/unit/test_norm: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/parent/norm.c
@@ -102,15 +118,15 @@ tests/unit/test_dane: tests/unit/test_dane.c src/tls/dane.c \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/dane.c src/common/tlsa.c \
 	    -lcrypto
 
-tests/unit/test_sandbox: tests/unit/test_sandbox.c $(COMMON_SRCS) \
+tests/unit/test_sandbox: tests/unit/test_sandbox.c $(TEST_COMMON) \
     $(SANDBOX_SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) -DSANDBOX_TEST $(CFLAGS) -o $@ $< $(COMMON_SRCS) \
-	    $(SANDBOX_SRCS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(TEST_COMMON) $(SANDBOX_SRCS) \
+	    $(LDLIBS)
 
 # Per-process driver: the real dns_main() over socketpairs (lab tests).
-tests/proc/dnsdrv: tests/proc/dnsdrv.c src/dns/dns.c src/parent/resolver.c \
+tests/proc/dnsdrv: tests/proc/dnsdrv.c $(DNS_SRCS) src/parent/resolver.c \
     $(COMMON_SRCS) $(SANDBOX_SRCS) $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/dns/dns.c \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(DNS_SRCS) \
 	    src/parent/resolver.c $(COMMON_SRCS) $(SANDBOX_SRCS) $(LDLIBS)
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -130,8 +146,8 @@ tests/unit/test_frame-asan: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
 tests/unit/test_fds-asan: tests/unit/test_fds.c src/common/fds.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/common/fds.c
 
-tests/unit/test_addr-asan: tests/unit/test_addr.c src/parent/addr.c $(HDRS)
-	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/addr.c
+tests/unit/test_addr-asan: tests/unit/test_addr.c src/common/addr.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/common/addr.c
 
 tests/unit/test_norm-asan: tests/unit/test_norm.c src/parent/norm.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/parent/norm.c
@@ -171,8 +187,8 @@ tests/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(COMMON_SRCS) $(HDRS)
 tests/fuzz/fuzz_norm: tests/fuzz/fuzz_norm.c src/parent/norm.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/norm.c
 
-tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/parent/addr.c $(HDRS)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/parent/addr.c
+tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/common/addr.c $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/common/addr.c
 
 tests/fuzz/fuzz_socks: tests/fuzz/fuzz_socks.c $(PROXY_SRCS) $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(PROXY_SRCS)
@@ -182,11 +198,12 @@ tests/fuzz/fuzz_dane: tests/fuzz/fuzz_dane.c src/tls/dane.c \
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/dane.c \
 	    src/common/tlsa.c -lcrypto
 
-# dns.c is #included by the target (its parsers are static).
-tests/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c src/dns/dns.c $(COMMON_SRCS) \
-    $(SANDBOX_SRCS) $(HDRS)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) \
-	    $(SANDBOX_SRCS) $(LDLIBS)
+# The answer parsers and the frames they become; no process entry point.
+FUZZ_DNS_SRCS =	$(filter-out src/dns/dns.c,$(DNS_SRCS))
+tests/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c $(FUZZ_DNS_SRCS) $(COMMON_SRCS) \
+    $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< \
+	    $(FUZZ_DNS_SRCS) $(COMMON_SRCS) $(LDLIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	tests/fuzz/run.sh $(FUZZ_SECONDS)

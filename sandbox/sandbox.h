@@ -11,7 +11,7 @@
 
 #include "msg.h"
 
-#define SANDBOX_MAX_PORTS 2
+#define SANDBOX_MAX_PORTS 3 /* the resolvers' ports (RESOLVERS_MAX) */
 
 struct sandbox_cfg {
 	int         drop; /* started as root: chroot and setuid */

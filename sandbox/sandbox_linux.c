@@ -52,17 +52,9 @@
 #include <seccomp.h>
 
 #include "frame.h"
+#include "hooks.h"
 #include "sandbox_priv.h"
 #include "seccomp_tables.h"
-
-#ifdef SANDBOX_TEST
-#include <sys/mman.h>
-#include <sys/ptrace.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#endif
 
 /*
  * Landlock constants newer than the installed headers (Linux 6.1 has
@@ -123,11 +115,7 @@ static const struct {
 
 /* The frame the SIGSYS handler writes, built before the filter loads. */
 struct sb_death_frame {
-	uint32_t                 type;
-	uint32_t                 len;
-	uint32_t                 id;
-	uint16_t                 sender;
-	uint16_t                 flags;
+	struct frame_hdr         hdr;
 	struct msg_sandbox_death body;
 };
 _Static_assert(sizeof(struct sb_death_frame) ==
@@ -156,27 +144,16 @@ static void sb_add_rules(
     scmp_filter_ctx, enum proc_id, uint32_t, const struct sandbox_cfg *);
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_enosys(scmp_filter_ctx, enum proc_id);
-#ifdef SANDBOX_TEST
-static void sb_test(enum proc_id, const struct sandbox_cfg *);
-#endif
 
 void
 sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 {
 	sb_check_cfg(proc, cfg);
-#ifdef SANDBOX_TEST
-	/*
-	 * Test builds only: "off" skips the whole lock-down, so that valgrind
-	 * (which refuses rlimit changes and makes system calls no allow-list
-	 * expects) can run the real processes.  mxclient itself has no such
-	 * switch: it never runs unconfined.
-	 */
-	if (cfg->test_syscall != NULL &&
-	    strcmp(cfg->test_syscall, "off") == 0) {
+	/* test builds only (hooks.h): valgrind runs the processes bare */
+	if (hook_sandbox_off(cfg)) {
 		sb_ready(cfg);
 		return;
 	}
-#endif
 	sb_rlimits(proc);
 	if (proc == PROC_SSH)
 		sb_ssh_identity(proc, cfg);
@@ -189,10 +166,7 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	sb_landlock(proc, cfg);
 	sb_seccomp(proc, cfg);
 	sb_ready(cfg);
-#ifdef SANDBOX_TEST
-	if (cfg->test_syscall != NULL)
-		sb_test(proc, cfg);
-#endif
+	hook_sandbox_locked(proc, cfg);
 }
 
 /*
@@ -326,13 +300,7 @@ sb_ll_abi(enum proc_id proc)
 	if (abi < 1)
 		err(1, "sandbox: %s: landlock_create_ruleset",
 		    sb_procname(proc));
-#ifdef SANDBOX_TEST
-	/* test builds: MXCLIENT_LANDLOCK_ABI=N plays an older kernel */
-	if (getenv("MXCLIENT_LANDLOCK_ABI") != NULL &&
-	    atoi(getenv("MXCLIENT_LANDLOCK_ABI")) < abi)
-		abi = atoi(getenv("MXCLIENT_LANDLOCK_ABI"));
-#endif
-	return (int)abi;
+	return hook_landlock_abi((int)abi); /* test builds may play older */
 }
 
 /*
@@ -599,11 +567,11 @@ sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
 	int              n;
 
 	memset(&sb_death, 0, sizeof(sb_death));
-	sb_death.type = MSG_SANDBOX_DEATH;
-	sb_death.len = sizeof(sb_death);
-	sb_death.id = 0;
-	sb_death.sender = (uint16_t)proc;
-	sb_death.flags = 0;
+	sb_death.hdr.type = MSG_SANDBOX_DEATH;
+	sb_death.hdr.len = sizeof(sb_death);
+	sb_death.hdr.id = 0;
+	sb_death.hdr.sender = (uint16_t)proc;
+	sb_death.hdr.flags = 0;
 	sb_death_fd = cfg->death_fd;
 	sb_arch = seccomp_arch_native();
 	n = snprintf(sb_note, sizeof(sb_note),
@@ -770,153 +738,5 @@ sb_seccomp(enum proc_id proc, const struct sandbox_cfg *cfg)
 		    strerror(-rc));
 	seccomp_release(ctx);
 }
-
-#ifdef SANDBOX_TEST
-/*
- * Test builds only: right after lock-down, make one system call the
- * sandbox should refuse (or, for a control, allow).  A refused call
- * normally never returns; one that returns is reported on stderr and
- * the process exits with its errno (0: the call succeeded).  Landlock
- * refuses a connect with EACCES rather than killing: exit 13.
- */
-static long
-sb_t_open(void)
-{
-	return openat(AT_FDCWD, "/etc/passwd", O_RDONLY);
-}
-
-static long
-sb_t_socket(void)
-{
-	return socket(AF_INET, SOCK_STREAM, 0);
-}
-
-static long
-sb_t_socket_unix(void)
-{
-	return socket(AF_UNIX, SOCK_STREAM, 0);
-}
-
-static long
-sb_t_execve(void)
-{
-	char *argv[] = { "sh", "-c", "exit 0", NULL };
-	char *envp[] = { NULL };
-
-	return execve("/bin/sh", argv, envp);
-}
-
-static long
-sb_t_fork(void)
-{
-	pid_t pid;
-
-	if ((pid = fork()) == 0)
-		_exit(0);
-	return pid;
-}
-
-static long
-sb_t_ptrace(void)
-{
-	return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-}
-
-static long
-sb_t_mmap_exec(void)
-{
-	void *p;
-
-	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	return p == MAP_FAILED ? -1 : 0;
-}
-
-static long
-sb_t_connect80(void)
-{
-	struct sockaddr_in sin;
-	int                s;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(80);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return connect(s, (struct sockaddr *)&sin, sizeof(sin));
-}
-
-static long
-sb_t_abort(void)
-{
-	abort();
-}
-
-/* The parent may signal its children with SIGKILL only, nobody else. */
-static pid_t sb_t_peer;
-
-static long
-sb_t_kill_other(void)
-{
-	return kill(1, 0); /* harmless even where it is allowed */
-}
-
-static long
-sb_t_kill_peer_term(void)
-{
-	return kill(sb_t_peer, SIGTERM);
-}
-
-static long
-sb_t_kill_peer(void)
-{
-	return kill(sb_t_peer, SIGKILL);
-}
-
-static const struct {
-	const char *name;
-	const char *what;
-	long (*fn)(void);
-} sb_tests[] = {
-	{ "open", "openat /etc/passwd", sb_t_open },
-	{ "socket", "socket AF_INET SOCK_STREAM", sb_t_socket },
-	{ "socket-unix", "socket AF_UNIX SOCK_STREAM", sb_t_socket_unix },
-	{ "execve", "execve /bin/sh", sb_t_execve },
-	{ "fork", "fork", sb_t_fork },
-	{ "ptrace", "ptrace PTRACE_TRACEME", sb_t_ptrace },
-	{ "mmap-exec", "mmap PROT_EXEC", sb_t_mmap_exec },
-	{ "connect-port-80", "connect to 127.0.0.1 port 80", sb_t_connect80 },
-	{ "abort", "abort", sb_t_abort },
-	{ "kill-other", "kill pid 1, signal 0", sb_t_kill_other },
-	{ "kill-peer-term", "SIGTERM to a child", sb_t_kill_peer_term },
-	{ "kill-peer", "SIGKILL to a child", sb_t_kill_peer },
-};
-
-static void
-sb_test(enum proc_id proc, const struct sandbox_cfg *cfg)
-{
-	const char *name = cfg->test_syscall;
-	size_t      i;
-	int         save;
-
-	sb_t_peer = cfg->npeers > 0 ? cfg->peers[0] : -1;
-	for (i = 0; i < sizeof(sb_tests) / sizeof(sb_tests[0]); i++) {
-		if (strcmp(sb_tests[i].name, name) != 0)
-			continue;
-		if (sb_tests[i].fn() == -1) {
-			save = errno;
-			fprintf(stderr, "sandbox test: %s: %s: %s\n",
-			    sb_procname(proc), sb_tests[i].what,
-			    strerror(save));
-			_exit(save);
-		}
-		fprintf(stderr, "sandbox test: %s: %s: allowed\n",
-		    sb_procname(proc), sb_tests[i].what);
-		_exit(0);
-	}
-	errx(2, "sandbox test: %s: unknown test %s", sb_procname(proc), name);
-}
-#endif /* SANDBOX_TEST */
 
 #endif /* __linux__ */

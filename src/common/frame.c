@@ -14,18 +14,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
-
-struct frame_hdr {
-	uint32_t type;
-	uint32_t len;
-	uint32_t id;
-	uint16_t sender;
-	uint16_t flags;
-};
 
 _Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE, "header size");
 
@@ -364,23 +355,14 @@ chan_get(struct chan *c, struct frame *f)
 	        hdr.flags & FRAME_F_FD, &f->fd) == -1)
 		return -1;
 	c->roff += hdr.len;
-	if (msg_check(f, c->peer, &why) == -1) {
+	if (msg_check(f, c->peer, c->self, c->seen, &why) == -1) {
 		if (f->fd != -1)
 			close(f->fd);
 		f->fd = -1;
 		return chan_fail(c, why);
 	}
+	c->seen = msg_seen(c->seen, f->type);
 	return 1;
-}
-
-/* Milliseconds of the monotonic clock: every deadline is kept in these. */
-long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

@@ -15,9 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "msg.h"
 
 #define FRAME_F_FD 0x0001
+
+/* The header on the wire, the same in every process (one binary). */
+struct frame_hdr {
+	uint32_t type;   /* enum msg_type */
+	uint32_t len;    /* total length including this header */
+	uint32_t id;     /* request id, echoed in replies */
+	uint16_t sender; /* enum proc_id */
+	uint16_t flags;  /* FRAME_F_FD */
+};
 
 struct frame {
 	uint32_t       type;
@@ -55,6 +65,7 @@ struct chan {
 	struct wbuf *wq, **wtail;
 	size_t       wqlen; /* bytes queued */
 	int          eof;   /* the peer closed its end */
+	uint64_t     seen;  /* MSG_BIT()s of the types received (order) */
 	const char  *err;   /* why the channel failed */
 };
 
@@ -72,6 +83,5 @@ int chan_events(const struct chan *);
 int chan_wait(struct chan *, struct frame *, int);
 
 const char *frame_str(const struct frame *, size_t);
-long long   mono_ms(void);
 
 #endif

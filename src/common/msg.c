@@ -1,22 +1,26 @@
 /*
- * The rules every frame must satisfy, one row per message type: who may
- * send it, whether it carries a descriptor, its exact size, and a check
- * of the values inside.  Receivers call msg_check() (through chan_get())
- * before they look at a payload, so handlers can trust sizes, string
- * termination and enum ranges.
+ * The protocol between the processes, one row per message type: who may
+ * send it and who may receive it, whether it carries a descriptor, its
+ * exact size, a check of the values inside, and where it may come in the
+ * stream of one channel (once only, after or never after other types).
+ * Receivers call msg_check() (through chan_get()) before they look at a
+ * payload, so that handlers can trust sizes, string termination, enum
+ * ranges and order; a frame that reaches a process that must never
+ * receive it is refused here, not by some switch.  Which function
+ * handles a type is each process's own table (msg_dispatch()).
  */
 #include <string.h>
 
 #include "frame.h"
 #include "msg.h"
 
-#define FROM(p)  (1U << (p))
-#define P_PARENT FROM(PROC_PARENT)
-#define P_DNS    FROM(PROC_DNS)
-#define P_NET    FROM(PROC_NET)
-#define P_TLS    FROM(PROC_TLS)
-#define P_SSH    FROM(PROC_SSH)
+#define P_PARENT MSG_PROC(PROC_PARENT)
+#define P_DNS    MSG_PROC(PROC_DNS)
+#define P_NET    MSG_PROC(PROC_NET)
+#define P_TLS    MSG_PROC(PROC_TLS)
+#define P_SSH    MSG_PROC(PROC_SSH)
 #define P_CHILD  (P_DNS | P_NET | P_TLS | P_SSH)
+#define T(t)     MSG_BIT(t)
 
 enum tail {
 	TAIL_NONE, /* exactly `fixed' bytes */
@@ -24,14 +28,21 @@ enum tail {
 	TAIL_BLOB  /* 0..tailmax arbitrary bytes */
 };
 
+/* flags */
+#define FD   0x01 /* carries exactly one descriptor (else none) */
+#define ONCE 0x02 /* at most once on a channel */
+#define LAST 0x04 /* nothing may follow it on the channel */
+
 struct msg_rule {
 	const char *name;
-	unsigned    senders;
-	int         fd; /* 1: must carry one, 0: must not */
+	unsigned    from, to; /* MSG_PROC() masks */
+	unsigned    flags;
 	size_t      fixed;
 	enum tail   tail;
 	size_t      tailmax; /* including the NUL of a string */
 	int (*check)(const struct frame *);
+	uint64_t after;     /* types that must have come before */
+	uint64_t not_after; /* types that must not have come yet */
 };
 
 static int check_job(const struct frame *);
@@ -49,56 +60,76 @@ static int check_host_policy(const struct frame *);
 #define NAMESZ (NAME_MAX_LEN + 1)
 #define TEXTSZ 4096
 #define ADDRSZ (256 + 1) /* RFC 5321 path without <> */
+#define JOB    (T(MSG_JOB_SENDER) | T(MSG_JOB_RCPT) | T(MSG_JOB_HELO))
+
+#define FIXED(s) sizeof(struct s), TAIL_NONE, 0
+#define STR(max) 0, TAIL_STR, (max)
 
 /* clang-format off */
 static const struct msg_rule rules[MSG_TYPE_COUNT] = {
-	[MSG_JOB_SENDER] = { "JOB_SENDER", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
-	[MSG_JOB_RCPT] = { "JOB_RCPT", P_PARENT, 0, 0, TAIL_STR, ADDRSZ, NULL },
-	[MSG_JOB_HELO] = { "JOB_HELO", P_PARENT, 0, 0, TAIL_STR, NAMESZ, NULL },
-	[MSG_JOB_START] = { "JOB_START", P_PARENT, 0,
-	    sizeof(struct msg_job), TAIL_NONE, 0, check_job },
-	[MSG_BODY_REQ] = { "BODY_REQ", P_TLS, 0,
-	    sizeof(struct msg_body_req), TAIL_NONE, 0, NULL },
-	[MSG_BODY_DATA] = { "BODY_DATA", P_PARENT, 0, 0, TAIL_BLOB,
-	    BODY_CHUNK, NULL },
-	[MSG_MX_REQ] = { "MX_REQ", P_TLS, 0, 0, TAIL_STR, NAMESZ, NULL },
-	[MSG_HOST_REQ] = { "HOST_REQ", P_TLS, 0, 0, TAIL_STR, NAMESZ, NULL },
-	[MSG_MX_HOST] = { "MX_HOST", P_DNS, 0,
-	    sizeof(struct msg_mx_host), TAIL_NONE, 0, check_mx_host },
-	[MSG_MX_END] = { "MX_END", P_DNS, 0,
-	    sizeof(struct msg_dns_end), TAIL_NONE, 0, check_dns_end },
-	[MSG_HOST_ADDR] = { "HOST_ADDR", P_DNS, 0,
-	    sizeof(struct msg_host_addr), TAIL_NONE, 0, check_host_addr },
-	[MSG_HOST_END] = { "HOST_END", P_DNS, 0,
-	    sizeof(struct msg_dns_end), TAIL_NONE, 0, check_dns_end },
-	[MSG_MX_INFO] = { "MX_INFO", P_DNS, 0,
-	    sizeof(struct msg_mx_info), TAIL_NONE, 0, check_mx_info },
-	[MSG_HOST_TLSA] = { "HOST_TLSA", P_DNS, 0,
-	    sizeof(struct msg_tlsa), TAIL_BLOB, TLSA_DATA_MAX, NULL },
-	[MSG_HOST_POLICY] = { "HOST_POLICY", P_DNS, 0,
-	    sizeof(struct msg_host_policy), TAIL_NONE, 0, check_host_policy },
-	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, 0,
-	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
-	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, 1,
-	    sizeof(struct msg_connect_res), TAIL_NONE, 0, check_connect_ok },
-	[MSG_CONNECT_FAIL] = { "CONNECT_FAIL", P_NET, 0,
+	/* parent -> tls: the job, each part once, then the start */
+	[MSG_JOB_SENDER] = { "JOB_SENDER", P_PARENT, P_TLS, ONCE, STR(ADDRSZ),
+	    NULL, 0, T(MSG_JOB_START) },
+	[MSG_JOB_RCPT] = { "JOB_RCPT", P_PARENT, P_TLS, ONCE, STR(ADDRSZ),
+	    NULL, 0, T(MSG_JOB_START) },
+	[MSG_JOB_HELO] = { "JOB_HELO", P_PARENT, P_TLS, ONCE, STR(NAMESZ),
+	    NULL, 0, T(MSG_JOB_START) },
+	[MSG_JOB_START] = { "JOB_START", P_PARENT, P_TLS, ONCE,
+	    FIXED(msg_job), check_job, JOB, 0 },
+	/* the message, on request; none once the final "." is announced */
+	[MSG_BODY_REQ] = { "BODY_REQ", P_TLS, P_PARENT, 0,
+	    FIXED(msg_body_req), NULL, 0, T(MSG_DOT_SENT) },
+	[MSG_BODY_DATA] = { "BODY_DATA", P_PARENT, P_TLS, 0,
+	    0, TAIL_BLOB, BODY_CHUNK, NULL, T(MSG_JOB_START), 0 },
+	/* tls -> dns: the MX hosts once, then one host at a time */
+	[MSG_MX_REQ] = { "MX_REQ", P_TLS, P_DNS, ONCE, STR(NAMESZ),
+	    NULL, 0, 0 },
+	[MSG_HOST_REQ] = { "HOST_REQ", P_TLS, P_DNS, 0, STR(NAMESZ),
+	    NULL, T(MSG_MX_REQ), 0 },
+	/* dns -> tls: MX_HOST..., MX_INFO, MX_END; then per host HOST_... */
+	[MSG_MX_HOST] = { "MX_HOST", P_DNS, P_TLS, 0, FIXED(msg_mx_host),
+	    check_mx_host, 0, T(MSG_MX_END) },
+	[MSG_MX_INFO] = { "MX_INFO", P_DNS, P_TLS, ONCE, FIXED(msg_mx_info),
+	    check_mx_info, 0, T(MSG_MX_END) },
+	[MSG_MX_END] = { "MX_END", P_DNS, P_TLS, ONCE, FIXED(msg_dns_end),
+	    check_dns_end, T(MSG_MX_INFO), 0 },
+	[MSG_HOST_ADDR] = { "HOST_ADDR", P_DNS, P_TLS, 0, FIXED(msg_host_addr),
+	    check_host_addr, T(MSG_MX_END), 0 },
+	[MSG_HOST_TLSA] = { "HOST_TLSA", P_DNS, P_TLS, 0,
+	    sizeof(struct msg_tlsa), TAIL_BLOB, TLSA_DATA_MAX, NULL,
+	    T(MSG_MX_END), 0 },
+	[MSG_HOST_POLICY] = { "HOST_POLICY", P_DNS, P_TLS, 0,
+	    FIXED(msg_host_policy), check_host_policy, T(MSG_MX_END), 0 },
+	[MSG_HOST_END] = { "HOST_END", P_DNS, P_TLS, 0, FIXED(msg_dns_end),
+	    check_dns_end, T(MSG_MX_END), 0 },
+	/* tls <-> net: one connection at a time; only OK carries the socket */
+	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, P_NET, 0,
+	    FIXED(msg_connect_req), check_connect_req, 0, 0 },
+	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, P_TLS, FD,
+	    FIXED(msg_connect_res), check_connect_ok, 0, 0 },
+	[MSG_CONNECT_FAIL] = { "CONNECT_FAIL", P_NET, P_TLS, 0,
 	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
-	    check_connect_fail },
-	[MSG_SSH_REQ] = { "SSH_REQ", P_NET, 0,
-	    sizeof(struct msg_connect_req), TAIL_NONE, 0, check_connect_req },
-	[MSG_SSH_OK] = { "SSH_OK", P_SSH, 1,
-	    sizeof(struct msg_connect_res), TAIL_NONE, 0, check_connect_ok },
-	[MSG_SSH_FAIL] = { "SSH_FAIL", P_SSH, 0,
+	    check_connect_fail, 0, 0 },
+	/* net <-> ssh, only with --proxy ssh:// */
+	[MSG_SSH_REQ] = { "SSH_REQ", P_NET, P_SSH, 0, FIXED(msg_connect_req),
+	    check_connect_req, 0, 0 },
+	[MSG_SSH_OK] = { "SSH_OK", P_SSH, P_NET, FD, FIXED(msg_connect_res),
+	    check_connect_ok, 0, 0 },
+	[MSG_SSH_FAIL] = { "SSH_FAIL", P_SSH, P_NET, 0,
 	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
-	    check_connect_fail },
-	[MSG_LOG] = { "LOG", P_CHILD, 0, sizeof(struct msg_log), TAIL_STR,
-	    TEXTSZ, check_log },
-	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, 0,
-	    sizeof(struct msg_sandbox_death), TAIL_NONE, 0, NULL },
-	[MSG_DOT_SENT] = { "DOT_SENT", P_TLS, 0, 0, TAIL_NONE, 0, NULL },
-	[MSG_REPORT] = { "REPORT", P_TLS, 0, 0, TAIL_STR, PAYLOAD_MAX, NULL },
-	[MSG_RESULT] = { "RESULT", P_TLS, 0, sizeof(struct msg_result),
-	    TAIL_STR, TEXTSZ, check_result },
+	    check_connect_fail, 0, 0 },
+	/* any child -> parent */
+	[MSG_LOG] = { "LOG", P_CHILD, P_PARENT, 0, sizeof(struct msg_log),
+	    TAIL_STR, TEXTSZ, check_log, 0, 0 },
+	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, P_PARENT, ONCE,
+	    FIXED(msg_sandbox_death), NULL, 0, 0 },
+	/* tls -> parent: the end of the run, RESULT last of all */
+	[MSG_DOT_SENT] = { "DOT_SENT", P_TLS, P_PARENT, ONCE, 0, TAIL_NONE, 0,
+	    NULL, 0, T(MSG_RESULT) },
+	[MSG_REPORT] = { "REPORT", P_TLS, P_PARENT, ONCE, STR(PAYLOAD_MAX),
+	    NULL, 0, T(MSG_RESULT) },
+	[MSG_RESULT] = { "RESULT", P_TLS, P_PARENT, ONCE | LAST,
+	    sizeof(struct msg_result), TAIL_STR, TEXTSZ, check_result, 0, 0 },
 };
 /* clang-format on */
 
@@ -167,9 +198,27 @@ check_tail(const struct msg_rule *r, const struct frame *f)
 	return -1;
 }
 
-/* 0 when f obeys the rules of its type and came from `sender'. */
+/* Where the frame stands in its channel's stream: once, order, last. */
+static const char *
+check_order(const struct msg_rule *r, uint32_t type, uint64_t seen)
+{
+	if (seen & MSG_SEEN_LAST)
+		return "message after the last one";
+	if ((r->flags & ONCE) && (seen & T(type)))
+		return "message type sent twice";
+	if ((r->after & seen) != r->after || (r->not_after & seen))
+		return "message out of order";
+	return NULL;
+}
+
+/*
+ * 0 when f obeys the rules of its type, came from `sender' to
+ * `receiver', and may come after the types in `seen' (MSG_BIT()s of what
+ * the channel delivered so far).
+ */
 int
-msg_check(const struct frame *f, uint32_t sender, const char **why)
+msg_check(const struct frame *f, uint32_t sender, uint32_t receiver,
+    uint64_t seen, const char **why)
 {
 	const struct msg_rule *r;
 
@@ -177,15 +226,44 @@ msg_check(const struct frame *f, uint32_t sender, const char **why)
 	    rules[f->type].name == NULL)
 		return *why = "unknown message type", -1;
 	r = &rules[f->type];
-	if (sender >= PROC_COUNT || !(r->senders & FROM(sender)))
+	if (sender >= PROC_COUNT || !(r->from & MSG_PROC(sender)))
 		return *why = "message type not allowed from this sender", -1;
-	if (r->fd != ((f->flags & FRAME_F_FD) != 0))
+	if (receiver >= PROC_COUNT || !(r->to & MSG_PROC(receiver)))
+		return *why = "message type this process never receives", -1;
+	if (((r->flags & FD) != 0) != ((f->flags & FRAME_F_FD) != 0))
 		return *why = "descriptor where none belongs, or missing", -1;
 	if (f->len < r->fixed || check_tail(r, f) == -1)
 		return *why = "wrong payload length", -1;
 	if (r->check != NULL && r->check(f) == -1)
 		return *why = "invalid payload contents", -1;
+	if ((*why = check_order(r, f->type, seen)) != NULL)
+		return -1;
 	return 0;
+}
+
+/* What the channel has seen after f, for the next msg_check(). */
+uint64_t
+msg_seen(uint64_t seen, uint32_t type)
+{
+	seen |= T(type);
+	if (type < MSG_TYPE_COUNT && (rules[type].flags & LAST))
+		seen |= MSG_SEEN_LAST;
+	return seen;
+}
+
+/* Call the handler of f's type; -1 if this process has none for it. */
+int
+msg_dispatch(
+    const struct msg_handler *h, size_t n, void *ctx, const struct frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (h[i].type == f->type) {
+			h[i].fn(ctx, f);
+			return 0;
+		}
+	return -1;
 }
 
 static int

@@ -1,31 +1,27 @@
 /*
  * Every message that crosses a process boundary in mxclient.
  *
- * Topology (see README.md):
+ * Topology (README.md "Design"):
  *
- *   parent <-> dns    MSG_LOG, MSG_SANDBOX_DEATH            (child -> parent)
- *   parent <-> net    MSG_LOG, MSG_SANDBOX_DEATH            (child -> parent)
- *   parent <-> tls    MSG_JOB_*, MSG_BODY_DATA               (parent -> tls)
- *                     MSG_LOG, MSG_BODY_REQ, MSG_DOT_SENT,
- *                     MSG_RESULT, MSG_REPORT,
- *                     MSG_SANDBOX_DEATH                      (tls -> parent)
- *   tls    <-> dns    MSG_MX_REQ, MSG_HOST_REQ               (tls -> dns)
- *                     MSG_MX_HOST, MSG_MX_INFO, MSG_MX_END,
- *                     MSG_HOST_ADDR, MSG_HOST_TLSA,
- *                     MSG_HOST_POLICY, MSG_HOST_END          (dns -> tls)
- *   tls    <-> net    MSG_CONNECT_REQ                        (tls -> net)
- *                     MSG_CONNECT_OK (carries the socket),
- *                     MSG_CONNECT_FAIL                       (net -> tls)
- *   net    <-> ssh    MSG_SSH_REQ                            (net -> ssh)
- *                     MSG_SSH_OK (carries the socket),
- *                     MSG_SSH_FAIL                           (ssh -> net)
- *   parent <-> ssh    MSG_LOG                                (ssh -> parent)
+ *   parent -> tls     MSG_JOB_SENDER, _RCPT, _HELO, _START (once each),
+ *                     MSG_BODY_DATA
+ *   tls -> parent     MSG_BODY_REQ, MSG_DOT_SENT, MSG_REPORT, MSG_RESULT
+ *                     (the last frame), MSG_LOG
+ *   tls -> dns        MSG_MX_REQ (once), MSG_HOST_REQ
+ *   dns -> tls        MSG_MX_HOST..., MSG_MX_INFO, MSG_MX_END; per host
+ *                     MSG_HOST_ADDR..., MSG_HOST_TLSA..., MSG_HOST_POLICY,
+ *                     MSG_HOST_END
+ *   tls -> net        MSG_CONNECT_REQ
+ *   net -> tls        MSG_CONNECT_OK (carries the socket), MSG_CONNECT_FAIL
+ *   net -> ssh        MSG_SSH_REQ               (only with --proxy ssh://)
+ *   ssh -> net        MSG_SSH_OK (carries the socket), MSG_SSH_FAIL
+ *   dns, net, ssh, tls -> parent   MSG_LOG; MSG_SANDBOX_DEATH on a
+ *                     channel of its own (the SIGSYS handler's)
  *
- * The ssh process exists only with --proxy ssh://: it starts ssh(1).
- *
- * Only MSG_CONNECT_OK and MSG_SSH_OK may carry a descriptor.  The rules (size, sender,
- * descriptor) for each type live in one table in msg.c; every receiver
- * checks a frame against it before looking at the payload.
+ * Only MSG_CONNECT_OK and MSG_SSH_OK carry a descriptor.  msg.c's table
+ * is the protocol: for each type its sender, receiver, size, descriptor,
+ * value checks and order; every receiver checks each frame against it
+ * before looking at the payload.
  */
 #ifndef MXC_MSG_H
 #define MXC_MSG_H
@@ -253,13 +249,29 @@ struct msg_result {
 	uint32_t outcome; /* enum outcome */
 };
 
-/* Validation of one frame's payload against the rules of its type. */
+/* Masks over processes and over message types (msg.c's table). */
+#define MSG_PROC(p)   (1U << (p))
+#define MSG_BIT(t)    ((uint64_t)1 << (t))
+#define MSG_SEEN_LAST MSG_BIT(63) /* a LAST type has come: nothing may */
+
+_Static_assert(MSG_TYPE_COUNT < 63, "message types fit a uint64_t mask");
+
+/* One row of a process's table: the function that serves a type. */
 struct frame;
+struct msg_handler {
+	uint32_t type;
+	void (*fn)(void *, const struct frame *);
+};
+
 const char *msg_type_name(uint32_t);
 const char *proc_name(uint32_t);
 const char *outcome_name(uint32_t);
 const char *dns_status_name(uint32_t);
 const char *policy_name(uint32_t);
-int         msg_check(const struct frame *, uint32_t, const char **);
+int         msg_check(
+            const struct frame *, uint32_t, uint32_t, uint64_t, const char **);
+uint64_t msg_seen(uint64_t, uint32_t);
+int      msg_dispatch(
+         const struct msg_handler *, size_t, void *, const struct frame *);
 
 #endif

@@ -61,11 +61,27 @@ struct child_cfg {
 	sigset_t            sigmask; /* to restore after fork */
 };
 
-void dns_main(int, int, const struct child_cfg *) __attribute__((noreturn));
-void net_main(int, int, int, const struct child_cfg *)
+/*
+ * The descriptors a child starts with, by name; -1 where it has none.
+ * Its SIGSYS report channel is cfg->sb.death_fd, its ready pipe
+ * cfg->sb.ready_fd (sandbox.h).
+ */
+struct child_fds {
+	int parent; /* frames to the parent (logs; tls: the job, the result) */
+	int dns;    /* tls: to dns */
+	int net;    /* tls: to net */
+	int tls;    /* dns, net: to tls */
+	int ssh;    /* net: to the ssh process (ssh:// only) */
+	int peer;   /* ssh: to net */
+};
+
+void dns_main(const struct child_fds *, const struct child_cfg *)
     __attribute__((noreturn));
-void tls_main(int, int, int, const struct child_cfg *)
+void net_main(const struct child_fds *, const struct child_cfg *)
     __attribute__((noreturn));
-void ssh_main(int, int, const struct child_cfg *) __attribute__((noreturn));
+void tls_main(const struct child_fds *, const struct child_cfg *)
+    __attribute__((noreturn));
+void ssh_main(const struct child_fds *, const struct child_cfg *)
+    __attribute__((noreturn));
 
 #endif

@@ -48,7 +48,7 @@ struct attempt {
 	char     why[512];
 };
 
-static void handle_connect(struct net *, const struct frame *);
+static void handle_connect(void *, const struct frame *);
 
 static socklen_t
 fill_sockaddr(
@@ -361,8 +361,9 @@ connect_ssh(struct net *n, const struct frame *req, struct attempt *a)
 }
 
 static void
-handle_connect(struct net *n, const struct frame *f)
+handle_connect(void *ctx, const struct frame *f)
 {
+	struct net            *n = ctx;
 	struct msg_connect_req req;
 	struct msg_connect_res res;
 	struct attempt         a;
@@ -408,16 +409,21 @@ handle_connect(struct net *n, const struct frame *f)
 		fatalx("tls channel: %s", n->tls.err);
 }
 
+/* What net serves; msg.c's table says tls alone may ask. */
+static const struct msg_handler handlers[] = {
+	{ MSG_CONNECT_REQ, handle_connect },
+};
+
 void
-net_main(int parent_fd, int tls_fd, int ssh_fd, const struct child_cfg *cfg)
+net_main(const struct child_fds *fds, const struct child_cfg *cfg)
 {
 	static struct net n;
 	struct frame      f;
 
-	chan_init(&n.parent, parent_fd, PROC_NET, PROC_PARENT, "net->parent");
-	chan_init(&n.tls, tls_fd, PROC_NET, PROC_TLS, "net<->tls");
-	if (ssh_fd != -1)
-		chan_init(&n.ssh, ssh_fd, PROC_NET, PROC_SSH, "net<->ssh");
+	chan_init(&n.parent, fds->parent, PROC_NET, PROC_PARENT, "net->parent");
+	chan_init(&n.tls, fds->tls, PROC_NET, PROC_TLS, "net<->tls");
+	if (fds->ssh != -1)
+		chan_init(&n.ssh, fds->ssh, PROC_NET, PROC_SSH, "net<->ssh");
 	n.proxy = &cfg->proxy;
 	log_init(PROC_NET, &n.parent, 0);
 
@@ -430,9 +436,9 @@ net_main(int parent_fd, int tls_fd, int ssh_fd, const struct child_cfg *cfg)
 				exit(0); /* tls is done */
 			fatalx("tls channel: %s", n.tls.err);
 		}
-		if (f.type != MSG_CONNECT_REQ)
-			fatalx("tls channel: unexpected %s",
+		if (msg_dispatch(handlers,
+		        sizeof(handlers) / sizeof(handlers[0]), &n, &f) == -1)
+			fatalx("tls channel: no handler for %s",
 			    msg_type_name(f.type));
-		handle_connect(&n, &f);
 	}
 }

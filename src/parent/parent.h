@@ -1,4 +1,12 @@
-/* Pieces of the parent process: argument checks and the spool. */
+/*
+ * The pieces of the parent process:
+ *
+ *   main.c      the entry point: configure, spool, start the children,
+ *               serve tls, reap, and the exit status (exit_status())
+ *   options.c   the command line and what follows from it
+ *   children.c  starting, locking down, stopping and reaping children
+ *   spool.c, norm.c  the message; resolver.c, proxy.c  configuration
+ */
 #ifndef MXC_PARENT_H
 #define MXC_PARENT_H
 
@@ -6,9 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* addr.c: RFC 5321 §4.1.2 mailbox syntax and §4.5.3.1 limits. */
-const char *addr_check(const char *, int);
-const char *addr_domain(const char *);
+#include "addr.h"
+#include "frame.h"
+#include "msg.h"
 
 /* norm.c: LF or CRLF input to CRLF, dot-stuffed SMTP DATA form. */
 enum norm_err {
@@ -55,5 +63,64 @@ int         proxy_numeric(const struct proxy_cfg *);
 struct resolver_cfg;
 const char *resolver_setup(const char *, const char *, struct resolver_cfg *);
 const char *resolver_remote(const struct resolver_cfg *, char *, size_t);
+
+/* options.c: the command line (--help lists it) */
+struct options {
+	const char *sender;
+	const char *rcpt;
+	const char *helo; /* --helo, else this host's FQDN, else "" */
+	const char *user;
+	const char *chroot_dir;
+	const char *resolver;
+	const char *probe;             /* --dnssec-probe */
+	char       *proxy;             /* --proxy URL, blanked after parsing */
+	int         dns_timeout;       /* --dns-timeout, 0 = default */
+	uint32_t    timeout[TO_COUNT]; /* --timeout, 0 = default */
+	uint32_t    deadline;          /* --deadline, 0 = none */
+	int         status_fd;         /* JSON report goes here, or -1 */
+	int         trust_remote;      /* --trust-remote-resolver */
+	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
+	char        fqdn[NAME_MAX_LEN + 1]; /* this host's name, or "" */
+};
+
+struct child_cfg;
+void     configure(int, char **, struct options *, struct child_cfg *);
+uint32_t stage_timeout(const struct options *, enum timeout_stage);
+
+/* children.c */
+struct child {
+	struct parent *p;
+	enum proc_id   proc;
+	pid_t          pid;
+	struct chan    chan;   /* frames from the child */
+	struct chan    death;  /* its SIGSYS handler's report */
+	int            status; /* from waitpid, once reaped */
+	int            reaped;
+	int32_t        sysnr;  /* syscall that killed it, or -1 */
+	long           maxrss; /* peak resident set, kB */
+};
+
+struct parent {
+	struct child child[PROC_COUNT]; /* [PROC_PARENT] unused */
+	struct spool spool;
+	int          have_result;
+	int          dot_sent; /* tls announced the final "." */
+	int          ready_fd; /* EOF once every child has locked down */
+	int          stopping; /* children are being stopped */
+	char        *json;     /* MSG_REPORT from tls */
+	enum outcome outcome;
+	const char  *fault; /* why the delivery broke inside */
+	enum proc_id fault_proc;
+};
+
+int  open_null(void);
+void start_children(struct parent *, struct child_cfg *);
+void lock_parent(struct parent *, const struct child_cfg *);
+void stop_children(struct parent *);
+void reap(struct parent *, struct child *);
+int  live_children(const struct parent *);
+
+/* main.c */
+void set_fault(struct parent *, enum proc_id, const char *);
 
 #endif

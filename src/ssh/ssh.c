@@ -372,8 +372,9 @@ reply_fail(
 }
 
 static void
-handle_request(struct sshp *p, const struct frame *f)
+handle_request(void *ctx, const struct frame *f)
 {
+	struct sshp           *p = ctx;
 	struct msg_connect_req r;
 	struct msg_connect_res res;
 	struct tunnel         *t;
@@ -479,8 +480,13 @@ static void __attribute__((noreturn)) shut_down(struct sshp *p)
 	exit(0);
 }
 
+/* What the ssh process serves; msg.c's table says net alone may ask. */
+static const struct msg_handler handlers[] = {
+	{ MSG_SSH_REQ, handle_request },
+};
+
 void
-ssh_main(int parent_fd, int net_fd, const struct child_cfg *cfg)
+ssh_main(const struct child_fds *fds, const struct child_cfg *cfg)
 {
 	static struct sshp p;
 	struct pollfd      pfd[TUNNELS_MAX + 1];
@@ -488,8 +494,8 @@ ssh_main(int parent_fd, int net_fd, const struct child_cfg *cfg)
 	struct frame       f;
 	int                i, n, r;
 
-	chan_init(&p.parent, parent_fd, PROC_SSH, PROC_PARENT, "ssh->parent");
-	chan_init(&p.net, net_fd, PROC_SSH, PROC_NET, "ssh<->net");
+	chan_init(&p.parent, fds->parent, PROC_SSH, PROC_PARENT, "ssh->parent");
+	chan_init(&p.net, fds->peer, PROC_SSH, PROC_NET, "ssh<->net");
 	log_init(PROC_SSH, &p.parent, 0);
 	p.pc = &cfg->proxy;
 	make_env(&p);
@@ -512,12 +518,12 @@ ssh_main(int parent_fd, int net_fd, const struct child_cfg *cfg)
 			continue;
 		if ((r = chan_read(&p.net)) == -1)
 			fatalx("net channel: %s", p.net.err);
-		while ((r = chan_get(&p.net, &f)) == 1) {
-			if (f.type != MSG_SSH_REQ)
-				fatalx("net channel: unexpected %s",
+		while ((r = chan_get(&p.net, &f)) == 1)
+			if (msg_dispatch(handlers,
+			        sizeof(handlers) / sizeof(handlers[0]), &p,
+			        &f) == -1)
+				fatalx("net channel: no handler for %s",
 				    msg_type_name(f.type));
-			handle_request(&p, &f);
-		}
 		if (r == -1)
 			fatalx("net channel: %s", p.net.err);
 		if (p.net.eof)

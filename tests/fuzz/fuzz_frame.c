@@ -6,7 +6,8 @@
  * with it (high bit).  The rest is the byte stream the peer sends.
  *
  * Every frame chan_get() returns is checked against the protocol as
- * msg.h states it, written out again here: allowed sender, exact size,
+ * msg.h states it, written out again here: allowed sender and receiver,
+ * its place in the channel's stream (once, after, never after), exact size,
  * strings NUL-terminated exactly at their end, enum ranges, descriptor
  * present only where it belongs.  No descriptor may leak.
  */
@@ -45,57 +46,75 @@ enum { T_NONE, T_STR, T_BLOB };
 #define S(p)  (1U << (p))
 #define CHILD (S(PROC_DNS) | S(PROC_NET) | S(PROC_TLS) | S(PROC_SSH))
 
-/* msg.h read independently of msg.c: senders, fd, fixed, tail, max. */
+/*
+ * msg.h read independently of msg.c: senders, receivers, fd, fixed,
+ * tail, max, and the order: once only, last, types that must have come
+ * before, types that must not have come yet.
+ */
+#define B(t) ((uint64_t)1 << (t))
+#define JOB  (B(MSG_JOB_SENDER) | B(MSG_JOB_RCPT) | B(MSG_JOB_HELO))
 static const struct {
-	unsigned senders;
+	unsigned senders, receivers;
 	int      fd;
 	size_t   fixed;
 	int      tail;
 	size_t   tailmax;
+	int      once, last;
+	uint64_t after, not_after;
 } spec[MSG_TYPE_COUNT] = {
-	[MSG_JOB_SENDER] = { S(PROC_PARENT), 0, 0, T_STR, 257 },
-	[MSG_JOB_RCPT] = { S(PROC_PARENT), 0, 0, T_STR, 257 },
-	[MSG_JOB_HELO] = { S(PROC_PARENT), 0, 0, T_STR, NAME_MAX_LEN + 1 },
-	[MSG_JOB_START] = { S(PROC_PARENT), 0, sizeof(struct msg_job), T_NONE,
+	[MSG_JOB_SENDER] = { S(PROC_PARENT), S(PROC_TLS), 0, 0, T_STR, 257, 1,
+	    0, 0, B(MSG_JOB_START) },
+	[MSG_JOB_RCPT] = { S(PROC_PARENT), S(PROC_TLS), 0, 0, T_STR, 257, 1, 0,
+	    0, B(MSG_JOB_START) },
+	[MSG_JOB_HELO] = { S(PROC_PARENT), S(PROC_TLS), 0, 0, T_STR,
+	    NAME_MAX_LEN + 1, 1, 0, 0, B(MSG_JOB_START) },
+	[MSG_JOB_START] = { S(PROC_PARENT), S(PROC_TLS), 0,
+	    sizeof(struct msg_job), T_NONE, 0, 1, 0, JOB, 0 },
+	[MSG_BODY_REQ] = { S(PROC_TLS), S(PROC_PARENT), 0,
+	    sizeof(struct msg_body_req), T_NONE, 0, 0, 0, 0, B(MSG_DOT_SENT) },
+	[MSG_BODY_DATA] = { S(PROC_PARENT), S(PROC_TLS), 0, 0, T_BLOB,
+	    BODY_CHUNK, 0, 0, B(MSG_JOB_START), 0 },
+	[MSG_MX_REQ] = { S(PROC_TLS), S(PROC_DNS), 0, 0, T_STR,
+	    NAME_MAX_LEN + 1, 1, 0, 0, 0 },
+	[MSG_HOST_REQ] = { S(PROC_TLS), S(PROC_DNS), 0, 0, T_STR,
+	    NAME_MAX_LEN + 1, 0, 0, B(MSG_MX_REQ), 0 },
+	[MSG_MX_HOST] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_mx_host), T_NONE, 0, 0, 0, 0, B(MSG_MX_END) },
+	[MSG_MX_END] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_dns_end), T_NONE, 0, 1, 0, B(MSG_MX_INFO), 0 },
+	[MSG_HOST_ADDR] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_host_addr), T_NONE, 0, 0, 0, B(MSG_MX_END), 0 },
+	[MSG_HOST_END] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_dns_end), T_NONE, 0, 0, 0, B(MSG_MX_END), 0 },
+	[MSG_MX_INFO] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_mx_info), T_NONE, 0, 1, 0, 0, B(MSG_MX_END) },
+	[MSG_HOST_TLSA] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_tlsa), T_BLOB, TLSA_DATA_MAX, 0, 0, B(MSG_MX_END),
 	    0 },
-	[MSG_BODY_REQ] = { S(PROC_TLS), 0, sizeof(struct msg_body_req), T_NONE,
-	    0 },
-	[MSG_BODY_DATA] = { S(PROC_PARENT), 0, 0, T_BLOB, BODY_CHUNK },
-	[MSG_MX_REQ] = { S(PROC_TLS), 0, 0, T_STR, NAME_MAX_LEN + 1 },
-	[MSG_HOST_REQ] = { S(PROC_TLS), 0, 0, T_STR, NAME_MAX_LEN + 1 },
-	[MSG_MX_HOST] = { S(PROC_DNS), 0, sizeof(struct msg_mx_host), T_NONE,
-	    0 },
-	[MSG_MX_END] = { S(PROC_DNS), 0, sizeof(struct msg_dns_end), T_NONE,
-	    0 },
-	[MSG_HOST_ADDR] = { S(PROC_DNS), 0, sizeof(struct msg_host_addr),
-	    T_NONE, 0 },
-	[MSG_HOST_END] = { S(PROC_DNS), 0, sizeof(struct msg_dns_end), T_NONE,
-	    0 },
-	[MSG_MX_INFO] = { S(PROC_DNS), 0, sizeof(struct msg_mx_info), T_NONE,
-	    0 },
-	[MSG_HOST_TLSA] = { S(PROC_DNS), 0, sizeof(struct msg_tlsa), T_BLOB,
-	    TLSA_DATA_MAX },
-	[MSG_HOST_POLICY] = { S(PROC_DNS), 0, sizeof(struct msg_host_policy),
-	    T_NONE, 0 },
-	[MSG_CONNECT_REQ] = { S(PROC_TLS), 0, sizeof(struct msg_connect_req),
-	    T_NONE, 0 },
-	[MSG_CONNECT_OK] = { S(PROC_NET), 1, sizeof(struct msg_connect_res),
-	    T_NONE, 0 },
-	[MSG_CONNECT_FAIL] = { S(PROC_NET), 0, sizeof(struct msg_connect_res),
-	    T_STR, 4096 },
-	[MSG_SSH_REQ] = { S(PROC_NET), 0, sizeof(struct msg_connect_req),
-	    T_NONE, 0 },
-	[MSG_SSH_OK] = { S(PROC_SSH), 1, sizeof(struct msg_connect_res), T_NONE,
-	    0 },
-	[MSG_SSH_FAIL] = { S(PROC_SSH), 0, sizeof(struct msg_connect_res),
-	    T_STR, 4096 },
-	[MSG_LOG] = { CHILD, 0, sizeof(struct msg_log), T_STR, 4096 },
-	[MSG_SANDBOX_DEATH] = { CHILD, 0, sizeof(struct msg_sandbox_death),
-	    T_NONE, 0 },
-	[MSG_DOT_SENT] = { S(PROC_TLS), 0, 0, T_NONE, 0 },
-	[MSG_RESULT] = { S(PROC_TLS), 0, sizeof(struct msg_result), T_STR,
-	    4096 },
-	[MSG_REPORT] = { S(PROC_TLS), 0, 0, T_STR, PAYLOAD_MAX },
+	[MSG_HOST_POLICY] = { S(PROC_DNS), S(PROC_TLS), 0,
+	    sizeof(struct msg_host_policy), T_NONE, 0, 0, 0, B(MSG_MX_END), 0 },
+	[MSG_CONNECT_REQ] = { S(PROC_TLS), S(PROC_NET), 0,
+	    sizeof(struct msg_connect_req), T_NONE, 0, 0, 0, 0, 0 },
+	[MSG_CONNECT_OK] = { S(PROC_NET), S(PROC_TLS), 1,
+	    sizeof(struct msg_connect_res), T_NONE, 0, 0, 0, 0, 0 },
+	[MSG_CONNECT_FAIL] = { S(PROC_NET), S(PROC_TLS), 0,
+	    sizeof(struct msg_connect_res), T_STR, 4096, 0, 0, 0, 0 },
+	[MSG_SSH_REQ] = { S(PROC_NET), S(PROC_SSH), 0,
+	    sizeof(struct msg_connect_req), T_NONE, 0, 0, 0, 0, 0 },
+	[MSG_SSH_OK] = { S(PROC_SSH), S(PROC_NET), 1,
+	    sizeof(struct msg_connect_res), T_NONE, 0, 0, 0, 0, 0 },
+	[MSG_SSH_FAIL] = { S(PROC_SSH), S(PROC_NET), 0,
+	    sizeof(struct msg_connect_res), T_STR, 4096, 0, 0, 0, 0 },
+	[MSG_LOG] = { CHILD, S(PROC_PARENT), 0, sizeof(struct msg_log), T_STR,
+	    4096, 0, 0, 0, 0 },
+	[MSG_SANDBOX_DEATH] = { CHILD, S(PROC_PARENT), 0,
+	    sizeof(struct msg_sandbox_death), T_NONE, 0, 1, 0, 0, 0 },
+	[MSG_DOT_SENT] = { S(PROC_TLS), S(PROC_PARENT), 0, 0, T_NONE, 0, 1, 0,
+	    0, B(MSG_RESULT) },
+	[MSG_RESULT] = { S(PROC_TLS), S(PROC_PARENT), 0,
+	    sizeof(struct msg_result), T_STR, 4096, 1, 1, 0, 0 },
+	[MSG_REPORT] = { S(PROC_TLS), S(PROC_PARENT), 0, 0, T_STR, PAYLOAD_MAX,
+	    1, 0, 0, B(MSG_RESULT) },
 };
 
 static int devnull = -1;
@@ -198,14 +217,31 @@ check_values(const struct frame *f)
 	}
 }
 
+/* What the oracle saw on this channel so far, for the order rules. */
+static uint64_t seen;
+static int      ended;
+
 static void
-check_frame(struct frame *f, uint16_t peer)
+check_order(uint32_t type)
+{
+	need(!ended);
+	need(!spec[type].once || !(seen & B(type)));
+	need((seen & spec[type].after) == spec[type].after);
+	need(!(seen & spec[type].not_after));
+	seen |= B(type);
+	ended = spec[type].last;
+}
+
+static void
+check_frame(struct frame *f, uint16_t self, uint16_t peer)
 {
 	size_t tail;
 
 	need(f->type > MSG_NONE && f->type < MSG_TYPE_COUNT);
 	need(spec[f->type].senders != 0);
 	need(f->sender == peer && (spec[f->type].senders & S(peer)));
+	need(spec[f->type].receivers & S(self));
+	check_order(f->type);
 	need(f->len <= PAYLOAD_MAX && f->len >= spec[f->type].fixed);
 	need(!(f->flags & ~FRAME_F_FD));
 	need(spec[f->type].fd == !!(f->flags & FRAME_F_FD));
@@ -245,7 +281,7 @@ drain(struct chan *c)
 		if ((r = chan_read(c)) == -1)
 			return -1;
 		while ((g = chan_get(c, &f)) == 1)
-			check_frame(&f, c->peer);
+			check_frame(&f, c->self, c->peer);
 		if (g == -1) {
 			need(c->err != NULL);
 			return -1;
@@ -320,6 +356,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
 		abort();
 	chan_init(&c, sv[0], chans[i].self, chans[i].peer, "fuzz");
+	seen = 0;
+	ended = 0;
 	for (i = 0; p < end && !dead; i++) {
 		uint8_t z = i < nsizes ? sizes[i] : 0;
 

@@ -110,6 +110,10 @@ def frame_seeds():
         frame(MSG_JOB_HELO, PARENT, cstr("")),
         frame(MSG_JOB_START, PARENT, job)], sizes=[5, 17, 100]))
     write("frame", "tls-from-parent-body", frame_input(TLS, PARENT, [
+        frame(MSG_JOB_SENDER, PARENT, cstr("")),
+        frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
+        frame(MSG_JOB_HELO, PARENT, cstr("")),
+        frame(MSG_JOB_START, PARENT, job),
         frame(MSG_BODY_DATA, PARENT, b"Subject: x\r\n\r\n..dot\r\n.\r\n"),
         frame(MSG_BODY_DATA, PARENT, b"")]))
     mx = struct.pack("<HH", 10, 1) + cstr("mx.example.com", 256)
@@ -125,6 +129,8 @@ def frame_seeds():
     pol = struct.pack("<IIIII", 0, 1, 1, 1, 2) + cstr("mx.example.com", 256) + \
         cstr("", 256) + cstr("1 usable TLSA record(s) of 1", 256)
     write("frame", "tls-from-dns-host", frame_input(TLS, DNS, [
+        frame(MSG_MX_INFO, DNS, info),
+        frame(MSG_MX_END, DNS, struct.pack("<II", 0, 1)),
         frame(MSG_HOST_ADDR, DNS, a6, rid=2),
         frame(MSG_HOST_ADDR, DNS, a4, rid=2),
         frame(MSG_HOST_TLSA, DNS, tlsa, rid=2),

@@ -154,8 +154,10 @@ main(int argc, char **argv)
 		close(a[0]);
 		close(b[0]);
 		close(d[0]);
+		struct child_fds fds = { a[1], -1, -1, b[1], -1, -1 };
+
 		cfg.sb.death_fd = d[1];
-		dns_main(a[1], b[1], &cfg);
+		dns_main(&fds, &cfg);
 	}
 	close(a[1]);
 	close(b[1]);

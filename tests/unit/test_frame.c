@@ -28,15 +28,7 @@
 	200 /* BODY_CHUNK frames: far over a socket buffer;
 				   the check names say 200 */
 
-struct rawhdr {
-	uint32_t type;
-	uint32_t len;
-	uint32_t id;
-	uint16_t sender;
-	uint16_t flags;
-};
-
-_Static_assert(sizeof(struct rawhdr) == FRAME_HDR_SIZE, "raw header size");
+_Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE, "header size");
 
 /* A frame to write by hand; len 0 means header + payload. */
 struct raw {
@@ -76,7 +68,7 @@ xpipe(int p[2])
 static size_t
 raw_build(uint8_t *buf, const struct raw *r)
 {
-	struct rawhdr h;
+	struct frame_hdr h;
 
 	memset(&h, 0, sizeof(h));
 	h.type = r->type;
@@ -178,7 +170,48 @@ pump(struct chan *c)
 	return r;
 }
 
-/* Send one hand-made frame and return what chan_get() makes of it. */
+/*
+ * The types that must have come before t on a channel (msg.c's order
+ * rules, restated): these tests look at framing, so each frame finds its
+ * channel where its type may come.  check_order() tests the rules.
+ */
+static uint64_t
+prereq(uint32_t t)
+{
+	switch (t) {
+	case MSG_JOB_START:
+		return MSG_BIT(MSG_JOB_SENDER) | MSG_BIT(MSG_JOB_RCPT) |
+		    MSG_BIT(MSG_JOB_HELO);
+	case MSG_BODY_DATA:
+		return MSG_BIT(MSG_JOB_START);
+	case MSG_HOST_REQ:
+		return MSG_BIT(MSG_MX_REQ);
+	case MSG_MX_END:
+		return MSG_BIT(MSG_MX_INFO);
+	case MSG_HOST_ADDR:
+	case MSG_HOST_TLSA:
+	case MSG_HOST_POLICY:
+	case MSG_HOST_END:
+		return MSG_BIT(MSG_MX_END);
+	default:
+		return 0;
+	}
+}
+
+/* get() with the channel made ready for the next frame's type. */
+static int
+get(struct chan *c, struct frame *f)
+{
+	struct frame_hdr h;
+
+	if (c->rlen - c->roff >= sizeof(h)) {
+		memcpy(&h, c->rbuf + c->roff, sizeof(h));
+		c->seen = prereq(h.type);
+	}
+	return chan_get(c, f);
+}
+
+/* Send one hand-made frame and return what get() makes of it. */
 static int
 raw_get(uint16_t self, uint16_t peer, const struct raw *r, int fd,
     struct frame *f, const char **err)
@@ -189,14 +222,14 @@ raw_get(uint16_t self, uint16_t peer, const struct raw *r, int fd,
 	c = chan_open(&sock, self, peer);
 	raw_send(sock, r, fd);
 	pump(c);
-	rv = chan_get(c, f);
+	rv = get(c, f);
 	*err = c->err;
 	chan_free(c);
 	close(sock);
 	return rv;
 }
 
-/* Expect chan_get() to refuse a hand-made frame with c->err set. */
+/* Expect get() to refuse a hand-made frame with c->err set. */
 static void
 check_refused(
     const char *name, uint16_t self, uint16_t peer, const struct raw *r)
@@ -306,7 +339,7 @@ check_roundtrip(void)
 	rv = chan_compose(s, MSG_JOB_START, 42, -1, &j, sizeof(j));
 	chan_flush(s);
 	pump(r);
-	if (rv == 0 && (rv = chan_get(r, &f)) == 1)
+	if (rv == 0 && (rv = get(r, &f)) == 1)
 		memcpy(&jr, f.data, sizeof(jr));
 	CHECK(rv == 1 && f.type == MSG_JOB_START && f.id == 42 &&
 	        f.sender == PROC_PARENT && f.len == sizeof(j) && f.fd == -1 &&
@@ -320,7 +353,7 @@ check_roundtrip(void)
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
-		rv = chan_get(r, &f);
+		rv = get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_JOB_RCPT && f.id == 7 && f.len == 17 &&
 	        strcmp(frame_str(&f, 0), "user@example.com") == 0,
 	    "round trip of a string (MSG_JOB_RCPT) keeps it and its NUL",
@@ -330,7 +363,7 @@ check_roundtrip(void)
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
-		rv = chan_get(r, &f);
+		rv = get(r, &f);
 	CHECK(rv == 1 && f.len == 1 && frame_str(&f, 0)[0] == '\0',
 	    "round trip of an empty string (MSG_JOB_SENDER null sender)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
@@ -342,7 +375,7 @@ check_roundtrip(void)
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
-		rv = chan_get(r, &f);
+		rv = get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_BODY_DATA && f.len == BODY_CHUNK &&
 	        memcmp(f.data, blob, BODY_CHUNK) == 0,
 	    "round trip of a blob (MSG_BODY_DATA, BODY_CHUNK octets)",
@@ -353,11 +386,11 @@ check_roundtrip(void)
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
-		rv = chan_get(r, &f);
+		rv = get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_BODY_DATA && f.len == 0 && f.id == 10,
 	    "round trip of an empty blob (MSG_BODY_DATA end marker)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
-	CHECK(chan_get(r, &f) == 0 && !chan_pending(s) && s->wqlen == 0,
+	CHECK(get(r, &f) == 0 && !chan_pending(s) && s->wqlen == 0,
 	    "after the round trips nothing is left queued or buffered",
 	    "pending %d wqlen %zu", chan_pending(s), s->wqlen);
 	chan_free(s);
@@ -368,7 +401,7 @@ check_roundtrip(void)
 	rv = chan_compose2(s, MSG_LOG, 0, &l, sizeof(l), "hello, parent");
 	chan_flush(s);
 	pump(r);
-	if (rv == 0 && (rv = chan_get(r, &f)) == 1)
+	if (rv == 0 && (rv = get(r, &f)) == 1)
 		memcpy(&l, f.data, sizeof(l));
 	CHECK(rv == 1 && f.type == MSG_LOG && f.sender == PROC_DNS &&
 	        f.len == sizeof(l) + 14 && l.level == LOGL_ERROR &&
@@ -445,7 +478,7 @@ check_split_and_coalesced(void)
 		if (write(sock, buf + i, 1) != 1)
 			die("write");
 		pump(c);
-		rv = chan_get(c, &f);
+		rv = get(c, &f);
 		/* a frame exactly when its last octet arrived, else 0 */
 		if (rv != (i + 1 == n1 || i + 1 == n ? 1 : 0))
 			early++;
@@ -472,7 +505,7 @@ check_split_and_coalesced(void)
 	if (write(sock, buf, n) != (ssize_t)n)
 		die("write");
 	pump(c);
-	for (got = 0; got < 4 && (rv = chan_get(c, &f)) == 1; got++)
+	for (got = 0; got < 4 && (rv = get(c, &f)) == 1; got++)
 		ids[got] = f.id;
 	CHECK(got == 3 && rv == 0 && ids[0] == 1 && ids[1] == 2 && ids[2] == 3,
 	    "coalesced read: three frames in one write come out in order",
@@ -485,16 +518,16 @@ check_split_and_coalesced(void)
 	if (write(sock, buf, n1 + 5) != (ssize_t)(n1 + 5))
 		die("write");
 	pump(c);
-	rv = chan_get(c, &f);
+	rv = get(c, &f);
 	got = rv == 1 && f.id == 1;
-	rv = chan_get(c, &f);
+	rv = get(c, &f);
 	got += rv == 0;
 	if (write(sock, buf + n1 + 5, n - n1 - 5) != (ssize_t)(n - n1 - 5))
 		die("write");
 	pump(c);
-	got += chan_get(c, &f) == 1 && f.id == 2;
-	got += chan_get(c, &f) == 1 && f.id == 3;
-	got += chan_get(c, &f) == 0;
+	got += get(c, &f) == 1 && f.id == 2;
+	got += get(c, &f) == 1 && f.id == 3;
+	got += get(c, &f) == 0;
 	CHECK(got == 5, "a write ending mid-frame: the rest completes it",
 	    "%d of 5 steps as expected", got);
 	chan_free(c);
@@ -526,12 +559,12 @@ check_header(void)
 	r.plen = 0;
 	{
 		/* len 0 must be written explicitly: raw_build's 0 is "auto" */
-		struct rawhdr h = { MSG_MX_END, 0, 1, PROC_DNS, 0 };
+		struct frame_hdr h = { MSG_MX_END, 0, 1, PROC_DNS, 0 };
 
 		c = chan_open(&sock, PROC_TLS, PROC_DNS);
 		raw_sendfds(sock, &h, sizeof(h), NULL, 0);
 		pump(c);
-		rv = chan_get(c, &f);
+		rv = get(c, &f);
 		CHECK(rv == -1 && c->err != NULL, "header len 0 refused",
 		    "chan_get %d", rv);
 		chan_free(c);
@@ -581,7 +614,7 @@ check_eof(void)
 	rr = pump(c);
 	if (rr == 1)
 		rr = pump(c);
-	rv = chan_get(c, &f);
+	rv = get(c, &f);
 	CHECK(rr == 0 && c->eof == 1 && rv == 0,
 	    "truncated frame then EOF: no frame, eof set",
 	    "chan_read %d eof %d chan_get %d", rr, c->eof, rv);
@@ -598,7 +631,7 @@ check_eof(void)
 	rr = pump(c);
 	if (rr == 1)
 		rr = pump(c);
-	rv = chan_get(c, &f);
+	rv = get(c, &f);
 	CHECK(rr == 0 && c->eof == 1 && rv == 1 && f.type == MSG_MX_END,
 	    "a complete frame before EOF stays readable",
 	    "chan_read %d eof %d chan_get %d", rr, c->eof, rv);
@@ -872,8 +905,8 @@ check_sticky(void)
 	raw_send(sock, &r1, -1);
 	raw_send(sock, &r2, -1);
 	pump(c);
-	rv1 = chan_get(c, &f);
-	rv2 = chan_get(c, &f);
+	rv1 = get(c, &f);
+	rv2 = get(c, &f);
 	CHECK(rv1 == -1 && rv2 == -1,
 	    "after a protocol error chan_get keeps failing, even for a valid "
 	    "frame",
@@ -902,7 +935,7 @@ check_fd_pass(void)
 	    "the sender's descriptor is closed once sent",
 	    "compose %d, still open %d", rv, !gone);
 	pump(r);
-	rv = chan_get(r, &f);
+	rv = get(r, &f);
 	CHECK(rv == 1 && f.type == MSG_CONNECT_OK && f.fd >= 0 &&
 	        (f.flags & FRAME_F_FD),
 	    "MSG_CONNECT_OK from PROC_NET arrives with a descriptor",
@@ -958,9 +991,9 @@ check_fd_order(void)
 	chan_compose(s, MSG_CONNECT_OK, 2, b[1], &res, sizeof(res));
 	chan_flush(s);
 	pump(r);
-	rv1 = chan_get(r, &f1);
+	rv1 = get(r, &f1);
 	if (rv1 == 1)
-		rv2 = chan_get(r, &f2);
+		rv2 = get(r, &f2);
 	ok = rv1 == 1 && rv2 == 1 && same_file(f1.fd, a0) &&
 	    same_file(f2.fd, b0);
 	CHECK(ok,
@@ -998,7 +1031,7 @@ check_fd_refused(
 	fd_snapshot(before);
 	raw_send(sock, r, p[1]);
 	pump(c);
-	rv = chan_get(c, &f);
+	rv = get(c, &f);
 	fd_snapshot(after);
 	diff = fd_diff(before, after);
 	close(p[1]);
@@ -1081,9 +1114,9 @@ check_fd_misattributed(void)
 	raw_send(sock, &fail, a[1]);
 	raw_send(sock, &ok, b[1]);
 	pump(c);
-	rv1 = chan_get(c, &f);
+	rv1 = get(c, &f);
 	if (rv1 == 1) {
-		rv2 = chan_get(c, &f);
+		rv2 = get(c, &f);
 		if (rv2 == 1) {
 			wrong = !same_file(f.fd, b[1]);
 			close(f.fd);
@@ -1196,7 +1229,7 @@ check_queue(void)
 			break;
 		if (pump(r) == -1)
 			break;
-		while ((rv = chan_get(r, &f)) == 1) {
+		while ((rv = get(r, &f)) == 1) {
 			memcpy(&k, f.data, sizeof(k));
 			if (f.id != got || k != got || f.len != BODY_CHUNK ||
 			    f.data[BODY_CHUNK - 1] != (uint8_t)(got & 0xff))
@@ -1216,13 +1249,108 @@ check_queue(void)
 	chan_free(r);
 }
 
-static long long
-ms_now(void)
+/* A stream of frames on one fresh channel; the last get()'s result. */
+static int
+stream(uint16_t self, uint16_t peer, const struct raw *r, size_t n,
+    const char **err)
 {
-	struct timespec ts;
+	struct chan *c;
+	struct frame f;
+	size_t       i;
+	int          sock, rv = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	c = chan_open(&sock, self, peer);
+	for (i = 0; i < n; i++)
+		raw_send(sock, &r[i], -1);
+	pump(c);
+	for (i = 0; i < n && (rv = chan_get(c, &f)) == 1; i++)
+		;
+	*err = c->err;
+	chan_free(c);
+	close(sock);
+	return rv;
+}
+
+/* msg.c's table: who receives a type, once only, after, never after. */
+static void
+check_order(void)
+{
+	struct msg_job      j = valid_job();
+	struct msg_dns_end  e = { DNS_OK, 0 };
+	struct msg_mx_info  info;
+	struct msg_mx_host  mx = valid_mx("mx.example.org");
+	struct msg_result   res = { OUT_DELIVERED };
+	struct msg_log      l = { LOGL_INFO };
+	struct msg_body_req br = { 0 };
+	uint8_t             rbuf[sizeof(res) + 3], lbuf[sizeof(l) + 3];
+	const char         *err;
+	int                 rv;
+	struct raw          job[] = {
+		         { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
+		         { MSG_JOB_RCPT, 0, 0, PROC_PARENT, 0, "a@b.example", 12 },
+		         { MSG_JOB_HELO, 0, 0, PROC_PARENT, 0, "", 1 },
+		         { MSG_JOB_START, 0, 0, PROC_PARENT, 0, &j, sizeof(j) },
+		         { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
+	};
+	struct raw mxs[] = {
+		{ MSG_MX_HOST, 0, 1, PROC_DNS, 0, &mx, sizeof(mx) },
+		{ MSG_MX_INFO, 0, 1, PROC_DNS, 0, &info, sizeof(info) },
+		{ MSG_MX_END, 0, 1, PROC_DNS, 0, &e, sizeof(e) },
+		{ MSG_MX_HOST, 0, 1, PROC_DNS, 0, &mx, sizeof(mx) },
+	};
+	struct raw end[] = {
+		{ MSG_BODY_REQ, 0, 1, PROC_TLS, 0, &br, sizeof(br) },
+		{ MSG_DOT_SENT, 0, 0, PROC_TLS, 0, NULL, 0 },
+		{ MSG_RESULT, 0, 0, PROC_TLS, 0, rbuf, sizeof(rbuf) },
+		{ MSG_LOG, 0, 0, PROC_TLS, 0, lbuf, sizeof(lbuf) },
+	};
+	struct raw late[] = {
+		{ MSG_DOT_SENT, 0, 0, PROC_TLS, 0, NULL, 0 },
+		{ MSG_BODY_REQ, 0, 1, PROC_TLS, 0, &br, sizeof(br) },
+	};
+
+	memset(&info, 0, sizeof(info));
+	memcpy(rbuf, &res, sizeof(res));
+	memcpy(rbuf + sizeof(res), "ok", 3);
+	memcpy(lbuf, &l, sizeof(l));
+	memcpy(lbuf + sizeof(l), "hi", 3);
+	rv = stream(PROC_TLS, PROC_PARENT, job, 4, &err);
+	CHECK(rv == 1, "the job in its order is accepted", "rv %d, err %s", rv,
+	    err ? err : "NULL");
+	rv = stream(PROC_TLS, PROC_PARENT, job, 5, &err);
+	CHECK(rv == -1 && err && strstr(err, "twice"),
+	    "a second JOB_SENDER is refused", "rv %d, err %s", rv,
+	    err ? err : "NULL");
+	rv = stream(PROC_TLS, PROC_PARENT, job + 3, 1, &err);
+	CHECK(rv == -1 && err && strstr(err, "out of order"),
+	    "JOB_START before the sender, recipient and EHLO name is refused",
+	    "rv %d, err %s", rv, err ? err : "NULL");
+	rv = stream(PROC_DNS, PROC_PARENT, job, 1, &err);
+	CHECK(rv == -1 && err && strstr(err, "never receives"),
+	    "a JOB_ frame that reaches dns is refused by the table",
+	    "rv %d, err %s", rv, err ? err : "NULL");
+	rv = stream(PROC_TLS, PROC_DNS, mxs, 3, &err);
+	CHECK(rv == 1, "MX_HOST, MX_INFO, MX_END in order are accepted",
+	    "rv %d, err %s", rv, err ? err : "NULL");
+	rv = stream(PROC_TLS, PROC_DNS, mxs, 4, &err);
+	CHECK(rv == -1 && err && strstr(err, "out of order"),
+	    "an MX_HOST after MX_END is refused", "rv %d, err %s", rv,
+	    err ? err : "NULL");
+	rv = stream(PROC_TLS, PROC_DNS, mxs + 2, 1, &err);
+	CHECK(rv == -1 && err && strstr(err, "out of order"),
+	    "MX_END without MX_INFO before it is refused", "rv %d, err %s", rv,
+	    err ? err : "NULL");
+	rv = stream(PROC_PARENT, PROC_TLS, end, 3, &err);
+	CHECK(rv == 1, "BODY_REQ, DOT_SENT, RESULT are accepted",
+	    "rv %d, err %s", rv, err ? err : "NULL");
+	rv = stream(PROC_PARENT, PROC_TLS, end, 4, &err);
+	CHECK(rv == -1 && err && strstr(err, "after the last"),
+	    "nothing may follow RESULT", "rv %d, err %s", rv,
+	    err ? err : "NULL");
+	rv = stream(PROC_PARENT, PROC_TLS, late, 2, &err);
+	CHECK(rv == -1 && err && strstr(err, "out of order"),
+	    "no BODY_REQ once the final dot is announced", "rv %d, err %s", rv,
+	    err ? err : "NULL");
 }
 
 static void
@@ -1238,14 +1366,15 @@ check_wait(void)
 	int          sock, rv;
 
 	c = chan_open(&sock, PROC_TLS, PROC_DNS);
+	c->seen = prereq(MSG_MX_END);
 	raw_send(sock, &r, -1);
 	rv = chan_wait(c, &f, 1000);
 	CHECK(rv == 1 && f.id == 77, "chan_wait returns a frame that is there",
 	    "chan_wait %d", rv);
 
-	t0 = ms_now();
+	t0 = mono_ms();
 	rv = chan_wait(c, &f, 100);
-	dt = ms_now() - t0;
+	dt = mono_ms() - t0;
 	CHECK(rv == 0 && dt >= 90 && dt < 5000,
 	    "chan_wait with nothing to read times out with 0",
 	    "chan_wait %d after %lld ms", rv, dt);
@@ -1270,6 +1399,7 @@ int
 main(void)
 {
 	check_roundtrip();
+	check_order();
 	check_compose_limits();
 	check_split_and_coalesced();
 	check_header();

@@ -1,0 +1,482 @@
+/*
+ * The command line (mxclient --help; mxclient(1)) and what follows from
+ * it before any child starts: the addresses checked (64), the resolvers
+ * and the proxy chosen (a bad choice is 78, a configuration error), the
+ * EHLO name and sender, and the user the children run as when started as
+ * root.  Nothing here opens a socket.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parent.h"
+#include "proc.h"
+
+#ifndef MXCLIENT_VERSION
+#define MXCLIENT_VERSION "0.1"
+#endif
+
+#define DNS_TIMEOUT 5
+
+/*
+ * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
+ * and Postfix's (connect 30 s, as smtp_connect_timeout).
+ */
+static const struct {
+	const char *name;
+	uint32_t    seconds;
+} stages[TO_COUNT] = {
+	[TO_CONNECT] = { "connect", 30 },
+	[TO_GREETING] = { "greeting", 300 },
+	[TO_EHLO] = { "ehlo", 300 },
+	[TO_STARTTLS] = { "starttls", 300 },
+	[TO_MAIL] = { "mail", 300 },
+	[TO_RCPT] = { "rcpt", 300 },
+	[TO_DATA_INIT] = { "data-init", 120 },
+	[TO_DATA_XFER] = { "data-xfer", 180 },
+	[TO_DATA_DONE] = { "data-done", 600 },
+	[TO_QUIT] = { "quit", 300 },
+};
+
+/* clang-format off */
+#define USAGE_LINE \
+	"usage: mxclient [-iqv] [-f sender] [-F name] [-o opt] [--option ...] " \
+	"rcpt < msg\n"
+
+/* clang-format on */
+
+static void usage(int) __attribute__((noreturn));
+
+/* --help: every option on one screen.  A usage error: the line alone. */
+static void
+usage(int status)
+{
+	if (status != 0) {
+		fprintf(stderr, USAGE_LINE "try 'mxclient --help'\n");
+		exit(status);
+	}
+	printf(USAGE_LINE
+	    "  -f sender             envelope sender (\"\" or \"<>\": the null sender)\n"
+	    "  -F name, -i, -o opt   sendmail compatibility, ignored\n"
+	    "  -q, --quiet           errors only    -v, --verbose   DNS details too\n"
+	    "  --resolver ADDR[#PORT]  validating resolver (default: resolv.conf's)\n"
+	    "  --dns-timeout S       per DNS try, 2 tries per resolver (5)\n"
+	    "  --dnssec-probe NAME   must validate, else warn (\".\"; \"none\")\n"
+	    "  --dane-only           mandatory DANE: signed MX and "
+	    "authenticated TLS\n"
+	    "  --trust-remote-resolver  the path to a resolver off this host "
+	    "is protected\n"
+	    "  --helo NAME           EHLO name (this host's FQDN, else "
+	    "[address])\n"
+	    "  --timeout STAGE=S     connect (30), greeting, ehlo, starttls, "
+	    "mail,\n"
+	    "                        rcpt (300), data-init (120), data-xfer "
+	    "(180),\n"
+	    "                        data-done (600), quit (300)\n"
+	    "  --deadline S          give up after S seconds in all\n"
+	    "  --proxy URL           connect through socks5://[user:pass@]host"
+	    "[:port]\n"
+	    "                        or ssh://[user@]host[:port]; none "
+	    "(MXCLIENT_PROXY)\n"
+	    "  --json                JSON report on stdout instead of "
+	    "progress\n"
+	    "  --status-fd N         JSON report on descriptor N\n"
+	    "  --user NAME           children's user when run as root (nobody)\n"
+	    "  --chroot DIR          children's root (a fresh empty directory)\n"
+	    "  --help, --version\n"
+	    "exit: 0 delivered, 75 try again later, other codes permanent; see "
+	    "mxclient(1)\n");
+	exit(0);
+}
+
+static void
+check_address(const char *what, const char *a, int nullok)
+{
+	const char *why;
+
+	if ((why = addr_check(a, nullok)) != NULL) {
+		fprintf(stderr, "mxclient: bad %s address: %s\n", what, why);
+		exit(EX_USAGE);
+	}
+}
+
+/* A timeout option: 1 to 3600 seconds. */
+static int
+seconds(const char *opt, const char *arg)
+{
+	char *end;
+	long  v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 1 || v > 3600) {
+		fprintf(stderr, "mxclient: %s: want 1 to 3600 seconds\n", opt);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
+/* --status-fd N: an open descriptor for the JSON report. */
+static int
+status_fd(const char *arg)
+{
+	char *end;
+	long  fd = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || fd < 1 || fd > 1023 ||
+	    fcntl(fd, F_GETFD) == -1) {
+		fprintf(stderr,
+		    "mxclient: --status-fd %s: not an open descriptor\n", arg);
+		exit(EX_USAGE);
+	}
+	return fd;
+}
+
+/* --timeout NAME=SECONDS, NAME as in stages[]. */
+static void
+set_timeout(struct options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t      i;
+
+	for (i = 0; eq != NULL && i < TO_COUNT; i++) {
+		if (strlen(stages[i].name) == (size_t)(eq - arg) &&
+		    strncmp(arg, stages[i].name, eq - arg) == 0) {
+			o->timeout[i] = seconds("--timeout", eq + 1);
+			return;
+		}
+	}
+	fprintf(stderr,
+	    "mxclient: --timeout %s: want NAME=SECONDS, NAME one of:", arg);
+	for (i = 0; i < TO_COUNT; i++)
+		fprintf(stderr, " %s", stages[i].name);
+	fprintf(stderr, "\n");
+	exit(EX_USAGE);
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	enum {
+		OPT_RESOLVER = 256,
+		OPT_HELO,
+		OPT_USER,
+		OPT_CHROOT,
+		OPT_VERSION,
+		OPT_PROBE,
+		OPT_DNS_TIMEOUT,
+		OPT_DANE_ONLY,
+		OPT_TIMEOUT,
+		OPT_DEADLINE,
+		OPT_JSON,
+		OPT_STATUS_FD,
+		OPT_PROXY,
+		OPT_TRUST_REMOTE
+	};
+	static const struct option longopts[] = {
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "helo", required_argument, NULL, OPT_HELO },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "chroot", required_argument, NULL, OPT_CHROOT },
+		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
+		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+		{ "dane-only", no_argument, NULL, OPT_DANE_ONLY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "deadline", required_argument, NULL, OPT_DEADLINE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+		{ "proxy", required_argument, NULL, OPT_PROXY },
+		{ "trust-remote-resolver", no_argument, NULL,
+		    OPT_TRUST_REMOTE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "f:F:hio:qv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'f':
+			o->sender = optarg;
+			break;
+		case 'F':
+		case 'i':
+		case 'o':
+			break; /* sendmail compatibility; see mxclient(1) */
+		case 'q':
+			o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
+			break;
+		case 'v':
+			o->flags = (o->flags & ~JOB_QUIET) | JOB_VERBOSE;
+			break;
+		case 'h':
+			usage(0);
+		case OPT_RESOLVER:
+			o->resolver = optarg;
+			break;
+		case OPT_HELO:
+			o->helo = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_CHROOT:
+			o->chroot_dir = optarg;
+			break;
+		case OPT_PROBE:
+			o->probe = optarg;
+			break;
+		case OPT_TIMEOUT:
+			set_timeout(o, optarg);
+			break;
+		case OPT_JSON:
+			o->flags |= JOB_JSON;
+			if (o->status_fd == -1)
+				o->status_fd = STDOUT_FILENO;
+			break;
+		case OPT_STATUS_FD:
+			o->flags |= JOB_JSON;
+			o->status_fd = status_fd(optarg);
+			break;
+		case OPT_DEADLINE:
+			o->deadline = seconds("--deadline", optarg);
+			break;
+		case OPT_DANE_ONLY:
+			o->flags |= JOB_DANE_ONLY;
+			break;
+		case OPT_PROXY:
+			o->proxy = optarg;
+			break;
+		case OPT_TRUST_REMOTE:
+			o->trust_remote = 1;
+			break;
+		case OPT_DNS_TIMEOUT:
+			o->dns_timeout = seconds("--dns-timeout", optarg);
+			break;
+		case OPT_VERSION:
+			printf("mxclient %s\n", MXCLIENT_VERSION);
+			exit(0);
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	/* the JSON report alone on stdout, unless it has a descriptor */
+	if (o->status_fd == STDOUT_FILENO)
+		o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		fprintf(stderr, "mxclient: %s\n",
+		    argc == 0 ? "no recipient given"
+		              : "exactly one recipient per run");
+		usage(EX_USAGE);
+	}
+	o->rcpt = argv[0];
+	if (o->sender != NULL && strcmp(o->sender, "<>") == 0)
+		o->sender = "";
+}
+
+/* NULL if `name' is a valid domain for EHLO. */
+static const char *
+helo_check(const char *name)
+{
+	char probe[NAME_MAX_LEN + 3];
+
+	if (snprintf(probe, sizeof(probe), "x@%s", name) >= (int)sizeof(probe))
+		return "name too long";
+	return addr_check(probe, 0);
+}
+
+/* This host's name if it is an FQDN; else "" (tls uses [address]). */
+static void
+default_helo(char *buf, size_t len)
+{
+	if (gethostname(buf, len) == -1 || strchr(buf, '.') == NULL ||
+	    helo_check(buf) != NULL)
+		buf[0] = '\0';
+}
+
+static void
+default_sender(struct options *o, const char *fqdn)
+{
+	static char    buf[300];
+	struct passwd *pw;
+
+	if (o->sender != NULL)
+		return;
+	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
+		fprintf(stderr,
+		    "mxclient: no -f sender given and this host has no FQDN to build one\n");
+		exit(EX_USAGE);
+	}
+	snprintf(buf, sizeof(buf), "%s@%s", pw->pw_name, fqdn);
+	o->sender = buf;
+}
+
+/*
+ * The resolvers dns will ask (resolver.c).  AD bits from a resolver off
+ * this host cross the network unauthenticated (D1): a warning, and under
+ * --dane-only a configuration error, unless --trust-remote-resolver says
+ * the path to it is protected (an IPsec or WireGuard tunnel, say).
+ */
+static void
+setup_resolvers(const struct options *o, struct child_cfg *cfg)
+{
+	char        text[64];
+	const char *why, *remote;
+
+	if ((why = resolver_setup(o->resolver, NULL, &cfg->resolvers)) !=
+	    NULL) {
+		if (o->resolver != NULL)
+			fprintf(stderr, "mxclient: bad --resolver %s: %s\n",
+			    o->resolver, why);
+		else
+			fprintf(
+			    stderr, "mxclient: %s: no resolver to use\n", why);
+		exit(EX_CONFIG);
+	}
+	if ((remote = resolver_remote(&cfg->resolvers, text, sizeof(text))) ==
+	        NULL ||
+	    o->trust_remote)
+		return;
+	if (o->flags & JOB_DANE_ONLY) {
+		fprintf(stderr,
+		    "mxclient: --dane-only needs a validating resolver on this host, and %s is not: the DNSSEC answers would cross the network unauthenticated (--trust-remote-resolver if the path to it is protected)\n",
+		    remote);
+		exit(EX_CONFIG);
+	}
+	fprintf(stderr,
+	    "mxclient: warning: resolver %s is not on this host: its DNSSEC answers cross the network unauthenticated\n",
+	    remote);
+}
+
+/*
+ * --proxy, else MXCLIENT_PROXY ("none" or "" for a direct connection).
+ * A bad URL is a usage error on the command line, a configuration
+ * error in the environment; an unresolvable proxy name may be
+ * temporary.  There is never a fallback to a direct connection.
+ */
+static void
+setup_proxy(struct options *o, struct child_cfg *cfg)
+{
+	const char *url = o->proxy, *why;
+	int         bad = EX_USAGE;
+
+	if (url == NULL) {
+		url = getenv("MXCLIENT_PROXY");
+		bad = EX_CONFIG;
+	}
+	if (url == NULL)
+		return;
+	if ((why = proxy_parse(url, &cfg->proxy)) != NULL) {
+		if (o->proxy != NULL)
+			proxy_scrub(o->proxy);
+		fprintf(stderr, "mxclient: bad %s: %s\n",
+		    o->proxy ? "--proxy" : "MXCLIENT_PROXY", why);
+		exit(bad);
+	}
+	/* neither ps(1) nor /proc/PID/environ shows a password now */
+	if (o->proxy != NULL)
+		proxy_scrub(o->proxy);
+	if (getenv("MXCLIENT_PROXY") != NULL)
+		proxy_scrub(getenv("MXCLIENT_PROXY"));
+	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
+		fprintf(
+		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);
+		exit(EX_TEMPFAIL);
+	}
+}
+
+static void
+setup_privdrop(const struct options *o, struct child_cfg *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(o->user ? o->user : "nobody")) == NULL) {
+		fprintf(stderr, "mxclient: unknown user %s\n",
+		    o->user ? o->user : "nobody");
+		exit(EX_CONFIG);
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "mxclient: --user must not be root\n");
+		exit(EX_CONFIG);
+	}
+	cfg->sb.drop = 1;
+	cfg->sb.uid = pw->pw_uid;
+	cfg->sb.gid = pw->pw_gid;
+	cfg->sb.chroot_dir = o->chroot_dir;
+}
+
+/* The timeout of one stage: --timeout, else the default above. */
+uint32_t
+stage_timeout(const struct options *o, enum timeout_stage st)
+{
+	return o->timeout[st] ? o->timeout[st] : stages[st].seconds;
+}
+
+/* A proxy by ssh needs --user as root, and an EHLO name by address. */
+static void
+check_ssh_proxy(const struct options *o, const struct child_cfg *cfg)
+{
+	if (cfg->proxy.kind != PROXY_SSH)
+		return;
+	if (geteuid() == 0 && o->user == NULL) {
+		fprintf(stderr,
+		    "mxclient: as root, --proxy ssh:// needs --user NAME: the account whose ~/.ssh has the key (ssh never runs as root)\n");
+		exit(EX_CONFIG);
+	}
+	if (o->helo[0] == '\0' && !proxy_numeric(&cfg->proxy)) {
+		fprintf(stderr,
+		    "mxclient: through ssh://%s the MX's view of our address is unknown and this host has no FQDN: give --helo NAME\n",
+		    cfg->proxy.host);
+		exit(EX_CONFIG);
+	}
+}
+
+/*
+ * Everything the command line decides, in *o and *cfg; exits 64 (usage),
+ * 78 (configuration) or 75 (a proxy name that does not resolve now).
+ */
+void
+configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
+{
+	const char *why;
+
+	memset(o, 0, sizeof(*o));
+	o->status_fd = -1;
+	memset(cfg, 0, sizeof(*cfg));
+	parse_args(argc, argv, o);
+	check_address("recipient", o->rcpt, 0);
+	if (o->helo != NULL && (why = helo_check(o->helo)) != NULL) {
+		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);
+		exit(EX_USAGE);
+	}
+	default_helo(o->fqdn, sizeof(o->fqdn));
+	if (o->helo == NULL)
+		o->helo = o->fqdn;
+	default_sender(o, o->helo);
+	check_address("sender", o->sender, 1);
+	cfg->dns_timeout = o->dns_timeout ? o->dns_timeout : DNS_TIMEOUT;
+	snprintf(cfg->dnssec_probe, sizeof(cfg->dnssec_probe), "%s",
+	    o->probe ? o->probe : ".");
+	if (strcmp(cfg->dnssec_probe, "none") == 0)
+		cfg->dnssec_probe[0] = '\0';
+	cfg->verbose = (o->flags & JOB_VERBOSE) != 0;
+	cfg->sb.death_fd = -1;
+	setup_resolvers(o, cfg);
+	setup_proxy(o, cfg);
+	check_ssh_proxy(o, cfg);
+	setup_privdrop(o, cfg);
+}

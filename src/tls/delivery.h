@@ -1,0 +1,98 @@
+/*
+ * The pieces of the tls process (tls_main() is in proc.h):
+ *
+ *   tls.c      the entry point, the job, the calls to dns, net and the
+ *              parent (the message comes from there), the report
+ *   deliver.c  MX hosts and their addresses in order, what each failure
+ *              means for the outcome (D7, M8, T5, T7, §8)
+ *   smtp.c     one SMTP session: greeting, EHLO, STARTTLS and DANE,
+ *              MAIL/RCPT/DATA, the message, QUIT (P*, S*, A10-A12)
+ *   conn.c     the connection, plain or TLS; reply.c replies; dane.c
+ *              DANE matching; report.c the JSON report
+ */
+#ifndef MXC_DELIVERY_H
+#define MXC_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "dane.h"
+#include "frame.h"
+#include "report.h"
+#include "smtp.h"
+
+#define MX_MAX    32
+#define ADDRS_MAX 16
+#define DNS_WAIT  120 /* seconds for dns to answer one request */
+#define ADDRSZ    (256 + 1)
+/* A DNS message of 65535 octets holds fewer TLSA records than this. */
+#define TLSA_RECORDS_MAX 8192
+#define NAMES_MAX        4 /* DANE-TA reference identifiers */
+
+struct job {
+	char           sender[ADDRSZ];
+	char           rcpt[ADDRSZ];
+	char           helo[NAME_MAX_LEN + 1];
+	struct msg_job j;
+};
+
+/* What a step of the delivery leaves to the next one. */
+enum step {
+	STEP_OK,   /* go on with this session */
+	STEP_NEXT, /* this address or host failed: try the next one */
+	STEP_FINAL /* decided: no other host is tried */
+};
+
+struct result {
+	enum outcome outcome;
+	char         text[1024];
+};
+
+/* One MX host as dns described it. */
+struct host {
+	const struct msg_mx_host *mx;
+	struct msg_host_addr      addr[ADDRS_MAX];
+	size_t                    naddr;
+	struct tlsa              *tlsa; /* every record of the RRset */
+	size_t                    ntlsa, tlsa_cap;
+	struct msg_host_policy    pol;
+	enum dns_status           status;
+};
+
+struct delivery {
+	struct chan        parent, dns, net;
+	struct job         job;
+	struct tls_config *tlscfg;
+	uint32_t           nextid;
+	struct result     *res;       /* the outcome so far: the last failure */
+	int                transient; /* some host failed transiently */
+	int                protocol;  /* some host broke the protocol */
+	uint8_t            lfamily;   /* our address as the MX sees it */
+	uint8_t            laddr[16]; /* (net's MSG_CONNECT_OK) */
+	struct msg_mx_info mxinfo;    /* security of the MX lookup */
+	long long          deadline;  /* mono_ms() when --deadline ends, or 0 */
+	struct report      rep;       /* for --json */
+	const char        *domain;    /* of the recipient */
+};
+
+/* tls.c */
+void set_result(struct result *, enum outcome, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+int    tmo(const struct delivery *, enum timeout_stage);
+size_t ask_mx(
+    struct delivery *, const char *, struct msg_mx_host *, enum dns_status *);
+void ask_host(struct delivery *, struct host *);
+void host_free(struct host *);
+int ask_connect(struct delivery *, const struct msg_host_addr *, char *, size_t,
+    uint32_t *);
+void   announce_dot(struct delivery *);
+size_t body_chunk(struct delivery *, uint64_t, uint8_t *);
+
+/* smtp.c */
+enum step session(struct delivery *, const struct host *, const char *, int);
+
+/* deliver.c */
+void deliver(struct delivery *);
+
+#endif
