@@ -16,7 +16,14 @@ VERSION =	0.1
 OS !=		uname -s
 -include config.mak
 
+# OpenBSD has libtls and libcrypto in base and no libseccomp (pledge).
+ifeq ($(OS),OpenBSD)
+PKGS =		libtls ldns libcrypto
+LIBS_DEFAULT =	-ltls -lldns -lcrypto
+else
 PKGS =		libtls libseccomp ldns libcrypto
+LIBS_DEFAULT =	-ltls -lseccomp -lldns -lcrypto
+endif
 WARN =		-Wall -Wextra -Werror -Wstrict-prototypes \
 		-Wmissing-prototypes -Wshadow -Wpointer-arith
 CFLAGS +=	$(WARN)
@@ -26,7 +33,7 @@ CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
 		-Isandbox \
 		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
-		    echo -ltls -lseccomp -lldns -lcrypto)
+		    echo $(LIBS_DEFAULT))
 
 COMMON_SRCS =	src/common/addr.c \
 		src/common/clock.c \
@@ -65,7 +72,8 @@ ifeq ($(OS),OpenBSD)
 SANDBOX_SRCS =	sandbox/sandbox_common.c \
 		sandbox/sandbox_openbsd.c
 else
-SANDBOX_SRCS =	sandbox/sandbox_common.c \
+SANDBOX_SRCS =	sandbox/landlock_linux.c \
+		sandbox/sandbox_common.c \
 		sandbox/sandbox_linux.c \
 		sandbox/seccomp_tables.c
 endif

@@ -30,6 +30,13 @@ struct sandbox_cfg {
 };
 
 /*
+ * The first step of the parent, before anything else: on OpenBSD the
+ * wide pledge of the set-up, which every child inherits; elsewhere
+ * nothing (Linux has no such first stage).
+ */
+void sandbox_start(void);
+
+/*
  * Lock down the calling process as process kind `proc'.  Libraries must
  * have been initialised before (they read files that vanish after it).
  * On failure the process exits with an error: it never runs unconfined.

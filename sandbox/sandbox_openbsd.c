@@ -1,9 +1,13 @@
 /*
- * OpenBSD lock-down: the same first steps as on Linux (rlimits, chroot,
- * setres*id), then unveil hides the whole filesystem and pledge keeps
- * each process to its promises.  A pledge violation kills the process
- * with SIGABRT and the kernel logs the call, so there is no SIGSYS
- * report here and cfg->death_fd is not used; neither is the test mode.
+ * OpenBSD lock-down, in two pledges as the privsep daemons do: a wide
+ * one for the whole set-up (sandbox_start(), the parent's first step,
+ * inherited by every child), then in each process rlimits, setres*id,
+ * unveil hiding the whole filesystem, and a narrow pledge for its loop.
+ * There is no chroot here: pledge forbids chroot(2) once a process is
+ * pledged, and unveil("/", "") hides every path anyway.  A pledge
+ * violation kills the process with SIGABRT and the kernel logs the call,
+ * so there is no SIGSYS report and cfg->death_fd is not used; neither is
+ * the test mode.  This file has been written, not compiled (README).
  */
 #ifdef __OpenBSD__
 
@@ -21,11 +25,28 @@
 static const char *const sb_promises[PROC_COUNT] = {
 	[PROC_PARENT] = "stdio proc", /* kill() the children */
 	[PROC_DNS] = "stdio inet",
-	[PROC_NET] = "stdio inet sendfd",
+	/* the socket to tls; through ssh it comes from the ssh process */
+	[PROC_NET] = "stdio inet sendfd recvfd",
 	[PROC_TLS] = "stdio recvfd",
 	/* fork and exec ssh(1), pass its stream to net */
 	[PROC_SSH] = "stdio sendfd proc exec",
 };
+
+/*
+ * The set-up: read resolv.conf, the OpenSSL configuration and localtime
+ * (rpath), spool the message in TMPDIR (wpath cpath tmppath), fork the
+ * children (proc) and, for an ssh proxy, exec ssh (exec), look up --user
+ * (getpw) and switch to it (id), resolve a proxy's name (dns), open
+ * sockets (inet unix), pass the stream (sendfd recvfd), unveil.
+ */
+void
+sandbox_start(void)
+{
+	if (pledge("stdio rpath wpath cpath tmppath proc exec id getpw dns "
+	           "inet unix sendfd recvfd unveil",
+	        NULL) == -1)
+		err(1, "sandbox: pledge");
+}
 
 void
 sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
@@ -44,10 +65,8 @@ sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 			sb_drop_privs(proc, cfg); /* --user, never root */
 		if (unveil(cfg->exec_path, "x") == -1)
 			err(1, "sandbox: %s: unveil %s", name, cfg->exec_path);
-	} else if (cfg->drop) {
-		sb_chroot(proc, cfg);
-		sb_drop_privs(proc, cfg);
-	}
+	} else if (cfg->drop)
+		sb_drop_privs(proc, cfg); /* no chroot once pledged: unveil */
 	/*
 	 * unveil(NULL, NULL) alone only locks the unveil state; hiding "/"
 	 * first is what makes every path invisible (the parent is not

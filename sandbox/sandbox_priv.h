@@ -19,5 +19,7 @@ void        sb_rlimits(enum proc_id);
 void        sb_chroot(enum proc_id, const struct sandbox_cfg *);
 void        sb_drop_privs(enum proc_id, const struct sandbox_cfg *);
 void        sb_ready(const struct sandbox_cfg *);
+/* landlock_linux.c */
+void sb_landlock(enum proc_id, const struct sandbox_cfg *);
 
 #endif

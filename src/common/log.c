@@ -66,33 +66,14 @@ log_vsend(uint32_t level, const char *fmt, va_list ap)
 		fatalx("lost the channel to the parent");
 }
 
+/* One line at a level: log_info() and log_debug() in log.h. */
 void
-log_info(const char *fmt, ...)
+log_at(uint32_t level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vsend(LOGL_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vsend(LOGL_DEBUG, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vsend(LOGL_ERROR, fmt, ap);
+	log_vsend(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -115,23 +96,13 @@ vfatal(int err, const char *fmt, va_list ap)
 	_exit(log_proc == PROC_PARENT ? EX_TEMPFAIL : 1);
 }
 
+/* An internal fault, with errno's text unless err is 0 (fatalx()). */
 void
-fatal(const char *fmt, ...)
+fatal_err(int err, const char *fmt, ...)
 {
-	int     err = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vfatal(err, fmt, ap);
-	va_end(ap);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfatal(0, fmt, ap);
 	va_end(ap);
 }

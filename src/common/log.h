@@ -8,6 +8,7 @@
 #ifndef MXC_LOG_H
 #define MXC_LOG_H
 
+#include <errno.h>
 #include <stdarg.h>
 
 #include "msg.h"
@@ -17,11 +18,15 @@ struct chan;
 extern const char *log_procname;
 
 void log_init(enum proc_id, struct chan *, int);
-void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_at(uint32_t, const char *, ...) __attribute__((format(printf, 2, 3)));
 void log_print(uint32_t, const char *);
-void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatal_err(int, const char *, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+#define log_info(...)  log_at(LOGL_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOGL_DEBUG, __VA_ARGS__)
+/* fatal(): with errno's text; fatalx(): without */
+#define fatal(...)  fatal_err(errno, __VA_ARGS__)
+#define fatalx(...) fatal_err(0, __VA_ARGS__)
 
 #endif

@@ -9,9 +9,11 @@
  * receive it is refused here, not by some switch.  Which function
  * handles a type is each process's own table (msg_dispatch()).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
+#include "log.h"
 #include "msg.h"
 
 #define P_PARENT MSG_PROC(PROC_PARENT)
@@ -249,6 +251,28 @@ msg_seen(uint64_t seen, uint32_t type)
 	if (type < MSG_TYPE_COUNT && (rules[type].flags & LAST))
 		seen |= MSG_SEEN_LAST;
 	return seen;
+}
+
+/*
+ * A server's loop: each frame on c to its handler, until the peer closes
+ * the channel (the process is done: exit 0).  Anything else ends the
+ * process as the internal fault it is.
+ */
+void
+msg_serve(struct chan *c, const struct msg_handler *h, size_t n, void *ctx)
+{
+	struct frame f;
+
+	for (;;) {
+		if (chan_wait(c, &f, -1) == -1) {
+			if (c->eof)
+				exit(0);
+			fatalx("%s: %s", c->name, c->err);
+		}
+		if (msg_dispatch(h, n, ctx, &f) == -1)
+			fatalx("%s: no handler for %s", c->name,
+			    msg_type_name(f.type));
+	}
 }
 
 /* Call the handler of f's type; -1 if this process has none for it. */

@@ -273,5 +273,8 @@ int         msg_check(
 uint64_t msg_seen(uint64_t, uint32_t);
 int      msg_dispatch(
          const struct msg_handler *, size_t, void *, const struct frame *);
+struct chan;
+void msg_serve(struct chan *, const struct msg_handler *, size_t, void *)
+    __attribute__((noreturn));
 
 #endif

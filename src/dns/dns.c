@@ -163,7 +163,6 @@ dns_main(const struct child_fds *fds, const struct child_cfg *cfg)
 {
 	static struct dns  d;
 	struct sandbox_cfg sb = cfg->sb;
-	struct frame       f;
 
 	chan_init(&d.parent, fds->parent, PROC_DNS, PROC_PARENT, "dns->parent");
 	chan_init(&d.tls, fds->tls, PROC_DNS, PROC_TLS, "dns<->tls");
@@ -173,15 +172,5 @@ dns_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	resolver_ports(&d, &sb);
 	sandbox_lock(PROC_DNS, &sb);
 
-	for (;;) {
-		if (chan_wait(&d.tls, &f, -1) == -1) {
-			if (d.tls.eof)
-				exit(0); /* tls is done */
-			fatalx("tls channel: %s", d.tls.err);
-		}
-		if (msg_dispatch(handlers,
-		        sizeof(handlers) / sizeof(handlers[0]), &d, &f) == -1)
-			fatalx("tls channel: no handler for %s",
-			    msg_type_name(f.type));
-	}
+	msg_serve(&d.tls, handlers, sizeof(handlers) / sizeof(handlers[0]), &d);
 }

@@ -211,13 +211,20 @@ udp_read(struct dns *d, struct query *q)
 static void
 tcp_io(struct query *q)
 {
-	uint8_t pfx[2] = { q->wirelen >> 8, q->wirelen & 0xff };
+	uint8_t msg[2 + 1024]; /* a query: one name, one OPT record */
 	ssize_t n;
 
 	if (q->tcp == 1) {
-		if (send(q->fd, pfx, 2, MSG_MORE) != 2 ||
-		    send(q->fd, q->wire, q->wirelen, 0) !=
-		        (ssize_t)q->wirelen) {
+		if (q->wirelen > sizeof(msg) - 2) {
+			query_fail(q, "query too large");
+			return;
+		}
+		/* length and query in one segment (RFC 7766 §8) */
+		msg[0] = q->wirelen >> 8;
+		msg[1] = q->wirelen & 0xff;
+		memcpy(msg + 2, q->wire, q->wirelen);
+		if (send(q->fd, msg, 2 + q->wirelen, 0) !=
+		    (ssize_t)(2 + q->wirelen)) {
 			query_fail(q, "TCP send failed");
 			return;
 		}

@@ -120,50 +120,43 @@ tcp_connect(
 	return 0;
 }
 
-static int
-write_all(int s, const uint8_t *b, size_t n, long long deadline)
-{
-	ssize_t w;
-	int     err;
-
-	while (n > 0) {
-		if ((w = write(s, b, n)) > 0) {
-			b += w;
-			n -= w;
-			continue;
-		}
-		if (w == -1 && errno != EAGAIN && errno != EINTR)
-			return errno;
-		if ((err = io_wait(s, POLLOUT, deadline)) != 0)
-			return err;
-	}
-	return 0;
-}
-
 /*
- * Exactly n octets, never more: what follows the proxy's last reply is
- * the SMTP greeting, and it must stay in the socket for tls.
+ * All n octets written, or exactly n read and never more: what follows
+ * the proxy's last reply is the SMTP greeting, and it must stay in the
+ * socket for tls.  0, NET_EOF (the peer closed) or an errno value.
  */
 static int
-read_exact(int s, uint8_t *b, size_t n, long long deadline)
+io_full(int s, int out, uint8_t *b, size_t n, long long deadline)
 {
 	ssize_t r;
 	int     err;
 
 	while (n > 0) {
-		if ((r = read(s, b, n)) > 0) {
+		if ((r = out ? write(s, b, n) : read(s, b, n)) > 0) {
 			b += r;
 			n -= r;
 			continue;
 		}
 		if (r == 0)
-			return NET_EOF;
+			return out ? EIO : NET_EOF;
 		if (errno != EAGAIN && errno != EINTR)
 			return errno;
-		if ((err = io_wait(s, POLLIN, deadline)) != 0)
+		if ((err = io_wait(s, out ? POLLOUT : POLLIN, deadline)) != 0)
 			return err;
 	}
 	return 0;
+}
+
+static int
+write_all(int s, const uint8_t *b, size_t n, long long deadline)
+{
+	return io_full(s, 1, (uint8_t *)b, n, deadline);
+}
+
+static int
+read_exact(int s, uint8_t *b, size_t n, long long deadline)
+{
+	return io_full(s, 0, b, n, deadline);
 }
 
 static const char *
@@ -418,7 +411,6 @@ void
 net_main(const struct child_fds *fds, const struct child_cfg *cfg)
 {
 	static struct net n;
-	struct frame      f;
 
 	chan_init(&n.parent, fds->parent, PROC_NET, PROC_PARENT, "net->parent");
 	chan_init(&n.tls, fds->tls, PROC_NET, PROC_TLS, "net<->tls");
@@ -430,15 +422,5 @@ net_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	/* Nothing to initialise: sockets need no files. */
 	sandbox_lock(PROC_NET, &cfg->sb);
 
-	for (;;) {
-		if (chan_wait(&n.tls, &f, -1) == -1) {
-			if (n.tls.eof)
-				exit(0); /* tls is done */
-			fatalx("tls channel: %s", n.tls.err);
-		}
-		if (msg_dispatch(handlers,
-		        sizeof(handlers) / sizeof(handlers[0]), &n, &f) == -1)
-			fatalx("tls channel: no handler for %s",
-			    msg_type_name(f.type));
-	}
+	msg_serve(&n.tls, handlers, sizeof(handlers) / sizeof(handlers[0]), &n);
 }

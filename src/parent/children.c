@@ -218,16 +218,9 @@ describe_exit(struct child *c)
 	return buf;
 }
 
-void
-reap(struct parent *p, struct child *c)
+static void
+judge_exit(struct parent *p, struct child *c)
 {
-	struct rusage ru;
-
-	while (wait4(c->pid, &c->status, 0, &ru) == -1)
-		if (errno != EINTR)
-			fatal("wait4");
-	c->reaped = 1;
-	c->maxrss = ru.ru_maxrss;
 	if (WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGSYS) {
 		/* the root cause, even if a sibling noticed it first */
 		p->fault = NULL;
@@ -249,6 +242,22 @@ reap(struct parent *p, struct child *c)
 		return;
 	}
 	set_fault(p, c->proc, describe_exit(c));
+}
+
+/* Wait for a child that is gone or going, judge its end, close its channels. */
+void
+reap(struct parent *p, struct child *c)
+{
+	struct rusage ru;
+
+	while (wait4(c->pid, &c->status, 0, &ru) == -1)
+		if (errno != EINTR)
+			fatal("wait4");
+	c->reaped = 1;
+	c->maxrss = ru.ru_maxrss;
+	judge_exit(p, c);
+	chan_close(&c->chan);
+	chan_close(&c->death);
 }
 
 int

@@ -30,6 +30,18 @@
 
 static volatile sig_atomic_t got_signal;
 
+static int
+keep_given_fds(const struct options *o)
+{
+	int keep[2], n = 0;
+
+	if (o->status_fd > 2)
+		keep[n++] = o->status_fd;
+	if (o->lock_fd > 2)
+		keep[n++] = o->lock_fd;
+	return fds_close_except(keep, n);
+}
+
 static void
 send_job(struct parent *p, const struct options *o)
 {
@@ -342,10 +354,14 @@ main(int argc, char **argv)
 	const char          *why;
 	int                  code;
 
+	sandbox_start();
 	signal(SIGPIPE, SIG_IGN);
 	configure(argc, argv, &o, &cfg);
-	/* what the caller left open (but --status-fd) is no business of ours */
-	if (fds_close_except(&o.status_fd, o.status_fd > 2) == -1) {
+	/*
+	 * What the caller left open is no business of ours (K1), but for
+	 * --status-fd and --lock-fd; the children get neither.
+	 */
+	if (keep_given_fds(&o) == -1) {
 		fprintf(stderr,
 		    "mxclient: cannot close inherited descriptors: %s\n",
 		    strerror(errno));

@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +51,7 @@ static const struct {
 
 /* clang-format off */
 #define USAGE_LINE \
-	"usage: mxclient [-iqv] [-f sender] [-F name] [-o opt] [--option ...] " \
-	"rcpt < msg\n"
+	"usage: mxclient [-imqv] [-f|-r sender] [-o opt] [--option ...] rcpt < msg\n"
 
 /* clang-format on */
 
@@ -66,7 +67,8 @@ usage(int status)
 	}
 	printf(USAGE_LINE
 	    "  -f sender             envelope sender (\"\" or \"<>\": the null sender)\n"
-	    "  -F name, -i, -o opt   sendmail compatibility, ignored\n"
+	    "  -r sender             the same as -f (sendmail's -r)\n"
+	    "  -B -F -i -L -m -N -o -O -R -V  sendmail's options, ignored\n"
 	    "  -q, --quiet           errors only    -v, --verbose   DNS details too\n"
 	    "  --resolver ADDR[#PORT]  validating resolver (default: resolv.conf's)\n"
 	    "  --dns-timeout S       per DNS try, 2 tries per resolver (5)\n"
@@ -90,6 +92,7 @@ usage(int status)
 	    "  --json                JSON report on stdout instead of "
 	    "progress\n"
 	    "  --status-fd N         JSON report on descriptor N\n"
+	    "  --lock-fd N           hold descriptor N open until the end (a queue's lock)\n"
 	    "  --user NAME           children's user when run as root (nobody)\n"
 	    "  --chroot DIR          children's root (a fresh empty directory)\n"
 	    "  --help, --version\n"
@@ -123,17 +126,17 @@ seconds(const char *opt, const char *arg)
 	return v;
 }
 
-/* --status-fd N: an open descriptor for the JSON report. */
+/* --status-fd N, --lock-fd N: a descriptor that is open. */
 static int
-status_fd(const char *arg)
+open_fd(const char *opt, const char *arg)
 {
 	char *end;
 	long  fd = strtol(arg, &end, 10);
 
-	if (*arg == '\0' || *end != '\0' || fd < 1 || fd > 1023 ||
+	if (*arg == '\0' || *end != '\0' || fd < 1 || fd > INT_MAX ||
 	    fcntl(fd, F_GETFD) == -1) {
-		fprintf(stderr,
-		    "mxclient: --status-fd %s: not an open descriptor\n", arg);
+		fprintf(stderr, "mxclient: %s %s: not an open descriptor\n",
+		    opt, arg);
 		exit(EX_USAGE);
 	}
 	return fd;
@@ -161,126 +164,192 @@ set_timeout(struct options *o, const char *arg)
 	exit(EX_USAGE);
 }
 
+enum {
+	OPT_RESOLVER = 256,
+	OPT_HELO,
+	OPT_USER,
+	OPT_CHROOT,
+	OPT_VERSION,
+	OPT_PROBE,
+	OPT_DNS_TIMEOUT,
+	OPT_DANE_ONLY,
+	OPT_TIMEOUT,
+	OPT_DEADLINE,
+	OPT_JSON,
+	OPT_STATUS_FD,
+	OPT_PROXY,
+	OPT_TRUST_REMOTE,
+	OPT_LOCK_FD
+};
+
+static const struct option longopts[] = { { "resolver", required_argument, NULL,
+	                                      OPT_RESOLVER },
+	{ "helo", required_argument, NULL, OPT_HELO },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
+	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+	{ "dane-only", no_argument, NULL, OPT_DANE_ONLY },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
+	{ "trust-remote-resolver", no_argument, NULL, OPT_TRUST_REMOTE },
+	{ "lock-fd", required_argument, NULL, OPT_LOCK_FD },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION }, { NULL, 0, NULL, 0 } };
+
+/* Options that only keep their argument, and where. */
+static const struct {
+	int    opt;
+	size_t field;
+} string_opts[] = {
+	{ 'f', offsetof(struct options, sender) },
+	{ 'r', offsetof(struct options, sender) }, /* sendmail: -r = -f */
+	{ OPT_RESOLVER, offsetof(struct options, resolver) },
+	{ OPT_HELO, offsetof(struct options, helo) },
+	{ OPT_USER, offsetof(struct options, user) },
+	{ OPT_CHROOT, offsetof(struct options, chroot_dir) },
+	{ OPT_PROBE, offsetof(struct options, probe) },
+	{ OPT_PROXY, offsetof(struct options, proxy) },
+};
+
+/* Options that only set a flag of the job. */
+static const struct {
+	int opt;
+	int set, clear;
+} flag_opts[] = {
+	{ 'q', JOB_QUIET, JOB_VERBOSE },
+	{ 'v', JOB_VERBOSE, JOB_QUIET },
+	{ OPT_DANE_ONLY, JOB_DANE_ONLY, 0 },
+};
+
+/*
+ * sendmail(8)'s options that change nothing for one message to one
+ * recipient, taken and ignored so that callers of /usr/sbin/sendmail
+ * work: -B type, -F name, -i, -L tag, -m, -N dsn, -o opt (-oi, -oem,
+ * -odi, -odb, ...), -O opt=val, -R ret, -V envid.
+ */
+#define SENDMAIL_IGNORED "BFiLmNoORV"
+
+/* What asks for a queue: mxqueue does it (as sendmail when installed). */
+static void __attribute__((noreturn)) needs_queue(const char *what)
+{
+	char        buf[4096];
+	const char *q = "mxqueue";
+	ssize_t     n;
+
+	n = readlink("/usr/sbin/sendmail", buf, sizeof(buf) - 1);
+	if (n > 0 && (buf[n] = '\0', strstr(buf, "mxqueue") != NULL))
+		q = "sendmail";
+	fprintf(stderr,
+	    "mxclient: %s: mxclient sends one message to one recipient now; %s queues, takes recipients from the headers and retries\n",
+	    what, q);
+	exit(EX_USAGE);
+}
+
+/* -b mode: -bm is a delivery (ignored); -bs, -bp and the others queue. */
+static void
+sendmail_mode(const char *arg)
+{
+	if (strcmp(arg, "m") == 0)
+		return;
+	needs_queue(strcmp(arg, "p") == 0 ? "-bp (the queue listing)"
+	        : strcmp(arg, "s") == 0   ? "-bs (SMTP on standard input)"
+	                                  : "this -b mode");
+}
+
+static int
+string_opt(struct options *o, int ch, char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(string_opts) / sizeof(string_opts[0]); i++)
+		if (string_opts[i].opt == ch) {
+			*(char **)((char *)o + string_opts[i].field) = arg;
+			return 1;
+		}
+	for (i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++)
+		if (flag_opts[i].opt == ch) {
+			o->flags =
+			    (o->flags & ~flag_opts[i].clear) | flag_opts[i].set;
+			return 1;
+		}
+	return 0;
+}
+
+/* One option that is neither a string nor a flag. */
+static void
+other_opt(struct options *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'b':
+		sendmail_mode(arg);
+		break;
+	case 'q':
+		/* -q alone is --quiet; sendmail's -qTIME, -qR... run a queue */
+		needs_queue("-q with an argument (a queue run)");
+	case 't':
+		needs_queue("-t (recipients from the headers)");
+	case 'h':
+		usage(0);
+	case OPT_TIMEOUT:
+		set_timeout(o, arg);
+		break;
+	case OPT_JSON:
+		o->flags |= JOB_JSON;
+		if (o->status_fd == -1)
+			o->status_fd = STDOUT_FILENO;
+		break;
+	case OPT_STATUS_FD:
+		o->flags |= JOB_JSON;
+		o->status_fd = open_fd("--status-fd", arg);
+		break;
+	case OPT_LOCK_FD:
+		o->lock_fd = open_fd("--lock-fd", arg);
+		break;
+	case OPT_DEADLINE:
+		o->deadline = seconds("--deadline", arg);
+		break;
+	case OPT_TRUST_REMOTE:
+		o->trust_remote = 1;
+		break;
+	case OPT_DNS_TIMEOUT:
+		o->dns_timeout = seconds("--dns-timeout", arg);
+		break;
+	case OPT_VERSION:
+		printf("mxclient %s\n", MXCLIENT_VERSION);
+		exit(0);
+	default:
+		if (ch == '?' || strchr(SENDMAIL_IGNORED, ch) == NULL)
+			usage(EX_USAGE);
+	}
+}
+
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
-	enum {
-		OPT_RESOLVER = 256,
-		OPT_HELO,
-		OPT_USER,
-		OPT_CHROOT,
-		OPT_VERSION,
-		OPT_PROBE,
-		OPT_DNS_TIMEOUT,
-		OPT_DANE_ONLY,
-		OPT_TIMEOUT,
-		OPT_DEADLINE,
-		OPT_JSON,
-		OPT_STATUS_FD,
-		OPT_PROXY,
-		OPT_TRUST_REMOTE
-	};
-	static const struct option longopts[] = {
-		{ "resolver", required_argument, NULL, OPT_RESOLVER },
-		{ "helo", required_argument, NULL, OPT_HELO },
-		{ "user", required_argument, NULL, OPT_USER },
-		{ "chroot", required_argument, NULL, OPT_CHROOT },
-		{ "dnssec-probe", required_argument, NULL, OPT_PROBE },
-		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
-		{ "dane-only", no_argument, NULL, OPT_DANE_ONLY },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "deadline", required_argument, NULL, OPT_DEADLINE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
-		{ "proxy", required_argument, NULL, OPT_PROXY },
-		{ "trust-remote-resolver", no_argument, NULL,
-		    OPT_TRUST_REMOTE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:F:hio:qv", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'f':
-			o->sender = optarg;
-			break;
-		case 'F':
-		case 'i':
-		case 'o':
-			break; /* sendmail compatibility; see mxclient(1) */
-		case 'q':
-			o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
-			break;
-		case 'v':
-			o->flags = (o->flags & ~JOB_QUIET) | JOB_VERBOSE;
-			break;
-		case 'h':
-			usage(0);
-		case OPT_RESOLVER:
-			o->resolver = optarg;
-			break;
-		case OPT_HELO:
-			o->helo = optarg;
-			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case OPT_CHROOT:
-			o->chroot_dir = optarg;
-			break;
-		case OPT_PROBE:
-			o->probe = optarg;
-			break;
-		case OPT_TIMEOUT:
-			set_timeout(o, optarg);
-			break;
-		case OPT_JSON:
-			o->flags |= JOB_JSON;
-			if (o->status_fd == -1)
-				o->status_fd = STDOUT_FILENO;
-			break;
-		case OPT_STATUS_FD:
-			o->flags |= JOB_JSON;
-			o->status_fd = status_fd(optarg);
-			break;
-		case OPT_DEADLINE:
-			o->deadline = seconds("--deadline", optarg);
-			break;
-		case OPT_DANE_ONLY:
-			o->flags |= JOB_DANE_ONLY;
-			break;
-		case OPT_PROXY:
-			o->proxy = optarg;
-			break;
-		case OPT_TRUST_REMOTE:
-			o->trust_remote = 1;
-			break;
-		case OPT_DNS_TIMEOUT:
-			o->dns_timeout = seconds("--dns-timeout", optarg);
-			break;
-		case OPT_VERSION:
-			printf("mxclient %s\n", MXCLIENT_VERSION);
-			exit(0);
-		default:
-			usage(EX_USAGE);
-		}
-	}
+	while ((ch = getopt_long(argc, argv,
+	            "B:b:f:F:hiL:mN:o:O:q::r:R:tvV:", longopts, NULL)) != -1)
+		/* -q alone is a flag; -qTIME and the like are queue runs */
+		if ((ch == 'q' && optarg != NULL) || !string_opt(o, ch, optarg))
+			other_opt(o, ch, optarg);
 	/* the JSON report alone on stdout, unless it has a descriptor */
 	if (o->status_fd == STDOUT_FILENO)
 		o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		fprintf(stderr, "mxclient: %s\n",
-		    argc == 0 ? "no recipient given"
-		              : "exactly one recipient per run");
+	if (argc == 0) {
+		fprintf(stderr, "mxclient: no recipient given\n");
 		usage(EX_USAGE);
 	}
+	if (argc > 1)
+		needs_queue("several recipients");
 	o->rcpt = argv[0];
 	if (o->sender != NULL && strcmp(o->sender, "<>") == 0)
 		o->sender = "";
@@ -456,6 +525,7 @@ configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
 
 	memset(o, 0, sizeof(*o));
 	o->status_fd = -1;
+	o->lock_fd = -1;
 	memset(cfg, 0, sizeof(*cfg));
 	parse_args(argc, argv, o);
 	check_address("recipient", o->rcpt, 0);

@@ -78,6 +78,7 @@ struct options {
 	uint32_t    timeout[TO_COUNT]; /* --timeout, 0 = default */
 	uint32_t    deadline;          /* --deadline, 0 = none */
 	int         status_fd;         /* JSON report goes here, or -1 */
+	int         lock_fd;           /* --lock-fd: kept open, or -1 */
 	int         trust_remote;      /* --trust-remote-resolver */
 	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
 	char        fqdn[NAME_MAX_LEN + 1]; /* this host's name, or "" */

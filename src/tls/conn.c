@@ -79,6 +79,39 @@ tls_wait(struct conn *c, ssize_t r, long long deadline)
 	return -1;
 }
 
+/*
+ * One read or write of up to len octets, plain or through libtls,
+ * waiting as long as the deadline allows: the octets moved (0: the peer
+ * closed, for a read), or -1 with c->err set.
+ */
+static ssize_t
+conn_io(struct conn *c, int out, void *buf, size_t len, long long deadline)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->tls != NULL) {
+			n = out ? tls_write(c->tls, buf, len)
+			        : tls_read(c->tls, buf, len);
+			if (n >= 0)
+				return n;
+			if (tls_wait(c, n, deadline) == -1)
+				return -1;
+			continue;
+		}
+		/* SIGPIPE is ignored in every mxclient process */
+		n = out ? write(c->fd, buf, len) : read(c->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EINTR) {
+			c->err = out ? "write error" : "read error";
+			return -1;
+		}
+		if (conn_poll(c, out ? POLLOUT : POLLIN, deadline) == -1)
+			return -1;
+	}
+}
+
 /* Fill the read buffer with at least one more octet. */
 static int
 conn_fill(struct conn *c, long long deadline)
@@ -90,37 +123,14 @@ conn_fill(struct conn *c, long long deadline)
 		c->rlen -= c->roff;
 		c->roff = 0;
 	}
-	for (;;) {
-		if (c->tls != NULL) {
-			n = tls_read(c->tls, c->rbuf + c->rlen,
-			    sizeof(c->rbuf) - c->rlen);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-				if (tls_wait(c, n, deadline) == -1)
-					return -1;
-				continue;
-			}
-			if (n == -1)
-				return tls_wait(c, n, deadline);
-		} else {
-			n = read(c->fd, c->rbuf + c->rlen,
-			    sizeof(c->rbuf) - c->rlen);
-			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-				if (conn_poll(c, POLLIN, deadline) == -1)
-					return -1;
-				continue;
-			}
-			if (n == -1) {
-				c->err = "read error";
-				return -1;
-			}
-		}
-		if (n == 0) {
-			c->err = "connection closed by the server";
-			return -1;
-		}
-		c->rlen += n;
-		return 0;
-	}
+	n = conn_io(
+	    c, 0, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, deadline);
+	if (n == 0)
+		c->err = "connection closed by the server";
+	if (n <= 0)
+		return -1;
+	c->rlen += n;
+	return 0;
 }
 
 /*
@@ -170,32 +180,13 @@ conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 	const uint8_t *p = buf;
 	ssize_t        n;
 
-	c->wrote = 0;
-	while (len > 0) {
-		if (c->tls != NULL) {
-			n = tls_write(c->tls, p, len);
-			if (n < 0) {
-				if (tls_wait(c, n, deadline) == -1)
-					return -1;
-				continue;
-			}
-		} else {
-			/* SIGPIPE is ignored in every mxclient process */
-			n = write(c->fd, p, len);
-			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-				if (conn_poll(c, POLLOUT, deadline) == -1)
-					return -1;
-				continue;
-			}
-			if (n == -1) {
+	for (c->wrote = 0; c->wrote < len; c->wrote += n)
+		if ((n = conn_io(c, 1, (void *)(p + c->wrote), len - c->wrote,
+		         deadline)) <= 0) {
+			if (n == 0)
 				c->err = "write error";
-				return -1;
-			}
+			return -1;
 		}
-		p += n;
-		len -= n;
-		c->wrote += n;
-	}
 	return 0;
 }
 

@@ -201,16 +201,24 @@ expect(struct session *s, const char *line, enum timeout_stage st,
 	return unexpected(s, step, *rc);
 }
 
+/* EHLO or HELO with our name: only 250 goes on (RFC 5321 §4.1.1.1). */
+static enum step
+greet(struct session *s, const char *verb, enum reply_class *rc)
+{
+	char line[NAME_MAX_LEN + 80];
+
+	snprintf(line, sizeof(line), "%s %s", verb, s->helo);
+	return expect(s, line, TO_EHLO, verb, 250, rc);
+}
+
 /* RFC 5321 §3.2: HELO after a refused EHLO; no STARTTLS is possible then. */
 static enum step
 helo(struct session *s)
 {
-	char             line[NAME_MAX_LEN + 80];
 	enum reply_class rc;
 	enum step        v;
 
-	snprintf(line, sizeof(line), "HELO %s", s->helo);
-	if ((v = expect(s, line, TO_EHLO, "HELO", 250, &rc)) != STEP_OK)
+	if ((v = greet(s, "HELO", &rc)) != STEP_OK)
 		return v;
 	if (rc == RC_REFUSED)
 		return refused(s, "HELO");
@@ -221,12 +229,10 @@ helo(struct session *s)
 enum step
 ehlo(struct session *s)
 {
-	char             line[NAME_MAX_LEN + 80];
 	enum reply_class rc;
 	enum step        v;
 
-	snprintf(line, sizeof(line), "EHLO %s", s->helo);
-	if ((v = expect(s, line, TO_EHLO, "EHLO", 250, &rc)) != STEP_OK)
+	if ((v = greet(s, "EHLO", &rc)) != STEP_OK)
 		return v;
 	if (rc == RC_OK) {
 		ehlo_parse(&s->reply, &s->ehlo);

@@ -54,33 +54,17 @@ wait_frame(struct chan *c, struct frame *f, uint32_t id, int timeout)
 
 /* The job, one frame per part; msg.c's table keeps them in order. */
 static void
-job_string(char *dst, size_t len, const struct frame *f)
-{
-	snprintf(dst, len, "%s", frame_str(f, 0));
-}
-
-static void
-on_sender(void *ctx, const struct frame *f)
+on_part(void *ctx, const struct frame *f)
 {
 	struct job *j = &((struct delivery *)ctx)->job;
 
-	job_string(j->sender, sizeof(j->sender), f);
-}
-
-static void
-on_rcpt(void *ctx, const struct frame *f)
-{
-	struct job *j = &((struct delivery *)ctx)->job;
-
-	job_string(j->rcpt, sizeof(j->rcpt), f);
-}
-
-static void
-on_helo(void *ctx, const struct frame *f)
-{
-	struct job *j = &((struct delivery *)ctx)->job;
-
-	job_string(j->helo, sizeof(j->helo), f);
+	/* the table bounds each string by the field it goes to */
+	if (f->type == MSG_JOB_SENDER)
+		snprintf(j->sender, sizeof(j->sender), "%s", frame_str(f, 0));
+	else if (f->type == MSG_JOB_RCPT)
+		snprintf(j->rcpt, sizeof(j->rcpt), "%s", frame_str(f, 0));
+	else
+		snprintf(j->helo, sizeof(j->helo), "%s", frame_str(f, 0));
 }
 
 static void
@@ -92,9 +76,9 @@ on_start(void *ctx, const struct frame *f)
 }
 
 static const struct msg_handler job_handlers[] = {
-	{ MSG_JOB_SENDER, on_sender },
-	{ MSG_JOB_RCPT, on_rcpt },
-	{ MSG_JOB_HELO, on_helo },
+	{ MSG_JOB_SENDER, on_part },
+	{ MSG_JOB_RCPT, on_part },
+	{ MSG_JOB_HELO, on_part },
 	{ MSG_JOB_START, on_start },
 };
 

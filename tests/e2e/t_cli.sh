@@ -105,4 +105,38 @@ run_nosend "empty input exits 65" 65 "$tmp/empty" -f a@example.org rcpt@secure.e
 id="sendmail-opts-$$-$RANDOM@mxclient.test"
 make_message "$id" | "$MXCLIENT" --resolver 127.0.0.1 -i -oi -oem -F 'Some Name' -f a@example.org rcpt@secure.example >"$tmp/out" 2>&1
 expect_eq "$T: sendmail options -i -oi -oem -F accepted" 0 "$?" "$tmp"
+
+# What callers of /usr/sbin/sendmail pass (Q1): the exact argv of Debian
+# cron and mutt, and every option that changes nothing for one message.
+sendmail_argv() {
+	local name=$1
+	shift
+	id="sendmail-argv-$RANDOM-$$@mxclient.test"
+	make_message "$id" | "$MXCLIENT" --resolver 127.0.0.1 "$@" >"$tmp/out" 2>&1
+	expect_eq "$T: Q1 $name" 0 "$?" "$tmp"
+	wait_for_mail "$id" >"$tmp/file" && pass "$T: Q1 $name: delivered" ||
+		fail "$T: Q1 $name: delivered" "no mail"
+}
+sendmail_argv "Debian cron's argv" -f a@example.org -i -FCronDaemon -B8BITMIME -oem rcpt@secure.example
+sendmail_argv "mutt's argv" -f a@example.org -oem -oi -B8BITMIME -N failure,delay -R hdrs -- rcpt@secure.example
+sendmail_argv "-V -O -L -m -bm -odi -odb" -V envid42 -O DeliveryMode=b -L tag -m -bm -odi -odb \
+    -f a@example.org rcpt@secure.example
+sendmail_argv "-r sender (mailx, smartd)" -i -r r-sender@example.org rcpt@secure.example
+grep -qi '^Return-Path: <r-sender@example.org>' "$(cat "$tmp/file")" &&
+	pass "$T: Q1 -r sets the envelope sender" ||
+	fail "$T: Q1 -r sets the envelope sender" "$(grep -i '^Return-Path' "$(cat "$tmp/file")")"
+make_message "cli-q-$$@mxclient.test" >"$tmp/msg"
+run_nosend "Q1 -t exits 64" 64 "$tmp/msg" -f a@example.org -t
+grep -q 'mxqueue' "$tmp/err" && pass "$T: Q1 -t: the message names mxqueue" ||
+	fail "$T: Q1 -t: the message names mxqueue" "$(cat "$tmp/err")"
+run_nosend "Q1 several recipients exit 64" 64 "$tmp/msg" -f a@example.org a@secure.example b@secure.example
+grep -q 'mxqueue' "$tmp/err" && pass "$T: Q1 several recipients: the message names mxqueue" ||
+	fail "$T: Q1 several recipients: the message names mxqueue" "$(cat "$tmp/err")"
+for m in -bs -bp -bd -q30m -qRexample.org; do
+	run_nosend "Q1 $m exits 64" 64 "$tmp/msg" -f a@example.org "$m" a@secure.example
+done
+"$MXCLIENT" --resolver 127.0.0.1 -q -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && pass "$T: Q1 -q alone is still --quiet" ||
+	fail "$T: Q1 -q alone is still --quiet" "exit $rc, $(head -c 200 "$tmp/out")"
 rm -rf "$tmp"

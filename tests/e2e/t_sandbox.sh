@@ -17,10 +17,16 @@ make_message "sandbox-$$@mxclient.test" >"$tmp/msg"
 ls -a /tmp | sort >"$tmp/tmp-before"
 # K1: descriptors the caller left open, one far above 1024
 ulimit -n 4096
-exec 1500<"$tmp/msg" 7<"$tmp/msg"
+: >"$tmp/lock"
+exec 1500<"$tmp/msg" 7<"$tmp/msg" 1501<"$tmp/lock"
+RES=(--resolver 127.0.0.1 --lock-fd 1501)
 held_delivery 4 "$tmp/msg" "$tmp/out" "$tmp/err"
 pid=$HELD_PID
-exec 1500<&- 7<&-
+RES=(--resolver 127.0.0.1)
+exec 1500<&- 7<&- 1501<&-
+[ "$(readlink /proc/$pid/fd/1501)" = "$tmp/lock" ] &&
+	pass "$T: K1 the parent keeps the --lock-fd descriptor" ||
+	fail "$T: K1 the parent keeps the --lock-fd descriptor" "$(ls -l /proc/$pid/fd)"
 kids=$(pgrep -P "$pid" | tr '\n' ' ')
 nk=$(echo $kids | wc -w)
 expect_eq "$T: parent has three children during a delivery" 3 "$nk"
@@ -39,7 +45,8 @@ for p in "$pid" $kids; do
 	root=$(readlink "/proc/$p/root")
 	[ "$root" != / ] && pass "$T: K2 $role $p is chrooted ($root)" ||
 		fail "$T: K2 $role $p is chrooted" "root is /"
-	inherited=$(ls -l /proc/$p/fd | awk -v m="$tmp/msg" '$9 == 1500 || $11 == m')
+	inherited=$(ls -l /proc/$p/fd | awk -v m="$tmp/msg" -v l="$tmp/lock" -v r=$role \
+	    '$9 == 1500 || $11 == m || (r == "child" && $11 == l)')
 	[ -z "$inherited" ] && pass "$T: K1 $role $p holds neither descriptor 7 nor 1500 of the caller" ||
 		fail "$T: K1 $role $p holds neither descriptor 7 nor 1500 of the caller" "$inherited"
 	if [ "$role" = child ]; then

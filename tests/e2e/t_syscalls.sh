@@ -13,13 +13,35 @@ RES=(--resolver "$LAB_RESOLVER")
 tmp=$(mktemp -d)
 TABLES=sandbox/seccomp_tables.c
 
-# table PROC: the syscall names of PROC's calls and rules tables
+# table PROC: "NAME must" or "NAME rare" for every row of PROC's calls
+# and rules tables; a rare row names, with RARE("..."), the path that
+# needs it and that these runs do not take
 table() {
-	awk -v p="$1" '
-	    $0 ~ "^static const struct sb_(call|rule) " p "_(calls|rules)\\[\\]" { on = 1; next }
-	    on && /^};/ { on = 0 }
-	    on && match($0, /^\t\{ "[a-z0-9_]+"/) { s = substr($0, RSTART + 4, RLENGTH - 5); print s }
-	' "$TABLES" | sort -u
+	python3 - "$1" "$TABLES" <<'PY'
+import re, sys
+proc, path = sys.argv[1], sys.argv[2]
+src = open(path).read()
+rows = {}
+for kind in ("calls", "rules"):
+    m = re.search(r"static const struct sb_(call|rule) %s_%s\[\] = \{(.*?)\n\};" % (proc, kind), src, re.S)
+    if not m:
+        continue
+    body, depth, start = m.group(2), 0, None
+    for i, c in enumerate(body):
+        if c == "{":
+            depth += 1
+            if depth == 1:
+                start = i
+        elif c == "}":
+            depth -= 1
+            if depth == 0 and start is not None:
+                row = body[start:i + 1]
+                name = re.match(r'\{\s*"([a-z0-9_]+)"', row).group(1)
+                rare = "RARE(" in row
+                rows[name] = rows.get(name, True) and rare
+for name in sorted(rows):
+    print(name, "rare" if rows[name] else "must")
+PY
 }
 
 n=0
@@ -29,6 +51,32 @@ for dom in secure.example bigtlsa.example wrongtlsa.example multi.example; do
 	strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org "rcpt@$dom" \
 	    <"$tmp/msg" >/dev/null 2>&1
 done
+# -v and --status-fd: the peak RSS (getrusage) and the report (malloc)
+n=$((n + 1))
+strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -v --status-fd 3 -f a@example.org \
+    rcpt@secure.example <"$tmp/msg" >/dev/null 2>&1 3>/dev/null
+# large RRsets and certificates: TCP answers, growing lists, Full(0) data
+for dom in tlsa-33.example tlsa-bigcert-ok.example; do
+	n=$((n + 1))
+	make_message "$(new_id sys)" "rcpt@$dom" >"$tmp/msg"
+	strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org "rcpt@$dom" \
+	    <"$tmp/msg" >/dev/null 2>&1
+done
+# a signal to the parent while a slow server holds the greeting: its
+# handler returns (rt_sigreturn), it kills the children
+start_fixture slow-greeting --delay 5
+n=$((n + 1))
+make_message "$(new_id sys)" rcpt@slow.example >"$tmp/msg"
+strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org rcpt@slow.example \
+    <"$tmp/msg" >/dev/null 2>&1 &
+spid=$!
+for _ in $(seq 100); do
+	grep -q 'connection from' "$FIXTURE_TRANSCRIPT" 2>/dev/null && break
+	sleep 0.05
+done
+kill -TERM "$(pgrep -P "$spid" -x mxclient)"
+wait "$spid"
+stop_fixture
 # and one through a SOCKS5 proxy (net's handshake: read, getsockname)
 "$PYTHON" tests/fixtures/socks5.py --listen 127.0.0.24 --port 1080 --mode relay \
     --ready-file "$tmp/socks.ready" --max-seconds 60 >/dev/null 2>&1 &
@@ -82,7 +130,8 @@ where() {
 }
 
 for p in parent dns net tls; do
-	table "$p" >"$tmp/allowed.$p"
+	table "$p" >"$tmp/rows.$p"
+	awk '{ print $1 }' "$tmp/rows.$p" >"$tmp/allowed.$p"
 	used "$p" >"$tmp/used.$p"
 	if [ ! -s "$tmp/allowed.$p" ] || [ ! -s "$tmp/used.$p" ]; then
 		fail "$T: $p: table and trace found" "allowed $(wc -l <"$tmp/allowed.$p"), used $(wc -l <"$tmp/used.$p")"
@@ -91,6 +140,10 @@ for p in parent dns net tls; do
 	extra=$(comm -23 "$tmp/used.$p" "$tmp/allowed.$p" | grep -vx 'exit\|rt_sigreturn' | tr '\n' ' ')
 	[ -z "$extra" ] && pass "$T: $p: every call after lock-down is in its allow-list ($(wc -l <"$tmp/used.$p") calls)" ||
 		fail "$T: $p: every call after lock-down is in its allow-list" "not listed: $extra; $(where "$p" "$extra")"
-	echo "note: $p: allow-list entries these runs did not use: $(comm -13 "$tmp/used.$p" "$tmp/allowed.$p" | tr '\n' ' ')"
+	unused=$(comm -13 "$tmp/used.$p" "$tmp/allowed.$p")
+	idle=$(for c in $unused; do grep -qx "$c must" "$tmp/rows.$p" && echo "$c"; done | tr '\n' ' ')
+	[ -z "$idle" ] && pass "$T: $p: every allow-list row is used here or names its rare path" ||
+		fail "$T: $p: every allow-list row is used here or names its rare path" "used by no run and not RARE(): $idle"
+	echo "note: $p: rare rows these runs did not use: $(echo $unused)"
 done
 [ -n "${KEEP_TMP:-}" ] && cp -r "$tmp" /tmp/syskeep; rm -rf "$tmp"
