@@ -218,6 +218,8 @@ submit_main(const struct opts *o, const struct conf *c)
 	}
 	if (e == Q_OK)
 		e = fix_headers(&s, &m);
+	if (e == Q_OK && !s.qp) /* line numbers of the input, as given */
+		e = check_like_mxclient(m.buf, m.len);
 	if (e == Q_OK)
 		e = sub_assemble(&s, &m, &msg, &mlen);
 	if (e == Q_OK)
