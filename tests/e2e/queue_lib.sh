@@ -58,8 +58,12 @@ q_jobs() {
 }
 
 q_clean() {
-	[ -z "$(find "$SPOOL/tmp" "$SPOOL/new" "$SPOOL/queue" "$SPOOL/run" \
-		-mindepth 1 2>/dev/null)" ]
+	local left
+	left=$(find "${@:-$SPOOL/tmp}" "$SPOOL/new" "$SPOOL/queue" "$SPOOL/run" \
+		-mindepth 1 2>/dev/null)
+	[ -z "$left" ] && return 0
+	echo "left in the spool: $left" | head -5 >&2
+	return 1
 }
 
 # count_mail PATTERN -> delivered messages (Maildir) containing PATTERN
