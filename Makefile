@@ -294,7 +294,7 @@ tests/fuzz/fuzz_addrlist: tests/fuzz/fuzz_addrlist.c src/queue/addrlist.c \
 
 # The long soak (tests/e2e/t_queue_soak.sh with more messages).
 soak: mxclient mxqueue
-	QUEUE_SOAK_N=500 tests/lab/netns.sh tests/e2e/run-lab.sh t_queue_soak
+	QUEUE_SOAK_N=500 tests/lab/netns.sh tests/e2e/queue_soak.sh
 
 install-mxqueue: mxqueue
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
