@@ -32,6 +32,23 @@ put(char *buf, size_t *len, int *overflow, char c)
 	buf[(*len)++] = c;
 }
 
+/* Outside quoted strings an addr-spec holds none of these. */
+static int
+clean(const char *a)
+{
+	int q = 0;
+
+	for (; *a != '\0'; a++) {
+		if (*a == '"')
+			q = !q;
+		else if (q && *a == '\\' && a[1] != '\0')
+			a++;
+		else if (!q && strchr(" \t<>,()", *a) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* The element ends (',' or ';' or the end): hand its address over. */
 static int
 element(struct alp *a, addr_cb cb, void *arg)
@@ -44,7 +61,7 @@ element(struct alp *a, addr_cb cb, void *arg)
 	if (a->have_angle && addr[0] == '@' &&
 	    (colon = strchr(addr, ':')) != NULL)
 		addr = colon + 1; /* obsolete route: drop it */
-	if (a->overflow)
+	if (a->overflow || !clean(addr))
 		r = -1;
 	else if (addr[0] != '\0')
 		r = cb(arg, addr);

@@ -253,8 +253,9 @@ env_parse(const char *t, size_t len, struct envelope *e)
 		if (env_pair(e, key, val) == -1)
 			return -1;
 	}
+	/* the envelope ends at an empty line, not at the end of the file */
 	if (r == -1 || !have_sender || e->nrcpts == 0 || e->created <= 0 ||
-	    pos > len || t[pos - 1] != '\n')
+	    pos > len || pos < 2 || t[pos - 1] != '\n' || t[pos - 2] != '\n')
 		return -1;
 	e->body_off = pos;
 	return 0;
