@@ -144,3 +144,34 @@ check "Q9 the default alias catches any local name" grep -rq '^recipient catchal
 rc=0
 printf 'a\0b\n' | "$MXQUEUE" -f a@secure.example b@secure.example 2>/dev/null || rc=$?
 expect_eq "Q4 a NUL octet is refused as mxclient would (65)" 65 "$rc"
+
+# Q19: listing and control; Q15: mxclient beside mxqueue
+q_setup
+sed -i '/^mxclient = /d' "$QCONF"
+ln -s "$MXCLIENT" "$E2E_TMP/mxclient"
+cp "$MXQUEUE" "$E2E_TMP/mxqueue"
+MXQUEUE=$E2E_TMP/mxqueue
+id=list-$RANDOM$RANDOM
+msg "$id" | "$MXQUEUE" --now $T -f lister@secure.example t451x9-l@slow.example
+"$MXQUEUE" -q --now $T
+qid=$(ls "$SPOOL/queue")
+"$MXQUEUE" -bp --now $((T + 60)) >"$E2E_TMP/bp"
+check "Q19 mailq lists id, size, age, attempts, next, sender and recipient" \
+	grep -q "^$qid/1 .* 1m  attempts 1  next .*<lister@secure.example> -> <t451x9-l@slow.example>" "$E2E_TMP/bp"
+check "Q19 mailq shows the last error" grep -q 'last: exit 75 .*451 4.3.0' "$E2E_TMP/bp"
+"$MXQUEUE" --hold "$qid" >/dev/null
+"$MXQUEUE" -qI "$qid" --now $((T + 99999))
+expect_eq "Q19 a held message is not run, even by -qI (accepts, attempts)" "0 1" \
+	"$(grep -c t451x9-l "$ACCEPTS" || true) $(sed -n 's/^attempts //p' "$SPOOL"/queue/*/1)"
+"$MXQUEUE" --release "$qid" >/dev/null
+"$MXQUEUE" -qI "$qid" --now $((T + 61))
+expect_eq "Q19 -qI runs a released message now, before it is due" 2 "$(sed -n 's/^attempts //p' "$SPOOL"/queue/*/1)"
+"$MXQUEUE" -qR slow.example --now $((T + 62))
+expect_eq "Q19 -qR runs the jobs of a domain now" 3 "$(sed -n 's/^attempts //p' "$SPOOL"/queue/*/1)"
+check "Q15 the runner used the mxclient beside it (no mxclient in the configuration)" \
+	grep -q '^last-mx mx.slow.example' "$SPOOL"/queue/*/1
+"$MXQUEUE" --delete "$qid" >/dev/null
+"$MXQUEUE" -q --now $((T + 99999))
+check "Q19 --delete removes the message; the runner cleans up" q_clean
+"$MXQUEUE" -bp >"$E2E_TMP/bp"
+check "Q19 mailq says the queue is empty" grep -qx 'Mail queue is empty' "$E2E_TMP/bp"

@@ -51,3 +51,15 @@ fi
 rc=0
 wait $run || rc=$?
 expect_eq "Q24 the sandboxed runner delivers (mxclient runs inside its domain)" "0 1" "$rc $(grep -c slow-sb "$ACCEPTS")"
+
+# the man pages: clean under mandoc -Tlint and groff, every long option
+# of mxqueue --help documented
+for p in man/mxqueue.8 man/mxclient.conf.5; do
+	lint=$(mandoc -Tlint -W warning "$top/$p" 2>&1)
+	expect_eq "Q19 $p is clean under mandoc -Tlint" "" "$lint"
+	lint=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$top/$p" 2>&1 >/dev/null)
+	expect_eq "Q19 $p renders under groff (man -l) without warnings" "" "$lint"
+done
+missing=$(for o in $("$MXQUEUE" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q "Fl \\\\${o#-}" "$top/man/mxqueue.8" || echo "$o"; done)
+expect_eq "Q19 every option of mxqueue --help is in mxqueue(8)" "" "$missing"
