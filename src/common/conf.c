@@ -33,56 +33,8 @@ struct conf_key {
 	size_t      off;      /* member of struct conf */
 	size_t      size;     /* its size, for strings */
 	uint32_t    min, max; /* for numbers and durations */
+	int         time;     /* a duration: units allowed */
 };
-
-static const char *set_str(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_path(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_host(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_addr(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_resolver(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_proxy(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_user(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_bool(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_count(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_time(
-    struct conf *, const struct conf_key *, const char *);
-static const char *set_long(
-    struct conf *, const struct conf_key *, const char *);
-
-#define STR(m)         offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
-#define NUM(m, lo, hi) offsetof(struct conf, m), 0, (lo), (hi)
-
-/* Every key; the index of a row is its bit in conf->set. */
-static const struct conf_key conf_keys[] = {
-	{ "resolver", set_resolver, STR(resolver), 0, 0 },
-	{ "helo", set_host, STR(helo), 0, 0 },
-	{ "dane-only", set_bool, NUM(dane_only, 0, 1) },
-	{ "proxy", set_proxy, STR(proxy), 0, 0 },
-	{ "user", set_user, STR(user), 0, 0 },
-	{ "domain", set_host, STR(domain), 0, 0 },
-	{ "admin", set_addr, STR(admin), 0, 0 },
-	{ "spool", set_path, STR(spool), 0, 0 },
-	{ "mxclient", set_path, STR(mxclient), 0, 0 },
-	{ "parallelism", set_count, NUM(parallelism, 1, 64) },
-	{ "domain-parallelism", set_count, NUM(domain_parallelism, 1, 64) },
-	{ "retry-first", set_time, NUM(retry_first, 1, DAY) },
-	{ "retry-max", set_time, NUM(retry_max, 1, 7 * DAY) },
-	{ "lifetime", set_time, NUM(lifetime, 60, 100 * DAY) },
-	{ "delay-warning", set_time, NUM(delay_warning, 0, 100 * DAY) },
-	{ "long-lines", set_long, NUM(long_lines, 0, 1) },
-	{ "run-on-submit", set_bool, NUM(run_on_submit, 0, 1) },
-};
-#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
-_Static_assert(NKEYS <= 64, "conf->set has 64 bits");
 
 /* Postfix's defaults where mxqueue has a counterpart (see mxqueue(8)). */
 void
@@ -264,28 +216,17 @@ in_range(struct conf *c, const struct conf_key *k, uint64_t n, int time)
 	return NULL;
 }
 
+/* A count, or for a duration key seconds or a number with s, m, h, d. */
 static const char *
-set_count(struct conf *c, const struct conf_key *k, const char *v)
-{
-	uint64_t    n;
-	const char *why;
-
-	if ((why = number(v, "", NULL, &n)) != NULL)
-		return why;
-	return in_range(c, k, n, 0);
-}
-
-/* Seconds, or a number with s, m, h or d. */
-static const char *
-set_time(struct conf *c, const struct conf_key *k, const char *v)
+set_number(struct conf *c, const struct conf_key *k, const char *v)
 {
 	static const uint32_t mults[] = { 1, 60, 3600, DAY };
 	uint64_t              n;
 	const char           *why;
 
-	if ((why = number(v, "smhd", mults, &n)) != NULL)
+	if ((why = number(v, k->time ? "smhd" : "", mults, &n)) != NULL)
 		return why;
-	return in_range(c, k, n, 1);
+	return in_range(c, k, n, k->time);
 }
 
 static const char *
@@ -299,6 +240,33 @@ set_long(struct conf *c, const struct conf_key *k, const char *v)
 		return "want refuse or qp";
 	return NULL;
 }
+
+#define STR(m)          offsetof(struct conf, m), sizeof(((struct conf *)0)->m), 0, 0, 0
+#define NUM(m, lo, hi)  offsetof(struct conf, m), 0, (lo), (hi), 0
+#define TIME(m, lo, hi) offsetof(struct conf, m), 0, (lo), (hi), 1
+
+/* Every key; the index of a row is its bit in conf->set. */
+static const struct conf_key conf_keys[] = {
+	{ "resolver", set_resolver, STR(resolver) },
+	{ "helo", set_host, STR(helo) },
+	{ "dane-only", set_bool, NUM(dane_only, 0, 1) },
+	{ "proxy", set_proxy, STR(proxy) },
+	{ "user", set_user, STR(user) },
+	{ "domain", set_host, STR(domain) },
+	{ "admin", set_addr, STR(admin) },
+	{ "spool", set_path, STR(spool) },
+	{ "mxclient", set_path, STR(mxclient) },
+	{ "parallelism", set_number, NUM(parallelism, 1, 64) },
+	{ "domain-parallelism", set_number, NUM(domain_parallelism, 1, 64) },
+	{ "retry-first", set_number, TIME(retry_first, 1, DAY) },
+	{ "retry-max", set_number, TIME(retry_max, 1, 7 * DAY) },
+	{ "lifetime", set_number, TIME(lifetime, 60, 100 * DAY) },
+	{ "delay-warning", set_number, TIME(delay_warning, 0, 100 * DAY) },
+	{ "long-lines", set_long, NUM(long_lines, 0, 1) },
+	{ "run-on-submit", set_bool, NUM(run_on_submit, 0, 1) },
+};
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+_Static_assert(NKEYS <= 64, "conf->set has 64 bits");
 
 /* One parse: the file's name and line for messages, and the output. */
 struct parse {

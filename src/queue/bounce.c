@@ -88,8 +88,8 @@ put_headers(struct dsn *d, int dirfd, const char *body)
 static const char *
 status_of(const struct job *j, int delayed)
 {
-	if (j->last_status[0] != '\0')
-		return j->last_status;
+	if (j->last[AT_STATUS][0] != '\0')
+		return j->last[AT_STATUS];
 	if (delayed)
 		return "4.0.0";
 	return j->last_exit == 75 ? "4.4.7" : "5.0.0";
@@ -112,11 +112,11 @@ put_human(
 	put(d,
 	    "Attempts: %u\nMX: %s [%s]\nSecurity: %s\nReply: %s\n"
 	    "Reason: %s\n",
-	    j->attempts, j->last_mx[0] ? j->last_mx : "none",
-	    j->last_addr[0] ? j->last_addr : "none",
-	    j->last_security[0] ? j->last_security : "none",
-	    j->last_reply[0] ? j->last_reply : "none",
-	    j->last_reason[0] ? j->last_reason : "none");
+	    j->attempts, j->last[AT_MX][0] ? j->last[AT_MX] : "none",
+	    j->last[AT_ADDRESS][0] ? j->last[AT_ADDRESS] : "none",
+	    j->last[AT_SECURITY][0] ? j->last[AT_SECURITY] : "none",
+	    j->last[AT_REPLY][0] ? j->last[AT_REPLY] : "none",
+	    j->last[AT_REASON][0] ? j->last[AT_REASON] : "none");
 }
 
 static void
@@ -133,15 +133,15 @@ put_status(struct dsn *d, const struct runner *r, const struct job *j,
 	rfc5322_date(r->now, date, sizeof(date));
 	put(d, "Final-Recipient: rfc822; %s\nAction: %s\nStatus: %s\n", j->rcpt,
 	    delayed ? "delayed" : "failed", status_of(j, delayed));
-	if (j->last_mx[0] != '\0')
-		put(d, "Remote-MTA: dns; %s\n", j->last_mx);
-	if (j->last_reply[0] != '\0')
-		put(d, "Diagnostic-Code: smtp; %s\n", j->last_reply);
+	if (j->last[AT_MX][0] != '\0')
+		put(d, "Remote-MTA: dns; %s\n", j->last[AT_MX]);
+	if (j->last[AT_REPLY][0] != '\0')
+		put(d, "Diagnostic-Code: smtp; %s\n", j->last[AT_REPLY]);
 	else
 		put(d, "Diagnostic-Code: X-mxqueue; %s\n",
-		    j->last_reason[0] ? j->last_reason : "failed");
+		    j->last[AT_REASON][0] ? j->last[AT_REASON] : "failed");
 	put(d, "Last-Attempt-Date: %s\nX-Mxqueue-Security: %s\n", date,
-	    j->last_security[0] ? j->last_security : "none");
+	    j->last[AT_SECURITY][0] ? j->last[AT_SECURITY] : "none");
 }
 
 /* The whole DSN about job j (named `name' of message `id'), to `to'. */

@@ -166,12 +166,11 @@ launch(struct runner *r, struct slot *s)
 static struct slot *
 free_slot(struct runner *r)
 {
-	int i;
+	struct slot *s = r->slot, *end = r->slot + SLOTS_MAX;
 
-	for (i = 0; i < SLOTS_MAX; i++)
-		if (r->slot[i].pid == 0)
-			return &r->slot[i];
-	return NULL;
+	while (s < end && s->pid != 0)
+		s++;
+	return s < end ? s : NULL;
 }
 
 /*

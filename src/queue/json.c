@@ -209,24 +209,9 @@ value(struct jp *p, int depth)
 	}
 }
 
-#define M(name, field) \
-	{ \
-		name, offsetof(struct qreport, field), \
-		    sizeof(((struct qreport *)0)->field) \
-	}
-static const struct {
-	const char *name;
-	size_t      off, size;
-} members[] = {
-	M("outcome", outcome),
-	M("mx", mx),
-	M("address", address),
-	M("security", security),
-	M("reply", reply),
-	M("enhanced_status", status),
-	M("reason", reason),
-	M("recipient", recipient),
-};
+/* The report's names of the members a job keeps (enum attempt_text). */
+static const char *const names[AT_COUNT] = { "outcome", "mx", "address",
+	"security", "reply", "enhanced_status", "reason" };
 
 /* One member's value: kept if it is a string we record, else skipped. */
 static int
@@ -243,11 +228,10 @@ member(struct jp *p, const char *key, struct qreport *r)
 		r->have_exit = 1;
 		return 0;
 	}
-	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-		if (strcmp(key, members[i].name) == 0 && p->i < p->len &&
+	for (i = 0; i < AT_COUNT; i++)
+		if (strcmp(key, names[i]) == 0 && p->i < p->len &&
 		    p->s[p->i] == '"')
-			return string(
-			    p, (char *)r + members[i].off, members[i].size);
+			return string(p, r->text[i], sizeof(r->text[i]));
 	return value(p, 1);
 }
 

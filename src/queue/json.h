@@ -4,17 +4,12 @@
 
 #include <stddef.h>
 
+#include "queue.h"
+
 struct qreport {
 	int  exit;
 	int  have_exit;
-	char recipient[256];
-	char outcome[32];
-	char mx[256];
-	char address[64];
-	char security[64];
-	char reply[512];
-	char status[16];
-	char reason[512];
+	char text[AT_COUNT][512]; /* enum attempt_text */
 };
 
 int report_parse(const char *, size_t, struct qreport *);

@@ -61,9 +61,10 @@ print_job(
 	    j->kind == JOB_NORMAL ? "" : " (DSN)", j->sender, j->rcpt);
 	if (j->attempts > 0)
 		printf("        last: exit %d %s%s%s%s%s\n", j->last_exit,
-		    j->last_outcome, j->last_mx[0] ? " via " : "", j->last_mx,
-		    j->last_reply[0] ? ": " : "",
-		    j->last_reply[0] ? j->last_reply : j->last_reason);
+		    j->last[AT_OUTCOME], j->last[AT_MX][0] ? " via " : "",
+		    j->last[AT_MX], j->last[AT_REPLY][0] ? ": " : "",
+		    j->last[AT_REPLY][0] ? j->last[AT_REPLY]
+		                         : j->last[AT_REASON]);
 }
 
 static int

@@ -48,33 +48,37 @@ qerr_exit(enum qerr e)
 	                                                    : EX_SOFTWARE;
 }
 
+static void
+vlog(int prio, int to_stderr, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	syslog(prio, "%s", buf);
+	if (to_stderr)
+		fprintf(stderr, "mxqueue: %s\n", buf);
+}
+
 /* Warnings always reach stderr (-q never hides them) and syslog. */
 void
 qwarn(const char *fmt, ...)
 {
-	char    buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog(LOG_WARNING, 1, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mxqueue: %s\n", buf);
-	syslog(LOG_WARNING, "%s", buf);
 }
 
 /* One syslog line per event (Q10); -v copies it to stderr. */
 void
 qlog(int prio, const char *fmt, ...)
 {
-	char    buf[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog(prio, verbose, fmt, ap);
 	va_end(ap);
-	syslog(prio, "%s", buf);
-	if (verbose)
-		fprintf(stderr, "mxqueue: %s\n", buf);
 }
 
 time_t
@@ -152,41 +156,32 @@ opt_now(const char *arg)
 
 enum { O_CONFIG = 256, O_SPOOL, O_NOW, O_DELETE, O_HOLD, O_RELEASE };
 
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, O_CONFIG },
-	{ "spool", required_argument, NULL, O_SPOOL },
-	{ "now", required_argument, NULL, O_NOW },
-	{ "delete", required_argument, NULL, O_DELETE },
-	{ "hold", required_argument, NULL, O_HOLD },
-	{ "release", required_argument, NULL, O_RELEASE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'W' },
-	{ NULL, 0, NULL, 0 },
-};
+#define ARG(name, val) \
+	{ \
+		name, required_argument, NULL, val \
+	}
+#define FLAG(name, val) \
+	{ \
+		name, no_argument, NULL, val \
+	}
+static const struct option longopts[] = { ARG("config", O_CONFIG),
+	ARG("spool", O_SPOOL), ARG("now", O_NOW), ARG("delete", O_DELETE),
+	ARG("hold", O_HOLD), ARG("release", O_RELEASE), FLAG("help", 'h'),
+	FLAG("version", 'W'), { NULL, 0, NULL, 0 } };
 
 static void
 opt_long(struct opts *o, int c, const char *arg)
 {
-	switch (c) {
-	case O_CONFIG:
-		o->config = arg;
-		break;
-	case O_SPOOL:
-		o->spool = arg;
-		break;
-	case O_NOW:
+	if (c == O_CONFIG || c == O_SPOOL)
+		*(c == O_CONFIG ? &o->config : &o->spool) = arg;
+	else if (c == O_NOW)
 		o->now = opt_now(arg);
-		break;
-	case O_DELETE:
-		mode(o, M_DELETE, arg);
-		break;
-	case O_HOLD:
-		mode(o, M_HOLD, arg);
-		break;
-	case O_RELEASE:
-		mode(o, M_RELEASE, arg);
-		break;
-	}
+	else if (c >= O_DELETE) /* the ignored sendmail flags are below */
+		mode(o,
+		    c == O_DELETE     ? M_DELETE
+		        : c == O_HOLD ? M_HOLD
+		                      : M_RELEASE,
+		    arg);
 }
 
 /*

@@ -48,63 +48,62 @@
 	    LANDLOCK_ACCESS_FS_REMOVE_FILE)
 #define LL_DIRS (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR)
 
+/* Which roles a row of the deny-list applies to. */
+#define SUB  (1 << QR_SUBMIT)
+#define RUN  (1 << QR_RUN)
+#define BOTH (SUB | RUN)
+
 struct deny {
 	const char *name;
+	int         roles;
 	int         err;
 	const char *why;
 };
 
 /* clang-format off */
-static const struct deny deny_both[] = {
-	{ "ptrace", EPERM, "no debugging of other processes" },
-	{ "process_vm_readv", EPERM, "no reading of others' memory" },
-	{ "process_vm_writev", EPERM, "no writing of others' memory" },
-	{ "pidfd_getfd", EPERM, "no taking others' descriptors" },
-	{ "bpf", EPERM, "no BPF programs" },
-	{ "perf_event_open", EPERM, "no performance counters" },
-	{ "userfaultfd", EPERM, "an exploitation aid" },
-	{ "io_uring_setup", EPERM, "its operations pass by this filter" },
-	{ "keyctl", EPERM, "no kernel keyrings" },
-	{ "add_key", EPERM, "no kernel keyrings" },
-	{ "request_key", EPERM, "no kernel keyrings" },
-	{ "init_module", EPERM, "no kernel modules" },
-	{ "finit_module", EPERM, "no kernel modules" },
-	{ "delete_module", EPERM, "no kernel modules" },
-	{ "kexec_load", EPERM, "no other kernel" },
-	{ "kexec_file_load", EPERM, "no other kernel" },
-	{ "reboot", EPERM, "no reboot" },
-	{ "settimeofday", EPERM, "the clock is not ours" },
-	{ "clock_settime", EPERM, "the clock is not ours" },
-	{ "clock_adjtime", EPERM, "the clock is not ours" },
-	{ "adjtimex", EPERM, "the clock is not ours" },
-	{ "open_by_handle_at", EPERM, "would open files past Landlock" },
-	{ "setns", EPERM, "no other namespaces" },
-	{ "pivot_root", EPERM, "no other root (mxclient uses chroot)" },
-	{ "mount", EPERM, "no mounts (mxclient falls back to mkdtemp)" },
-	{ "fsopen", EPERM, "no mounts (new API)" },
-	{ "fsmount", EPERM, "no mounts (new API)" },
-	{ "move_mount", EPERM, "no mounts (new API)" },
-	{ "open_tree", EPERM, "no mounts (new API)" },
-	{ "swapon", EPERM, "no swap" },
-	{ "syslog", EPERM, "no kernel log (syslog(3) is a socket)" },
-};
-
-static const struct deny deny_submit[] = {
-	{ "execve", EPERM, "the kick helper was forked before" },
-	{ "execveat", EPERM, "nothing to execute" },
-	{ "fork", EPERM, "no new processes" },
-	{ "vfork", EPERM, "no new processes" },
-	{ "clone", EPERM, "no new processes or threads" },
-	{ "clone3", ENOSYS, "no new processes or threads" },
-	{ "unshare", EPERM, "no namespaces" },
-	{ "chroot", EPERM, "no other root" },
-	{ "bind", EPERM, "no listening" },
-	{ "listen", EPERM, "no listening" },
-};
-
-static const struct deny deny_run[] = {
-	{ "clone3", ENOSYS, "flags out of the filter's reach: glibc "
+static const struct deny denied[] = {
+	{ "ptrace", BOTH, EPERM, "no debugging of other processes" },
+	{ "process_vm_readv", BOTH, EPERM, "no reading of others' memory" },
+	{ "process_vm_writev", BOTH, EPERM, "no writing of others' memory" },
+	{ "pidfd_getfd", BOTH, EPERM, "no taking others' descriptors" },
+	{ "bpf", BOTH, EPERM, "no BPF programs" },
+	{ "perf_event_open", BOTH, EPERM, "no performance counters" },
+	{ "userfaultfd", BOTH, EPERM, "an exploitation aid" },
+	{ "io_uring_setup", BOTH, EPERM, "its operations pass by this filter" },
+	{ "keyctl", BOTH, EPERM, "no kernel keyrings" },
+	{ "add_key", BOTH, EPERM, "no kernel keyrings" },
+	{ "request_key", BOTH, EPERM, "no kernel keyrings" },
+	{ "init_module", BOTH, EPERM, "no kernel modules" },
+	{ "finit_module", BOTH, EPERM, "no kernel modules" },
+	{ "delete_module", BOTH, EPERM, "no kernel modules" },
+	{ "kexec_load", BOTH, EPERM, "no other kernel" },
+	{ "kexec_file_load", BOTH, EPERM, "no other kernel" },
+	{ "reboot", BOTH, EPERM, "no reboot" },
+	{ "settimeofday", BOTH, EPERM, "the clock is not ours" },
+	{ "clock_settime", BOTH, EPERM, "the clock is not ours" },
+	{ "clock_adjtime", BOTH, EPERM, "the clock is not ours" },
+	{ "adjtimex", BOTH, EPERM, "the clock is not ours" },
+	{ "open_by_handle_at", BOTH, EPERM, "would open files past Landlock" },
+	{ "setns", BOTH, EPERM, "no other namespaces" },
+	{ "pivot_root", BOTH, EPERM, "no other root (mxclient uses chroot)" },
+	{ "mount", BOTH, EPERM, "no mounts (mxclient falls back to mkdtemp)" },
+	{ "fsopen", BOTH, EPERM, "no mounts (new API)" },
+	{ "fsmount", BOTH, EPERM, "no mounts (new API)" },
+	{ "move_mount", BOTH, EPERM, "no mounts (new API)" },
+	{ "open_tree", BOTH, EPERM, "no mounts (new API)" },
+	{ "swapon", BOTH, EPERM, "no swap" },
+	{ "syslog", BOTH, EPERM, "no kernel log (syslog(3) is a socket)" },
+	{ "clone3", BOTH, ENOSYS, "flags out of the filter's reach: glibc "
 	    "falls back to clone" },
+	{ "execve", SUB, EPERM, "the kick helper was forked before" },
+	{ "execveat", SUB, EPERM, "nothing to execute" },
+	{ "fork", SUB, EPERM, "no new processes" },
+	{ "vfork", SUB, EPERM, "no new processes" },
+	{ "clone", SUB, EPERM, "no new processes or threads" },
+	{ "unshare", SUB, EPERM, "no namespaces" },
+	{ "chroot", SUB, EPERM, "no other root" },
+	{ "bind", SUB, EPERM, "no listening" },
+	{ "listen", SUB, EPERM, "no listening" },
 };
 /* clang-format on */
 
@@ -191,18 +190,17 @@ landlock(enum qrole role, const struct qsandbox *sb)
 }
 
 static void
-deny_rows(scmp_filter_ctx ctx, const struct deny *d, size_t n)
+deny_rows(scmp_filter_ctx ctx, enum qrole role)
 {
-	size_t i;
-	int    nr;
+	const struct deny *d;
+	int                nr;
 
-	for (i = 0; i < n; i++)
-		if ((nr = seccomp_syscall_resolve_name(d[i].name)) >= 0 &&
-		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d[i].err), nr, 0) < 0)
-			die(d[i].name);
+	for (d = denied; d < denied + sizeof(denied) / sizeof(denied[0]); d++)
+		if ((d->roles & (1 << role)) &&
+		    (nr = seccomp_syscall_resolve_name(d->name)) >= 0 &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d->err), nr, 0) < 0)
+			die(d->name);
 }
-
-#define ROWS(t) (t), sizeof(t) / sizeof((t)[0])
 
 static void
 filter(enum qrole role)
@@ -215,15 +213,13 @@ filter(enum qrole role)
 	    seccomp_attr_set(
 	        ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
 		die("seccomp_attr_set");
-	deny_rows(ctx, ROWS(deny_both));
+	deny_rows(ctx, role);
 	if (role == QR_SUBMIT) {
-		deny_rows(ctx, ROWS(deny_submit));
 		/* syslog(3) keeps its unix socket; no other kind */
 		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
 		        SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) < 0)
 			die("socket");
-	} else
-		deny_rows(ctx, ROWS(deny_run));
+	}
 	if (seccomp_load(ctx) < 0)
 		die("seccomp_load");
 	seccomp_release(ctx);

@@ -37,6 +37,18 @@ enum qmode {
 	M_RELEASE /* --release id */
 };
 
+/* What a job keeps of its last attempt, and the report carries. */
+enum attempt_text {
+	AT_OUTCOME = 0,
+	AT_MX,
+	AT_ADDRESS,
+	AT_SECURITY,
+	AT_REPLY,
+	AT_STATUS,
+	AT_REASON,
+	AT_COUNT
+};
+
 #define ADDR_MAX 256
 #define QID_LEN  24 /* hex digits */
 #define RCPT_MAX 1000

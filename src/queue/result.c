@@ -18,22 +18,21 @@
 
 #include "run.h"
 
-/* The job's last_* members from the report (sanitised: server text). */
+/* The job's record of the attempt (sanitised: it is server text). */
 static void
 record(struct job *j, const struct qreport *q, int code, int have)
 {
+	int i;
+
 	j->last_exit = code;
-	sanitize(j->last_outcome, sizeof(j->last_outcome),
-	    have ? q->outcome : "unknown");
-	sanitize(j->last_mx, sizeof(j->last_mx), have ? q->mx : "");
-	sanitize(j->last_addr, sizeof(j->last_addr), have ? q->address : "");
-	sanitize(j->last_security, sizeof(j->last_security),
-	    have ? q->security : "");
-	sanitize(j->last_reply, sizeof(j->last_reply), have ? q->reply : "");
-	sanitize(j->last_status, sizeof(j->last_status), have ? q->status : "");
-	sanitize(j->last_reason, sizeof(j->last_reason),
-	    have ? q->reason
-	         : "no report from mxclient (stopped before it finished)");
+	for (i = 0; i < AT_COUNT; i++)
+		sanitize(
+		    j->last[i], sizeof(j->last[i]), have ? q->text[i] : "");
+	if (!have) {
+		snprintf(j->last[AT_OUTCOME], TEXT_MAX, "unknown");
+		snprintf(j->last[AT_REASON], TEXT_MAX,
+		    "no report from mxclient (stopped before it finished)");
+	}
 }
 
 /* retry-first · 2^(attempts-1), at most retry-max, ±25 %. */
@@ -59,11 +58,13 @@ log_attempt(const struct slot *s, const struct job *j)
 	qlog(j->last_exit == 0 ? LOG_INFO : LOG_NOTICE,
 	    "%s: to=<%s>, attempt=%u, mx=%s, address=%s, security=%s, "
 	    "exit=%d, outcome=%s, reply=%s%s%s",
-	    s->id, j->rcpt, j->attempts, j->last_mx[0] ? j->last_mx : "none",
-	    j->last_addr[0] ? j->last_addr : "none",
-	    j->last_security[0] ? j->last_security : "none", j->last_exit,
-	    j->last_outcome, j->last_reply[0] ? j->last_reply : "none",
-	    j->last_reason[0] ? ", reason=" : "", j->last_reason);
+	    s->id, j->rcpt, j->attempts,
+	    j->last[AT_MX][0] ? j->last[AT_MX] : "none",
+	    j->last[AT_ADDRESS][0] ? j->last[AT_ADDRESS] : "none",
+	    j->last[AT_SECURITY][0] ? j->last[AT_SECURITY] : "none",
+	    j->last_exit, j->last[AT_OUTCOME],
+	    j->last[AT_REPLY][0] ? j->last[AT_REPLY] : "none",
+	    j->last[AT_REASON][0] ? ", reason=" : "", j->last[AT_REASON]);
 }
 
 static int
@@ -99,8 +100,8 @@ expire_reason(struct job *j)
 {
 	char was[TEXT_MAX];
 
-	memcpy(was, j->last_reason, sizeof(was));
-	snprintf(j->last_reason, sizeof(j->last_reason),
+	memcpy(was, j->last[AT_REASON], sizeof(was));
+	snprintf(j->last[AT_REASON], sizeof(j->last[AT_REASON]),
 	    "delivery time expired after %u attempts: %.400s", j->attempts,
 	    was);
 }

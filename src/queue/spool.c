@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +23,15 @@
 int
 write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	ssize_t     n;
+	size_t  off;
+	ssize_t n;
 
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
+	for (off = 0; off < len; off += (size_t)n)
+		if ((n = write(fd, (const char *)buf + off, len - off)) == -1 &&
+		    errno != EINTR)
 			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+		else if (n == -1)
+			n = 0;
 	return 0;
 }
 
@@ -300,6 +298,11 @@ body_val(char *dst, const char *val)
 	return copy_val(dst, 32, val);
 }
 
+/* The job file's keys of the last attempt's texts (enum attempt_text). */
+static const char *const last_keys[AT_COUNT] = { "last-outcome", "last-mx",
+	"last-address", "last-security", "last-reply", "last-status",
+	"last-reason" };
+
 static int
 job_pair(struct job *j, const char *key, const char *val)
 {
@@ -334,21 +337,9 @@ job_pair(struct job *j, const char *key, const char *val)
 			j->last_exit = (int)n;
 		return 0;
 	}
-	if (strcmp(key, "last-outcome") == 0)
-		return copy_val(j->last_outcome, sizeof(j->last_outcome), val);
-	if (strcmp(key, "last-mx") == 0)
-		return copy_val(j->last_mx, sizeof(j->last_mx), val);
-	if (strcmp(key, "last-address") == 0)
-		return copy_val(j->last_addr, sizeof(j->last_addr), val);
-	if (strcmp(key, "last-security") == 0)
-		return copy_val(
-		    j->last_security, sizeof(j->last_security), val);
-	if (strcmp(key, "last-reply") == 0)
-		return copy_val(j->last_reply, sizeof(j->last_reply), val);
-	if (strcmp(key, "last-status") == 0)
-		return copy_val(j->last_status, sizeof(j->last_status), val);
-	if (strcmp(key, "last-reason") == 0)
-		return copy_val(j->last_reason, sizeof(j->last_reason), val);
+	for (n = 0; n < AT_COUNT; n++)
+		if (strcmp(key, last_keys[n]) == 0)
+			return copy_val(j->last[n], TEXT_MAX, val);
 	return -1;
 }
 
@@ -373,21 +364,23 @@ job_parse(const char *t, size_t len, struct job *j)
 size_t
 job_format(const struct job *j, char *buf, size_t size)
 {
-	int n;
+	size_t o;
+	int    n, i;
 
 	n = snprintf(buf, size,
 	    JOB_MAGIC "\nkind %s\nsender %s\nrecipient %s\n%s%s%sbody %s\n"
 	              "created %" PRId64 "\nnext %" PRId64 "\nattempts %" PRIu32
-	              "\nheld %d\nwarned %d\nlast-exit %d\n"
-	              "last-outcome %s\nlast-mx %s\nlast-address %s\n"
-	              "last-security %s\nlast-reply %s\nlast-status %s\n"
-	              "last-reason %s\n",
+	              "\nheld %d\nwarned %d\nlast-exit %d\n",
 	    kinds[j->kind], j->sender, j->rcpt, j->orig[0] ? "orig " : "",
 	    j->orig, j->orig[0] ? "\n" : "", j->body, j->created, j->next,
 	    j->attempts, j->held, j->warned,
-	    j->last_exit < 0 ? 0 : j->last_exit, j->last_outcome, j->last_mx,
-	    j->last_addr, j->last_security, j->last_reply, j->last_status,
-	    j->last_reason);
+	    j->last_exit < 0 ? 0 : j->last_exit);
+	for (i = 0; i < AT_COUNT && n >= 0 && (size_t)n < size; i++) {
+		o = (size_t)n;
+		n = snprintf(
+		    buf + o, size - o, "%s %s\n", last_keys[i], j->last[i]);
+		n = n < 0 ? -1 : n + (int)o;
+	}
 	if (n < 0 || (size_t)n >= size)
 		return 0;
 	return (size_t)n;

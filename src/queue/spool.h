@@ -49,14 +49,8 @@ struct job {
 	uint32_t      attempts;
 	int           held;
 	int           warned;
-	int           last_exit; /* -1: never tried */
-	char          last_outcome[32];
-	char          last_mx[256];
-	char          last_addr[64];
-	char          last_security[64];
-	char          last_reply[TEXT_MAX];
-	char          last_status[16];
-	char          last_reason[TEXT_MAX];
+	int           last_exit;                /* -1: never tried */
+	char          last[AT_COUNT][TEXT_MAX]; /* enum attempt_text */
 };
 
 struct envelope {

@@ -32,11 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (r.exit < 0 || r.exit > 255)
 		abort();
-	printable(r.outcome);
-	printable(r.mx);
-	printable(r.reply);
-	printable(r.reason);
-	printable(r.status);
+	for (i = 0; i < AT_COUNT; i++)
+		printable(r.text[i]);
+	i = 0;
 	while (i < size && s[i] != '{')
 		i++;
 	if ((buf = malloc(size + 32)) == NULL)
