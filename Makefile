@@ -316,8 +316,9 @@ install-queue: install-mxqueue
 	getent group $(SUBMIT_GROUP) >/dev/null || groupadd -r $(SUBMIT_GROUP)
 	getent passwd $(QUEUE_USER) >/dev/null || useradd -r -d $(SPOOL) \
 	    -s /usr/sbin/nologin -G $(SUBMIT_GROUP) $(QUEUE_USER)
-	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 750 \
-	    $(DESTDIR)$(SPOOL) $(DESTDIR)$(SPOOL)/queue
+	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 750 $(DESTDIR)$(SPOOL)
+	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 2750 \
+	    $(DESTDIR)$(SPOOL)/queue
 	install -d -o $(QUEUE_USER) -g $(QUEUE_USER) -m 700 \
 	    $(DESTDIR)$(SPOOL)/run
 	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 1730 \
