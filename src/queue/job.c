@@ -88,7 +88,11 @@ exec_mxclient(struct runner *r, struct slot *s)
 	char              *argv[24];
 	int                n = 0;
 
-	add_arg(argv, &n, "mxclient", "-q");
+	/*
+	 * No -q: stdout is /dev/null anyway, and issue 14 turns mxclient's
+	 * sendmail-style -q into an error that names mxqueue.
+	 */
+	add_arg(argv, &n, "mxclient", NULL);
 	add_arg(argv, &n, "-f", s->job.sender);
 	if (c->user[0] != '\0')
 		add_arg(argv, &n, "--user", c->user);
