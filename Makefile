@@ -37,6 +37,7 @@ LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 
 COMMON_SRCS =	src/common/addr.c \
 		src/common/clock.c \
+		src/common/conf.c \
 		src/common/fds.c \
 		src/common/frame.c \
 		src/common/hooks.c \
@@ -284,3 +285,138 @@ clean-runner-selftest:
 
 .PHONY: clean-runner-selftest
 # --- end of runner self-test ------------------------------------------
+
+# ---------------------------------------------------------------------------
+# mxqueue (issue 14): the queuing sendmail front end, doc/mxqueue.md.
+# Everything for it is in this block; the lines below add its targets to
+# all, install, clean and test-programs.
+SBINDIR ?=	$(PREFIX)/sbin
+SPOOL ?=	/var/spool/mxqueue
+QUEUE_USER ?=	mxqueue
+SUBMIT_GROUP ?=	mxsubmit
+SYSTEMD_DIR ?=	/etc/systemd/system
+SENDMAIL_LINKS ?= no
+
+QUEUE_PARSE =	src/common/conf.c \
+		src/common/fds.c \
+		src/common/addr.c \
+		src/parent/norm.c \
+		src/queue/addrlist.c \
+		src/queue/header.c \
+		src/queue/json.c \
+		src/queue/qp.c \
+		src/queue/spool.c
+QUEUE_SRCS =	$(QUEUE_PARSE) \
+		src/queue/bounce.c \
+		src/queue/fields.c \
+		src/queue/import.c \
+		src/queue/job.c \
+		src/queue/list.c \
+		src/queue/main.c \
+		src/queue/qsandbox.c \
+		src/queue/result.c \
+		src/queue/run.c \
+		src/queue/submit.c \
+		src/queue/submit_init.c
+QUEUE_CPPFLAGS = $(CPPFLAGS) -Isrc/queue
+QUEUE_TESTS =	tests/unit/test_conf tests/unit/test_conf-asan
+QUEUE_FUZZ =	tests/fuzz/fuzz_conf tests/fuzz/fuzz_json \
+		tests/fuzz/fuzz_spool tests/fuzz/fuzz_addrlist
+
+all: mxqueue
+test-programs: mxqueue $(QUEUE_TESTS) $(QUEUE_FUZZ)
+install: install-mxqueue
+clean: clean-queue
+
+mxqueue: $(QUEUE_SRCS) $(HDRS)
+	$(CC) $(QUEUE_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(QUEUE_SRCS) \
+	    $(LDLIBS)
+
+CONF_SRCS =	src/common/conf.c src/common/addr.c
+tests/unit/test_conf: tests/unit/test_conf.c $(CONF_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CONF_SRCS)
+
+tests/unit/test_conf-asan: tests/unit/test_conf.c $(CONF_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(CONF_SRCS)
+
+tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(CONF_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(CONF_SRCS)
+
+tests/fuzz/fuzz_json: tests/fuzz/fuzz_json.c src/queue/json.c $(HDRS)
+	$(FUZZ_CC) $(QUEUE_CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< \
+	    src/queue/json.c
+
+tests/fuzz/fuzz_spool: tests/fuzz/fuzz_spool.c src/queue/spool.c \
+    src/common/addr.c $(HDRS)
+	$(FUZZ_CC) $(QUEUE_CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< \
+	    src/queue/spool.c src/common/addr.c
+
+tests/fuzz/fuzz_addrlist: tests/fuzz/fuzz_addrlist.c src/queue/addrlist.c \
+    src/queue/header.c $(HDRS)
+	$(FUZZ_CC) $(QUEUE_CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< \
+	    src/queue/addrlist.c src/queue/header.c
+
+# The long soak (tests/e2e/t_queue_soak.sh with more messages).
+soak: mxclient mxqueue
+	QUEUE_SOAK_N=500 tests/lab/netns.sh tests/e2e/queue_soak.sh
+
+install-mxqueue: mxqueue
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 755 mxqueue $(DESTDIR)$(SBINDIR)/mxqueue
+	install -m 644 man/mxqueue.8 $(DESTDIR)$(MANDIR)/man8/mxqueue.8
+	install -m 644 man/mxclient.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/mxclient.conf.5
+	if [ "$(SENDMAIL_LINKS)" = yes ]; then \
+		install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin \
+		    $(DESTDIR)/usr/lib; \
+		ln -sf $(SBINDIR)/mxqueue $(DESTDIR)/usr/sbin/sendmail; \
+		ln -sf $(SBINDIR)/mxqueue $(DESTDIR)/usr/bin/mailq; \
+		ln -sf $(SBINDIR)/mxqueue $(DESTDIR)/usr/lib/sendmail; \
+	fi
+
+# The queue's user and group, the spool and the systemd units (root).
+install-queue: install-mxqueue
+	getent group $(SUBMIT_GROUP) >/dev/null || groupadd -r $(SUBMIT_GROUP)
+	getent passwd $(QUEUE_USER) >/dev/null || useradd -r -d $(SPOOL) \
+	    -s /usr/sbin/nologin -G $(SUBMIT_GROUP) $(QUEUE_USER)
+	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 750 $(DESTDIR)$(SPOOL)
+	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 2750 \
+	    $(DESTDIR)$(SPOOL)/queue
+	install -d -o $(QUEUE_USER) -g $(QUEUE_USER) -m 700 \
+	    $(DESTDIR)$(SPOOL)/run
+	install -d -o $(QUEUE_USER) -g $(SUBMIT_GROUP) -m 1730 \
+	    $(DESTDIR)$(SPOOL)/tmp $(DESTDIR)$(SPOOL)/new
+	chgrp $(SUBMIT_GROUP) $(DESTDIR)$(SBINDIR)/mxqueue
+	chmod 2755 $(DESTDIR)$(SBINDIR)/mxqueue
+	install -d $(DESTDIR)$(SYSTEMD_DIR)
+	for u in dist/systemd/*; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SPOOL@|$(SPOOL)|g' \
+		    -e 's|@USER@|$(QUEUE_USER)|g' "$$u" \
+		    >$(DESTDIR)$(SYSTEMD_DIR)/$$(basename "$$u"); \
+	done
+	if [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
+		systemctl daemon-reload; \
+		systemctl enable --now mxqueue.path mxqueue.timer; \
+	fi
+
+# What install, install-mxqueue and install-queue put in place; the
+# spool is kept when it still holds mail.
+uninstall:
+	-if [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
+		systemctl disable --now mxqueue.path mxqueue.timer; fi
+	for u in dist/systemd/*; do \
+		rm -f $(DESTDIR)$(SYSTEMD_DIR)/$$(basename "$$u"); done
+	for l in /usr/sbin/sendmail /usr/bin/mailq /usr/lib/sendmail; do \
+		[ "$$(readlink $(DESTDIR)$$l)" = $(SBINDIR)/mxqueue ] && \
+		    rm -f $(DESTDIR)$$l; done; true
+	rm -f $(DESTDIR)$(SBINDIR)/mxqueue $(DESTDIR)$(MANDIR)/man8/mxqueue.8 \
+	    $(DESTDIR)$(MANDIR)/man5/mxclient.conf.5 \
+	    $(DESTDIR)$(BINDIR)/mxclient $(DESTDIR)$(MANDIR)/man1/mxclient.1
+	-rmdir $(DESTDIR)$(SPOOL)/tmp $(DESTDIR)$(SPOOL)/new \
+	    $(DESTDIR)$(SPOOL)/queue $(DESTDIR)$(SPOOL)/run $(DESTDIR)$(SPOOL)
+
+clean-queue:
+	rm -f mxqueue $(QUEUE_TESTS) $(QUEUE_FUZZ)
+
+.PHONY: install-mxqueue install-queue uninstall clean-queue soak

@@ -8,7 +8,8 @@ set -eu
 PKGS="build-essential pkg-config libtls-dev libseccomp-dev libldns-dev
 libssl-dev ldnsutils nsd unbound postfix swaks mandoc python3 openssl
 iproute2 util-linux procps strace clang libclang-rt-14-dev valgrind
-openssh-client openssh-server microsocks curl"
+openssh-client openssh-server microsocks curl
+php-cli git-email libmailtools-perl bsd-mailx mutt"
 
 missing=""
 for p in $PKGS; do

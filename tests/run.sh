@@ -183,7 +183,8 @@ for t in tests/unit/test_fds tests/unit/test_fds-asan \
     tests/unit/test_reply tests/unit/test_dane tests/unit/test_proxy \
     tests/unit/test_frame-asan tests/unit/test_addr-asan \
     tests/unit/test_norm-asan tests/unit/test_reply-asan \
-    tests/unit/test_dane-asan tests/unit/test_proxy-asan; do
+    tests/unit/test_dane-asan tests/unit/test_proxy-asan \
+    tests/unit/test_conf tests/unit/test_conf-asan; do
 	if [ -x "$t" ]; then
 		run "$t" --count "$t"
 	else
@@ -193,6 +194,7 @@ done
 
 run tests/fuzz/run.sh tests/fuzz/run.sh 3
 run tests/doc/check_docs.sh tests/doc/check_docs.sh
+run tests/build/openbsd_syntax.sh --count tests/build/openbsd_syntax.sh
 run tests/doc/check_rules.sh --count tests/doc/check_rules.sh
 
 if [ "$(id -u)" != 0 ]; then

@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "parent.h"
 #include "proc.h"
@@ -66,8 +67,7 @@ usage(int status)
 		exit(status);
 	}
 	printf(USAGE_LINE
-	    "  -f sender             envelope sender (\"\" or \"<>\": the null sender)\n"
-	    "  -r sender             the same as -f (sendmail's -r)\n"
+	    "  -f, -r sender         envelope sender (\"\" or \"<>\": the null sender)\n"
 	    "  -B -F -i -L -m -N -o -O -R -V  sendmail's options, ignored\n"
 	    "  -q, --quiet           errors only    -v, --verbose   DNS details too\n"
 	    "  --resolver ADDR[#PORT]  validating resolver (default: resolv.conf's)\n"
@@ -93,6 +93,7 @@ usage(int status)
 	    "progress\n"
 	    "  --status-fd N         JSON report on descriptor N\n"
 	    "  --lock-fd N           hold descriptor N open until the end (a queue's lock)\n"
+	    "  --config FILE         settings (MXCLIENT_CONF, /etc/mxclient.conf)\n"
 	    "  --user NAME           children's user when run as root (nobody)\n"
 	    "  --chroot DIR          children's root (a fresh empty directory)\n"
 	    "  --help, --version\n"
@@ -179,7 +180,8 @@ enum {
 	OPT_STATUS_FD,
 	OPT_PROXY,
 	OPT_TRUST_REMOTE,
-	OPT_LOCK_FD
+	OPT_LOCK_FD,
+	OPT_CONFIG
 };
 
 static const struct option longopts[] = { { "resolver", required_argument, NULL,
@@ -197,6 +199,7 @@ static const struct option longopts[] = { { "resolver", required_argument, NULL,
 	{ "proxy", required_argument, NULL, OPT_PROXY },
 	{ "trust-remote-resolver", no_argument, NULL, OPT_TRUST_REMOTE },
 	{ "lock-fd", required_argument, NULL, OPT_LOCK_FD },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -215,6 +218,7 @@ static const struct {
 	{ OPT_CHROOT, offsetof(struct options, chroot_dir) },
 	{ OPT_PROBE, offsetof(struct options, probe) },
 	{ OPT_PROXY, offsetof(struct options, proxy) },
+	{ OPT_CONFIG, offsetof(struct options, config) },
 };
 
 /* Options that only set a flag of the job. */
@@ -438,20 +442,19 @@ setup_resolvers(const struct options *o, struct child_cfg *cfg)
 static void
 setup_proxy(struct options *o, struct child_cfg *cfg)
 {
-	const char *url = o->proxy, *why;
+	const char *url = o->proxy, *why, *from = "--proxy";
 	int         bad = EX_USAGE;
 
-	if (url == NULL) {
-		url = getenv("MXCLIENT_PROXY");
-		bad = EX_CONFIG;
-	}
+	if (url == NULL && (url = getenv("MXCLIENT_PROXY")) != NULL)
+		from = "MXCLIENT_PROXY", bad = EX_CONFIG;
+	else if (url == NULL && (url = o->conf_proxy) != NULL)
+		from = "proxy in the configuration file", bad = EX_CONFIG;
 	if (url == NULL)
 		return;
 	if ((why = proxy_parse(url, &cfg->proxy)) != NULL) {
 		if (o->proxy != NULL)
 			proxy_scrub(o->proxy);
-		fprintf(stderr, "mxclient: bad %s: %s\n",
-		    o->proxy ? "--proxy" : "MXCLIENT_PROXY", why);
+		fprintf(stderr, "mxclient: bad %s: %s\n", from, why);
 		exit(bad);
 	}
 	/* neither ps(1) nor /proc/PID/environ shows a password now */
@@ -515,6 +518,34 @@ check_ssh_proxy(const struct options *o, const struct child_cfg *cfg)
 }
 
 /*
+ * mxclient.conf(5): what the command line did not set.  A file that is
+ * named (--config, MXCLIENT_CONF) must be readable; a bad line is a
+ * configuration error with its file and line.
+ */
+static void
+read_config(struct options *o)
+{
+	static struct conf c;
+	char               err[CONF_PATH_MAX + 128];
+
+	conf_init(&c);
+	if (conf_load(o->config, &c, err, sizeof(err)) != CONF_OK) {
+		fprintf(stderr, "mxclient: %s\n", err);
+		exit(EX_CONFIG);
+	}
+	if (o->resolver == NULL && c.resolver[0] != '\0')
+		o->resolver = c.resolver;
+	if (o->helo == NULL && c.helo[0] != '\0')
+		o->helo = c.helo;
+	if (c.proxy[0] != '\0')
+		o->conf_proxy = c.proxy; /* after --proxy and MXCLIENT_PROXY */
+	if (o->user == NULL && c.user[0] != '\0')
+		o->user = c.user;
+	if (c.dane_only)
+		o->flags |= JOB_DANE_ONLY;
+}
+
+/*
  * Everything the command line decides, in *o and *cfg; exits 64 (usage),
  * 78 (configuration) or 75 (a proxy name that does not resolve now).
  */
@@ -528,6 +559,7 @@ configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
 	o->lock_fd = -1;
 	memset(cfg, 0, sizeof(*cfg));
 	parse_args(argc, argv, o);
+	read_config(o);
 	check_address("recipient", o->rcpt, 0);
 	if (o->helo != NULL && (why = helo_check(o->helo)) != NULL) {
 		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);

@@ -83,6 +83,27 @@ if mount --bind "$tmp/resolv.conf" /etc/resolv.conf; then
 else
 	fail "$T: D1 empty resolv.conf" "cannot bind-mount over /etc/resolv.conf"
 fi
+# mxclient.conf(5) (Q20, Q21): the settings mxclient and mxqueue share; the
+# command line wins; a bad line or a missing named file is 78.
+printf 'resolver = 127.0.0.1\nhelo = conf.example.org\n' >"$tmp/good.conf"
+id="conf-$$-$RANDOM@mxclient.test"
+make_message "$id" | MXCLIENT_CONF="$tmp/good.conf" "$MXCLIENT" -f a@example.org rcpt@secure.example \
+    >"$tmp/out" 2>&1
+expect_eq "$T: Q20 MXCLIENT_CONF gives the resolver and the EHLO name" 0 "$?" "$tmp"
+grep -q '^>>> EHLO conf.example.org' "$tmp/out" && pass "$T: Q20 the configuration's helo is used" ||
+	fail "$T: Q20 the configuration's helo is used" "$(grep EHLO "$tmp/out" | head -2)"
+make_message "$id-2" | MXCLIENT_CONF="$tmp/good.conf" "$MXCLIENT" --helo cli.example.org \
+    -f a@example.org rcpt@secure.example >"$tmp/out" 2>&1
+grep -q '^>>> EHLO cli.example.org' "$tmp/out" && pass "$T: Q20 the command line wins over the file" ||
+	fail "$T: Q20 the command line wins over the file" "$(grep EHLO "$tmp/out" | head -2)"
+printf 'resolver = 127.0.0.1\nno-such-key = 1\n' >"$tmp/bad.conf"
+MXCLIENT_CONF="$tmp/bad.conf" strace -f -qq -e trace=socket -o "$tmp/trace" "$MXCLIENT" \
+    -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: Q21 a bad line in the configuration exits 78" 78 "$?" "$tmp"
+grep -q "bad.conf:2:" "$tmp/err" && pass "$T: Q21 the error names the file and line" ||
+	fail "$T: Q21 the error names the file and line" "$(cat "$tmp/err")"
+"$MXCLIENT" --config "$tmp/none.conf" -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: Q21 --config naming a missing file exits 78" 78 "$?" "$tmp"
 run_nosend "bad --helo exits 64" 64 "$tmp/msg" --helo 'bad name' -f a@example.org a@secure.example
 run_nosend "--version exits 0" 0 /dev/null --version
 "$MXCLIENT" --version | grep -q '^mxclient [0-9]' && pass "$T: --version prints the version" ||
@@ -106,16 +127,16 @@ id="sendmail-opts-$$-$RANDOM@mxclient.test"
 make_message "$id" | "$MXCLIENT" --resolver 127.0.0.1 -i -oi -oem -F 'Some Name' -f a@example.org rcpt@secure.example >"$tmp/out" 2>&1
 expect_eq "$T: sendmail options -i -oi -oem -F accepted" 0 "$?" "$tmp"
 
-# What callers of /usr/sbin/sendmail pass (Q1): the exact argv of Debian
+# What callers of /usr/sbin/sendmail pass (Q26): the exact argv of Debian
 # cron and mutt, and every option that changes nothing for one message.
 sendmail_argv() {
 	local name=$1
 	shift
 	id="sendmail-argv-$RANDOM-$$@mxclient.test"
 	make_message "$id" | "$MXCLIENT" --resolver 127.0.0.1 "$@" >"$tmp/out" 2>&1
-	expect_eq "$T: Q1 $name" 0 "$?" "$tmp"
-	wait_for_mail "$id" >"$tmp/file" && pass "$T: Q1 $name: delivered" ||
-		fail "$T: Q1 $name: delivered" "no mail"
+	expect_eq "$T: Q26 $name" 0 "$?" "$tmp"
+	wait_for_mail "$id" >"$tmp/file" && pass "$T: Q26 $name: delivered" ||
+		fail "$T: Q26 $name: delivered" "no mail"
 }
 sendmail_argv "Debian cron's argv" -f a@example.org -i -FCronDaemon -B8BITMIME -oem rcpt@secure.example
 sendmail_argv "mutt's argv" -f a@example.org -oem -oi -B8BITMIME -N failure,delay -R hdrs -- rcpt@secure.example
@@ -123,20 +144,20 @@ sendmail_argv "-V -O -L -m -bm -odi -odb" -V envid42 -O DeliveryMode=b -L tag -m
     -f a@example.org rcpt@secure.example
 sendmail_argv "-r sender (mailx, smartd)" -i -r r-sender@example.org rcpt@secure.example
 grep -qi '^Return-Path: <r-sender@example.org>' "$(cat "$tmp/file")" &&
-	pass "$T: Q1 -r sets the envelope sender" ||
-	fail "$T: Q1 -r sets the envelope sender" "$(grep -i '^Return-Path' "$(cat "$tmp/file")")"
+	pass "$T: Q26 -r sets the envelope sender" ||
+	fail "$T: Q26 -r sets the envelope sender" "$(grep -i '^Return-Path' "$(cat "$tmp/file")")"
 make_message "cli-q-$$@mxclient.test" >"$tmp/msg"
-run_nosend "Q1 -t exits 64" 64 "$tmp/msg" -f a@example.org -t
-grep -q 'mxqueue' "$tmp/err" && pass "$T: Q1 -t: the message names mxqueue" ||
-	fail "$T: Q1 -t: the message names mxqueue" "$(cat "$tmp/err")"
-run_nosend "Q1 several recipients exit 64" 64 "$tmp/msg" -f a@example.org a@secure.example b@secure.example
-grep -q 'mxqueue' "$tmp/err" && pass "$T: Q1 several recipients: the message names mxqueue" ||
-	fail "$T: Q1 several recipients: the message names mxqueue" "$(cat "$tmp/err")"
+run_nosend "Q26 -t exits 64" 64 "$tmp/msg" -f a@example.org -t
+grep -q 'mxqueue' "$tmp/err" && pass "$T: Q26 -t: the message names mxqueue" ||
+	fail "$T: Q26 -t: the message names mxqueue" "$(cat "$tmp/err")"
+run_nosend "Q26 several recipients exit 64" 64 "$tmp/msg" -f a@example.org a@secure.example b@secure.example
+grep -q 'mxqueue' "$tmp/err" && pass "$T: Q26 several recipients: the message names mxqueue" ||
+	fail "$T: Q26 several recipients: the message names mxqueue" "$(cat "$tmp/err")"
 for m in -bs -bp -bd -q30m -qRexample.org; do
-	run_nosend "Q1 $m exits 64" 64 "$tmp/msg" -f a@example.org "$m" a@secure.example
+	run_nosend "Q26 $m exits 64" 64 "$tmp/msg" -f a@example.org "$m" a@secure.example
 done
 "$MXCLIENT" --resolver 127.0.0.1 -q -f a@example.org rcpt@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-[ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && pass "$T: Q1 -q alone is still --quiet" ||
-	fail "$T: Q1 -q alone is still --quiet" "exit $rc, $(head -c 200 "$tmp/out")"
+[ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && pass "$T: Q26 -q alone is still --quiet" ||
+	fail "$T: Q26 -q alone is still --quiet" "exit $rc, $(head -c 200 "$tmp/out")"
 rm -rf "$tmp"

@@ -1,5 +1,5 @@
 /*
- * libFuzzer twin of the envelope address check (src/parent/addr.c).  An
+ * libFuzzer twin of the envelope address check (src/common/addr.c).  An
  * address that addr_check() accepts is checked here against the RFC 5321
  * limits with an independent reading: ASCII only, no octet below 0x21,
  * '<' or '>' outside the quoted local part, at most 254 octets, exactly
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parent.h"
+#include "addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-3}
 jobs=${JOBS:-2}
-targets="reply frame norm addr dane dns socks"
+targets="reply frame norm addr dane dns socks conf json spool addrlist"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # UBSan findings must stop the run like ASan's do.
