@@ -55,7 +55,8 @@ DNS_SRCS =	src/dns/answer.c \
 		src/dns/dns.c \
 		src/dns/policy.c \
 		src/dns/query.c \
-		src/dns/tell.c
+		src/dns/tell.c \
+		src/dns/wire.c
 CHILD_SRCS =	$(DNS_SRCS) \
 		src/net/net.c \
 		src/net/socks.c \

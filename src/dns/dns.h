@@ -6,6 +6,7 @@
  *             CNAME chains, MX records (D2, D4, M2-M9)
  *   policy.c  what RFC 7672 makes of one host's answers (T1-T7, B1-B3)
  *   tell.c    the frames that carry answers and decisions to tls
+ *   wire.c    the message walked before ldns parses it (D5)
  *   dns.c     the entry point: initialise, lock down, serve requests
  */
 #ifndef MXC_DNS_H
@@ -84,6 +85,9 @@ void query_start(struct dns *, struct query *, const char *, ldns_rr_type);
 void query_free(struct query *);
 int  reply_matches(const struct query *, const ldns_pkt *);
 void run_wave(struct dns *, struct query *, size_t, wave_enough);
+
+/* wire.c */
+ldns_pkt *wire_parse(const uint8_t *, size_t);
 
 /* answer.c */
 void                classify(struct query *, ldns_pkt *);

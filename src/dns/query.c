@@ -150,12 +150,11 @@ reply_matches(const struct query *q, const ldns_pkt *p)
 	return ok;
 }
 
+/* p: the parsed reply (taken), NULL if it was not DNS */
 static void
-query_answer(struct query *q, const uint8_t *buf, size_t len)
+query_answer(struct query *q, ldns_pkt *p)
 {
-	ldns_pkt *p = NULL;
-
-	if (ldns_wire2pkt(&p, buf, len) != LDNS_STATUS_OK)
+	if (p == NULL)
 		return; /* not DNS: keep waiting for the real answer */
 	if (!reply_matches(q, p)) {
 		ldns_pkt_free(p);
@@ -184,7 +183,7 @@ static void
 udp_read(struct dns *d, struct query *q)
 {
 	uint8_t   buf[65536];
-	ldns_pkt *p = NULL;
+	ldns_pkt *p;
 	ssize_t   n;
 
 	if ((n = recv(q->fd, buf, sizeof(buf), 0)) <= 0) {
@@ -197,14 +196,13 @@ udp_read(struct dns *d, struct query *q)
 		return;
 	}
 	/* truncated: ask again over TCP; RFC 7671 §10.1.1 */
-	if (ldns_wire2pkt(&p, buf, n) == LDNS_STATUS_OK &&
-	    reply_matches(q, p) && ldns_pkt_tc(p)) {
+	if ((p = wire_parse(buf, n)) != NULL && reply_matches(q, p) &&
+	    ldns_pkt_tc(p)) {
 		ldns_pkt_free(p);
 		tcp_start(d, q);
 		return;
 	}
-	ldns_pkt_free(p);
-	query_answer(q, buf, n);
+	query_answer(q, p);
 }
 
 /* TCP: connect, send length and query, read length and answer. */
@@ -246,7 +244,7 @@ tcp_io(struct query *q)
 	if (n <= 0)
 		goto closed;
 	if ((q->tcpgot += n) == q->tcpneed) {
-		query_answer(q, q->tcpbuf, q->tcpneed);
+		query_answer(q, wire_parse(q->tcpbuf, q->tcpneed));
 		if (!q->done)
 			query_fail(q, "TCP answer does not match the query");
 	}

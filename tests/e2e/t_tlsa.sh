@@ -137,6 +137,22 @@ has "M4 201 MX records: the best preference comes first, wherever it stood" \
 send "M4 201 MX records, the best one last in the answer: delivered" 0 \
     scripted.example "${SRES[@]}"
 
+# D5: ldns keeps only the last TSIG record and the last OPT record's
+# options of an answer and leaks the others; dns ignores such an answer
+# (found by fuzz_dns), so the TLSA lookup ends in a timeout
+scripted "$MX" "$TLSA TLSA ad 3 1 1 hex:$GOOD" "$TLSA TSIG ad zeros:16 x3"
+decide scripted.example -r "$SCRIPTED" -p none
+has "D5 a TLSA answer with TSIG records is ignored: the host is unreachable" \
+    '^host mx.scripted.example .*policy=unreachable'
+scripted "$MX" "$TLSA TLSA ad 3 1 1 hex:$GOOD" "$TLSA OPT ad zeros:4"
+decide scripted.example -r "$SCRIPTED" -p none
+has "D5 a TLSA answer with two OPT records is ignored: the host is unreachable" \
+    '^host mx.scripted.example .*policy=unreachable'
+scripted "$MX" "$TLSA TLSA ad 3 1 1 hex:$GOOD" "scripted.example TSIG ad zeros:16"
+decide scripted.example -r "$SCRIPTED" -p none
+has "D5 an MX answer with a TSIG record is ignored: a lookup error" \
+    '^mx temporary failure '
+
 # --- the same in the lab's signed zones (real DNSSEC) ---
 RES=(--resolver "$LAB_RESOLVER")
 decide tlsa-33.example

@@ -6,7 +6,7 @@
  * CNAME) and how it is matched (bit 3: take the query id from the
  * packet, as a real reply to our query would carry; else a fixed id),
  * the rest is the resolver's reply in wire form.  As query_answer()
- * does: ldns_wire2pkt(), reply_matches(), classify(); then what the
+ * does: wire_parse(), reply_matches(), classify(); then what the
  * handlers take from an answer: collect_mx() for MX, send_addrs() for
  * A/AAAA, send_tlsa() for TLSA.  Every frame dns would send to tls must
  * pass msg_check() on the tls side, and a null MX (a permanent failure)
@@ -189,10 +189,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(q.name, sizeof(q.name), "%s",
 	    questions[(data[0] & 7) % NQUESTIONS].name);
 	q.id = 0x2a2a;
-	if (ldns_wire2pkt(&p, data + 1, size - 1) != LDNS_STATUS_OK) {
-		ldns_pkt_free(p);
+	if ((p = wire_parse(data + 1, size - 1)) == NULL)
 		return 0;
-	}
 	if (data[0] & 8)
 		q.id = ldns_pkt_id(p);
 	if (!reply_matches(&q, p)) {
