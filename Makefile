@@ -259,3 +259,25 @@ clean-runner-selftest:
 
 .PHONY: clean-runner-selftest
 # --- end of runner self-test ------------------------------------------
+
+# --- benchmarks (issue 13; root; not part of check) -------------------
+# Helpers of the benchmarks: benchrun (CPU and peak RSS of a process
+# tree, via wait4) and rawsmtp (the raw STARTTLS client, the floor).
+BENCH_HELPERS =	tests/bench/benchrun \
+		tests/bench/rawsmtp
+
+tests/bench/benchrun: tests/bench/benchrun.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+tests/bench/rawsmtp: tests/bench/rawsmtp.c
+	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libtls 2>/dev/null) \
+	    -o $@ $< $(shell $(PKG_CONFIG) --libs libtls 2>/dev/null || echo -ltls)
+
+test-programs: $(BENCH_HELPERS)
+
+clean: clean-bench
+clean-bench:
+	rm -f $(BENCH_HELPERS)
+
+.PHONY: clean-bench
+# --- end of benchmarks ------------------------------------------------
