@@ -4,7 +4,8 @@
 tc netem is not available here; this stands in for a network round trip
 of 2 * DELAY.  Order is kept: a chunk leaves DELAY ms after it arrived.
 Usage: delayproxy.py LISTEN_ADDR:PORT TARGET_ADDR:PORT DELAY_MS [SECONDS]
-It exits by itself after SECONDS (default 600).
+It exits by itself after SECONDS (default 600).  dnsdelay.py imports
+its pump() for DNS over TCP.
 """
 import asyncio
 import sys
@@ -59,4 +60,5 @@ async def main():
         await asyncio.sleep(lifetime)
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
