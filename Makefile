@@ -199,14 +199,6 @@ test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 check: test-programs
 	tests/run.sh
 
-# Benchmarks (root; not part of check): one delivery against swaks, and
-# the SMTP and DNS round trips of a DANE delivery through a delaying proxy.
-bench: mxclient
-	tests/lab/netns.sh tests/bench/delivery.sh 30
-	tests/lab/netns.sh tests/bench/rtt.sh 7 50
-	tests/lab/netns.sh tests/bench/proxy-rtt.sh 7 50
-	tests/lab/netns.sh tests/bench/proxy-peer.sh 30
-
 # On a fresh machine the libraries are missing too: install first, then
 # build (tests/deps.sh installs only what is missing).
 demo:
@@ -231,7 +223,7 @@ clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 	    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
-.PHONY: all bench check demo deps fuzz install clean test-programs
+.PHONY: all check demo deps fuzz install clean test-programs
 
 # --- runner self-test -------------------------------------------------
 # tests/unit/test_runner fails on purpose in every way tests/run.sh must
@@ -261,8 +253,12 @@ clean-runner-selftest:
 # --- end of runner self-test ------------------------------------------
 
 # --- benchmarks (issue 13; root; not part of check) -------------------
-# Helpers of the benchmarks: benchrun (CPU and peak RSS of a process
-# tree, via wait4) and rawsmtp (the raw STARTTLS client, the floor).
+# make bench: one report of CPU per delivery, deliveries per second,
+# large messages, peak RSS, SMTP round trips, DNS waves and instructions,
+# mxclient side by side with PEER='template' (see doc/performance.md) and
+# the raw STARTTLS client tests/bench/rawsmtp.  BENCH_QUICK=1: about a
+# minute.  make bench-proxy: the round trips each proxy transport adds
+# and mxclient against curl through SOCKS5.
 BENCH_HELPERS =	tests/bench/benchrun \
 		tests/bench/rawsmtp
 
@@ -273,11 +269,19 @@ tests/bench/rawsmtp: tests/bench/rawsmtp.c
 	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libtls 2>/dev/null) \
 	    -o $@ $< $(shell $(PKG_CONFIG) --libs libtls 2>/dev/null || echo -ltls)
 
+bench: mxclient mxclient-sbtest $(BENCH_HELPERS)
+	tests/lab/netns.sh tests/bench/bench.sh
+
+bench-proxy: mxclient
+	tests/lab/netns.sh tests/bench/proxy-rtt.sh 7 50
+	tests/lab/netns.sh tests/bench/proxy-peer.sh 30
+
+# the smoke test tests/e2e/t_bench.sh runs bench.sh with tiny counts
 test-programs: $(BENCH_HELPERS)
 
 clean: clean-bench
 clean-bench:
 	rm -f $(BENCH_HELPERS)
 
-.PHONY: clean-bench
+.PHONY: bench bench-proxy clean-bench
 # --- end of benchmarks ------------------------------------------------
