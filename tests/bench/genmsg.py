@@ -35,7 +35,7 @@ delivery message server certificate key record domain resolver invoice
 meeting schedule report attached please regards thanks tomorrow account
 password reset token order shipment quarterly budget draft review""".split()
 
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def paragraph(rng):
@@ -69,7 +69,7 @@ def pool(rng, nlines):
             # one long line (an HTML part, say), under 998 octets
             out.append(" ".join(rng.choices(WORDS, k=rng.randint(60, 150)))[:990])
         else:
-            out.extend("".join(rng.choices(B64, k=76)) for _ in range(rng.randint(5, 40)))
+            out.extend("".join(rng.choices(BASE64_ALPHABET, k=76)) for _ in range(rng.randint(5, 40)))
             out.append("")
     return out
 
