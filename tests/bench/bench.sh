@@ -236,6 +236,9 @@ done
 REPORT=$W/report
 exec 3>&1
 say() { printf '%s\n' "$*" | tee -a "$REPORT" >&3; }
+# loadmark: the 1-minute load average now, for the last line
+LOADS=""
+loadmark() { LOADS="$LOADS $(cut -d' ' -f1 /proc/loadavg)"; }
 sayf() { printf "$@" | tee -a "$REPORT" >&3; }
 
 sayf '%s\n' "mxclient benchmark report (make bench$([ "$QUICK" = 1 ] && echo " BENCH_QUICK=1")$([ "$SMOKE" = 1 ] && echo ", smoke"))"
@@ -284,6 +287,8 @@ for i in "${!NAMES[@]}"; do
 done
 say ""
 
+loadmark
+
 # --- 2. deliveries per second ------------------------------------------
 set_msg 1k
 for p in $PARALLEL; do
@@ -311,6 +316,8 @@ for p in $PARALLEL; do
 	done
 done
 say ""
+
+loadmark
 
 # --- 3. large messages -------------------------------------------------
 k=0
@@ -348,6 +355,8 @@ done
 say "   (÷raw, ÷mxclient: ratios of wall times, > 1 is slower; CPU: user+sys of all processes, CPU÷raw its ratio)"
 say ""
 
+loadmark
+
 # --- 4. peak RSS -------------------------------------------------------
 big=$(echo "$SIZES" | awk '{print $NF}')
 say "4. Peak RSS (kB): per process as mxclient -v prints it (median over the runs of 1 and 3), and the"
@@ -368,13 +377,15 @@ for i in "${!NAMES[@]}"; do
 done
 say ""
 
+loadmark
+
 # --- 5. SMTP round trips -----------------------------------------------
 # start_relay SCRIPT LISTEN TARGET DELAY: a delaying proxy or relay
 start_relay() {
 	local out=$W/relay.$RANDOM
 	"$PY" "tests/bench/$1" "$2" "$3" "$4" 900 >"$out" 2>&1 &
 	RELAY_PID=$!
-	for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 400); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.05; done
 	die "$1 $2 did not start: $(cat "$out")"
 }
 stop_relay() { kill "$RELAY_PID" 2>/dev/null || true; wait "$RELAY_PID" 2>/dev/null || true; }
@@ -401,6 +412,8 @@ for i in "${!NAMES[@]}"; do
 	    "$(fmt "$a" %.1f)" "$(fmt "$b" %.1f)" "$r" "$(awk -v r="$r" 'BEGIN {if (r == "-") print "-"; else printf "%.1f", r + 1.5}')"
 done
 say ""
+
+loadmark
 
 # --- 6. DNS waves ------------------------------------------------------
 set_msg 1k
@@ -438,6 +451,8 @@ for i in "${!NAMES[@]}"; do
 	    "$(awk -v a="$a" -v b="$b" -v d="$D" 'BEGIN {if (a == "-" || b == "-") print "-"; else printf "%.1f", (b - a) / (2 * d)}')" "$v"
 done
 say ""
+
+loadmark
 
 # --- 7. instructions (callgrind) ---------------------------------------
 # callgrind I: valgrind --tool=callgrind over client I's whole tree; one
@@ -491,6 +506,8 @@ if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
 	say ""
 fi
 
+loadmark
+
 # --- end ---------------------------------------------------------------
 fails=$(ls "$W"/fail.* 2>/dev/null || true)
 if [ -n "$fails" ]; then
@@ -501,7 +518,7 @@ if [ -n "$fails" ]; then
 	done
 	say ""
 fi
-say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T_START)) s in all"
+say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); 1-minute load after each section:$LOADS; $(($(date +%s) - T_START)) s in all"
 [ -z "${BENCH_REPORT:-}" ] || cp "$REPORT" "$BENCH_REPORT"
 # in the smoke test every run must have delivered
 [ "$SMOKE" = 0 ] || [ -z "$fails" ]

@@ -34,10 +34,10 @@ report '^load average at end: ' "the report ends"
 
 # The deliveries are queued in the lab's Postfix: let it empty its queue
 # before the next test counts the Maildir.
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	postqueue -c "$LAB/postfix" -p 2>/dev/null | grep -q 'Mail queue is empty' && break
 	sleep 0.1
 done
 postqueue -c "$LAB/postfix" -p 2>/dev/null | grep -q 'Mail queue is empty' &&
 	pass "$T: Postfix delivered everything before the next test" ||
-	fail "$T: Postfix delivered everything before the next test" "queue not empty after 10 s"
+	fail "$T: Postfix delivered everything before the next test" "queue not empty after 30 s"
