@@ -17,7 +17,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from delayproxy import pump  # noqa: E402
+from delayproxy import nodelay, pump, quickack  # noqa: E402
 
 
 class Relay(asyncio.DatagramProtocol):
@@ -84,7 +84,11 @@ async def main():
         except OSError:
             cw.close()
             return
-        await asyncio.gather(pump(cr, sw, delay), pump(sr, cw, delay))
+        csock, ssock = cw.get_extra_info("socket"), sw.get_extra_info("socket")
+        for s in (csock, ssock):
+            nodelay(s)
+            quickack(s)
+        await asyncio.gather(pump(cr, sw, delay, csock), pump(sr, cw, delay, ssock))
 
     server = await asyncio.start_server(handle, laddr, int(lport))
     print("ready", flush=True)
