@@ -85,6 +85,10 @@ for f in "$MXCLIENT" "$BENCHRUN" "$RAWSMTP"; do
 	[ -x "$f" ] || die "$f is missing (make mxclient tests/bench/benchrun tests/bench/rawsmtp)"
 done
 [ "$(id -u)" = 0 ] || die "needs root (the lab)"
+# it adds addresses to lo and may bind-mount /etc/resolv.conf: only in
+# the private namespaces of tests/lab/netns.sh
+. tests/lab/ns.sh
+private_netns && private_mntns || die "run it inside tests/lab/netns.sh (make bench does)"
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
