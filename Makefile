@@ -226,14 +226,6 @@ test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 check: test-programs
 	tests/run.sh
 
-# Benchmarks (root; not part of check): one delivery against swaks, and
-# the SMTP and DNS round trips of a DANE delivery through a delaying proxy.
-bench: mxclient
-	tests/lab/netns.sh tests/bench/delivery.sh 30
-	tests/lab/netns.sh tests/bench/rtt.sh 7 50
-	tests/lab/netns.sh tests/bench/proxy-rtt.sh 7 50
-	tests/lab/netns.sh tests/bench/proxy-peer.sh 30
-
 # On a fresh machine the libraries are missing too: install first, then
 # build (tests/deps.sh installs only what is missing).
 demo:
@@ -258,7 +250,7 @@ clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 	    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
-.PHONY: all bench check demo deps fuzz install clean test-programs
+.PHONY: all check demo deps fuzz install clean test-programs
 
 # --- runner self-test -------------------------------------------------
 # tests/unit/test_runner fails on purpose in every way tests/run.sh must
@@ -421,3 +413,36 @@ clean-queue:
 	rm -f mxqueue $(QUEUE_TESTS) $(QUEUE_FUZZ)
 
 .PHONY: install-mxqueue install-queue uninstall clean-queue soak
+# --- benchmarks (issue 13; root; not part of check) -------------------
+# make bench: one report of CPU per delivery, deliveries per second,
+# large messages, peak RSS, SMTP round trips, DNS waves and instructions,
+# mxclient side by side with PEER='template' (see doc/performance.md) and
+# the raw STARTTLS client tests/bench/rawsmtp.  BENCH_QUICK=1: about a
+# minute.  make bench-proxy: the round trips each proxy transport adds
+# and mxclient against curl through SOCKS5.
+BENCH_HELPERS =	tests/bench/benchrun \
+		tests/bench/rawsmtp
+
+tests/bench/benchrun: tests/bench/benchrun.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+tests/bench/rawsmtp: tests/bench/rawsmtp.c
+	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags libtls 2>/dev/null) \
+	    -o $@ $< $(shell $(PKG_CONFIG) --libs libtls 2>/dev/null || echo -ltls)
+
+bench: mxclient mxclient-sbtest $(BENCH_HELPERS)
+	tests/lab/netns.sh tests/bench/bench.sh
+
+bench-proxy: mxclient
+	tests/lab/netns.sh tests/bench/proxy-rtt.sh 7 50
+	tests/lab/netns.sh tests/bench/proxy-peer.sh 30
+
+# the smoke test tests/e2e/t_bench.sh runs bench.sh with tiny counts
+test-programs: $(BENCH_HELPERS)
+
+clean: clean-bench
+clean-bench:
+	rm -f $(BENCH_HELPERS)
+
+.PHONY: bench bench-proxy clean-bench
+# --- end of benchmarks ------------------------------------------------

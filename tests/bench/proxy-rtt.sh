@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../.."
 N=${1:-7}
 D=${2:-50}
 LAB=$(mktemp -d /tmp/mxclient-bench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; tests/lab/proxies.sh stop "$LAB" >/dev/null 2>&1; tests/lab/lab.sh stop "$LAB" >/dev/null 2>&1; rm -rf "$LAB"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; tests/lab/proxies.sh stop "$LAB" >/dev/null 2>&1; tests/lab/lab.sh stop "$LAB" >/dev/null 2>&1; rm -rf "$LAB"' EXIT
 tests/lab/lab.sh start "$LAB" >/dev/null
 tests/lab/proxies.sh start "$LAB" >/dev/null
 . "$LAB/lab.env"
