@@ -13,9 +13,10 @@
  * processes have no files, and Landlock would refuse them anyway),
  * mprotect (nothing here changes page protections: no threads, no
  * dlopen after lock-down, no OpenSSL secure heap; should it ever be
- * needed, give it NOEXEC like mmap), fork, exec, ptrace, setsockopt,
- * bind, clock_nanosleep (ldns 1.8.3 cannot reach the sleep() in its
- * retry loop) and the exit system call (no threads).
+ * needed, give it NOEXEC like mmap), fork, exec, ptrace, setsockopt
+ * (but TCP_NODELAY in net), bind, clock_nanosleep (ldns 1.8.3 cannot
+ * reach the sleep() in its retry loop) and the exit system call (no
+ * threads).
  *
  * Initialise before locking down, or the first use after it opens a
  * file and is killed: glibc opens /etc/localtime the first time a time
@@ -38,6 +39,7 @@
 
 #include <linux/futex.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <fcntl.h>
 #include <sched.h>
@@ -76,15 +78,20 @@
 
 /* clang-format off */
 static const struct sb_call parent_calls[] = {
-	{ "write",		"chan_flush(): frames to tls; progress "
-				"lines on stdout, errors on stderr" },
+	{ "read",		"read_input(): the message from stdin, while "
+				"dns already looks up the MX hosts" },
+	{ "write",		"chan_flush(): frames to tls; the message "
+				"into the spool; progress lines on stdout, "
+				"errors on stderr" },
 	{ "recvmsg",		"framing layer: receiving frames" },
 	{ "sendmsg",		"framing layer: sending frames" },
 	{ "ppoll",		"parent_loop(): waits with the signals "
 				"unblocked only while it waits" },
-	{ "pread64",		"message body: the spool at the offset tls "
-				"asks for (MSG_BODY_REQ)" },
-	{ "close",		"a channel whose child has gone" },
+	{ "dup2",		"read_input(): /dev/null replaces stdin "
+				"once the message is read" },
+	{ "dup3",		RARE("dup2() where the arch has no dup2") },
+	{ "close",		"a channel whose child has gone; the spool's "
+				"write end once the message is complete" },
 	{ "wait4",		"reap(): the children, with their peak "
 				"RSS" },
 	{ "getrusage",		"print_peak_rss() (-v): the parent's own "
@@ -236,6 +243,10 @@ static const struct sb_rule net_rules[] = {
 	{ "getsockopt",
 	    { EQ(1, SOL_SOCKET), EQ(2, SO_ERROR) },
 	    "outcome of the non-blocking connect" },
+	{ "setsockopt",
+	    { EQ(1, IPPROTO_TCP), EQ(2, TCP_NODELAY) },
+	    "tcp_connect(): TCP_NODELAY, so that no short write (the last "
+	    "block of the message, a pipelined group) waits for an ACK" },
 	{ "mmap",
 	    { NOEXEC },
 	    RARE("malloc: large blocks") },
@@ -256,6 +267,8 @@ static const struct sb_call tls_calls[] = {
 	{ "poll",		"the event loop over channels and the SMTP "
 				"socket" },
 	{ "ppoll",		RARE("glibc poll() where the arch has no poll") },
+	{ "pread64",		"body_read(): the spooled message (MSG_BODY), "
+				"from its start for every MX tried" },
 	{ "close",		"the SMTP socket after an attempt" },
 	{ "clock_gettime",	RARE("SMTP timeouts; vDSO fallback (see parent)") },
 	{ "getrandom",		RARE("OpenSSL DRBG reseeding (it was seeded "

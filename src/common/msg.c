@@ -48,6 +48,7 @@ struct msg_rule {
 };
 
 static int check_job(const struct frame *);
+static int check_body(const struct frame *);
 static int check_mx_host(const struct frame *);
 static int check_host_addr(const struct frame *);
 static int check_dns_end(const struct frame *);
@@ -78,11 +79,9 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	    NULL, 0, T(MSG_JOB_START) },
 	[MSG_JOB_START] = { "JOB_START", P_PARENT, P_TLS, ONCE,
 	    FIXED(msg_job), check_job, JOB, 0 },
-	/* the message, on request; none once the final "." is announced */
-	[MSG_BODY_REQ] = { "BODY_REQ", P_TLS, P_PARENT, 0,
-	    FIXED(msg_body_req), NULL, 0, T(MSG_DOT_SENT) },
-	[MSG_BODY_DATA] = { "BODY_DATA", P_PARENT, P_TLS, 0,
-	    0, TAIL_BLOB, BODY_CHUNK, NULL, T(MSG_JOB_START), 0 },
+	/* the message once it is read and checked: the spool, read-only */
+	[MSG_BODY] = { "BODY", P_PARENT, P_TLS, FD | ONCE, FIXED(msg_body),
+	    check_body, T(MSG_JOB_START), 0 },
 	/* tls -> dns: the MX hosts once, then one host at a time */
 	[MSG_MX_REQ] = { "MX_REQ", P_TLS, P_DNS, ONCE, STR(NAMESZ),
 	    NULL, 0, 0 },
@@ -297,17 +296,24 @@ check_job(const struct frame *f)
 	size_t         i;
 
 	memcpy(&j, f->data, sizeof(j));
-	/* the data ends in ".\r\n" (wire_size counts it) */
-	if (j.size > j.wire_size || j.wire_size < 3)
-		return -1;
 	for (i = 0; i < TO_COUNT; i++)
 		if (j.timeout[i] == 0)
 			return -1;
-	return (j.flags &
-	           ~(JOB_VERBOSE | JOB_QUIET | JOB_8BIT | JOB_DANE_ONLY |
-	               JOB_JSON))
+	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_DANE_ONLY | JOB_JSON))
 	    ? -1
 	    : 0;
+}
+
+static int
+check_body(const struct frame *f)
+{
+	struct msg_body b;
+
+	memcpy(&b, f->data, sizeof(b));
+	/* the data ends in ".\r\n" (wire_size counts it) */
+	if (b.size > b.wire_size || b.wire_size < 3)
+		return -1;
+	return (b.flags & ~JOB_8BIT) ? -1 : 0;
 }
 
 static int

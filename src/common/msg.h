@@ -3,10 +3,12 @@
  *
  * Topology (README.md "Design"):
  *
- *   parent -> tls     MSG_JOB_SENDER, _RCPT, _HELO, _START (once each),
- *                     MSG_BODY_DATA
- *   tls -> parent     MSG_BODY_REQ, MSG_DOT_SENT, MSG_REPORT, MSG_RESULT
- *                     (the last frame), MSG_LOG
+ *   parent -> tls     MSG_JOB_SENDER, _RCPT, _HELO, _START (once each,
+ *                     as soon as the children run), then MSG_BODY once
+ *                     the whole message is read and checked (carries a
+ *                     read-only descriptor of the spool)
+ *   tls -> parent     MSG_DOT_SENT, MSG_REPORT, MSG_RESULT (the last
+ *                     frame), MSG_LOG
  *   tls -> dns        MSG_MX_REQ (once), MSG_HOST_REQ
  *   dns -> tls        MSG_MX_HOST..., MSG_MX_INFO, MSG_MX_END; per host
  *                     MSG_HOST_ADDR..., MSG_HOST_TLSA..., MSG_HOST_POLICY,
@@ -18,7 +20,7 @@
  *   dns, net, ssh, tls -> parent   MSG_LOG; MSG_SANDBOX_DEATH on a
  *                     channel of its own (the SIGSYS handler's)
  *
- * Only MSG_CONNECT_OK and MSG_SSH_OK carry a descriptor.  msg.c's table
+ * Only MSG_BODY, MSG_CONNECT_OK and MSG_SSH_OK carry a descriptor.  msg.c's table
  * is the protocol: for each type its sender, receiver, size, descriptor,
  * value checks and order; every receiver checks each frame against it
  * before looking at the payload.
@@ -46,9 +48,7 @@ enum msg_type {
 	MSG_JOB_RCPT,   /* string: envelope recipient */
 	MSG_JOB_HELO,   /* string: EHLO name, "" = derive one */
 	MSG_JOB_START,  /* struct msg_job: starts the delivery */
-	/* message body, streamed on demand */
-	MSG_BODY_REQ,  /* tls -> parent: struct msg_body_req */
-	MSG_BODY_DATA, /* parent -> tls: wire bytes, empty = end */
+	MSG_BODY, /* parent -> tls: struct msg_body + the spool, read-only */
 	/* tls -> dns */
 	MSG_MX_REQ,   /* string: recipient domain */
 	MSG_HOST_REQ, /* string: MX host name */
@@ -86,7 +86,6 @@ enum msg_type {
  */
 #define PAYLOAD_MAX  (65536 + 64)
 #define FRAME_MAX    (FRAME_HDR_SIZE + PAYLOAD_MAX)
-#define BODY_CHUNK   8192
 #define NAME_MAX_LEN 255 /* RFC 1035 domain name, text form */
 
 /* Outcomes of a delivery, mapped to sysexits codes in one place (parent). */
@@ -144,15 +143,16 @@ enum timeout_stage {
 };
 
 struct msg_job {
-	uint64_t size;              /* octets for SIZE= (CRLF, unstuffed) */
-	uint64_t wire_size;         /* octets sent after DATA, incl ".\r\n" */
-	uint32_t flags;             /* JOB_* */
+	uint32_t flags;             /* JOB_* but JOB_8BIT */
 	uint32_t timeout[TO_COUNT]; /* seconds per stage (RFC 5321 §4.5.3.2) */
 	uint32_t deadline;          /* seconds for the whole run, 0 = none */
 };
 
-struct msg_body_req {
-	uint64_t offset; /* into the wire form of the message */
+/* The checked message: the descriptor holds exactly wire_size octets. */
+struct msg_body {
+	uint64_t size;      /* octets for SIZE= (CRLF, unstuffed) */
+	uint64_t wire_size; /* octets sent after DATA, incl ".\r\n" */
+	uint32_t flags;     /* JOB_8BIT or 0 */
 };
 
 #define MX_SECURE   0x01 /* the MX RRset validated (AD) */

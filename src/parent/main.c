@@ -1,11 +1,13 @@
 /*
  * mxclient: send one message directly to the recipient domain's MX.
  *
- * The parent checks the command line (options.c), spools the message,
- * starts the dns, net and tls children (and ssh for an ssh:// proxy;
- * children.c), locks itself down and then only serves the message to
- * tls, prints what the children report and turns the outcome into an
- * exit status (exit_status(): the one place for that).
+ * The parent checks the command line (options.c), starts the dns, net
+ * and tls children (and ssh for an ssh:// proxy; children.c), locks
+ * itself down, gives tls the job at once (so that the DNS lookups run
+ * while the message is read) and then only reads the message into the
+ * spool (spool.c), hands tls the finished spool, prints what the
+ * children report and turns the outcome into an exit status
+ * (exit_status(): the one place for that).
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -51,9 +53,7 @@ send_job(struct parent *p, const struct options *o)
 	size_t         i;
 
 	memset(&job, 0, sizeof(job));
-	job.size = p->spool.n.size;
-	job.wire_size = p->spool.n.wire;
-	job.flags = o->flags | (p->spool.n.has8bit ? JOB_8BIT : 0);
+	job.flags = o->flags;
 	for (i = 0; i < TO_COUNT; i++)
 		job.timeout[i] = stage_timeout(o, i);
 	job.deadline = o->deadline;
@@ -67,29 +67,46 @@ send_job(struct parent *p, const struct options *o)
 		fatalx("cannot queue the job: %s", c->err);
 }
 
-/* tls reads the message in chunks, from any offset (one per MX try). */
+/* The message is complete and checked: tls may connect now. */
 static void
-serve_body(struct parent *p, const struct frame *f)
+send_body(struct parent *p)
 {
-	struct chan        *c = &p->child[PROC_TLS].chan;
-	uint8_t             buf[BODY_CHUNK];
-	struct msg_body_req req;
-	uint64_t            left;
-	ssize_t             n;
+	struct chan    *c = &p->child[PROC_TLS].chan;
+	struct msg_body b;
 
-	memcpy(&req, f->data, sizeof(req));
-	if (req.offset > p->spool.n.wire) {
-		set_fault(p, PROC_TLS, "asked for data beyond the message");
-		return;
-	}
-	left = p->spool.n.wire - req.offset;
-	n = pread(p->spool.fd, buf, left < sizeof(buf) ? left : sizeof(buf),
-	    req.offset);
-	if (n == -1)
-		fatal("read the spool");
-	if (chan_compose(c, MSG_BODY_DATA, f->id, -1, buf, n) == -1)
+	memset(&b, 0, sizeof(b));
+	b.size = p->spool.n.size;
+	b.wire_size = p->spool.n.wire;
+	b.flags = p->spool.n.has8bit ? JOB_8BIT : 0;
+	/* the frame takes the descriptor and closes it once sent */
+	if (chan_compose(c, MSG_BODY, 0, p->spool.rfd, &b, sizeof(b)) == -1)
 		set_fault(p, PROC_TLS, c->err);
-	explicit_bzero(buf, sizeof(buf));
+	p->spool.rfd = -1;
+}
+
+/* One read of the message; at its end, the spool goes to tls. */
+static void
+read_input(struct parent *p)
+{
+	const char *why;
+
+	switch (spool_step(&p->spool, &why)) {
+	case SPOOL_MORE:
+		return;
+	case SPOOL_DONE:
+		p->input = INPUT_DONE;
+		send_body(p);
+		break;
+	case SPOOL_FAILED:
+		p->input = p->spool.n.err != NORM_OK ? INPUT_BAD : INPUT_IOERR;
+		p->input_why = why;
+		p->input_errno = errno;
+		stop_children(p);
+		break;
+	}
+	/* the message lives in the spool now: no process keeps the input */
+	if (dup2(open_null(), STDIN_FILENO) == -1)
+		fatal("dup2");
 }
 
 static void
@@ -112,12 +129,6 @@ on_log(void *ctx, const struct frame *f)
 	(void)ctx;
 	memcpy(&l, f->data, sizeof(l));
 	log_print(l.level, frame_str(f, sizeof(l)));
-}
-
-static void
-on_body_req(void *ctx, const struct frame *f)
-{
-	serve_body(((struct child *)ctx)->p, f);
 }
 
 /* From now on a fault leaves the delivery status unknown. */
@@ -146,7 +157,6 @@ on_report(void *ctx, const struct frame *f)
 /* What the parent serves; msg.c's table says who may send each. */
 static const struct msg_handler handlers[] = {
 	{ MSG_LOG, on_log },
-	{ MSG_BODY_REQ, on_body_req },
 	{ MSG_DOT_SENT, on_dot_sent },
 	{ MSG_RESULT, on_result },
 	{ MSG_REPORT, on_report },
@@ -187,17 +197,24 @@ service_child(struct parent *p, struct child *c, short revents)
 		reap(p, c);
 }
 
+/* The input is read until its end unless the run is being stopped. */
+static int
+input_wanted(const struct parent *p)
+{
+	return p->input == INPUT_READING && !p->stopping;
+}
+
 static void
 parent_loop(struct parent *p)
 {
-	struct pollfd pfd[PROC_COUNT];
+	struct pollfd pfd[PROC_COUNT + 1];
 	struct child *map[PROC_COUNT];
 	sigset_t      none;
 	enum proc_id  i;
-	int           n;
+	int           n, in;
 
 	sigemptyset(&none);
-	while (live_children(p) > 0) {
+	while (live_children(p) > 0 || input_wanted(p)) {
 		for (n = 0, i = PROC_DNS; i < PROC_COUNT; i++) {
 			if (p->child[i].reaped)
 				continue;
@@ -206,8 +223,13 @@ parent_loop(struct parent *p)
 			pfd[n].events = chan_events(&p->child[i].chan);
 			pfd[n++].revents = 0;
 		}
+		if ((in = input_wanted(p))) {
+			pfd[n].fd = p->spool.in;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+		}
 		/* signals are blocked except while waiting here */
-		if (ppoll(pfd, n, NULL, &none) == -1) {
+		if (ppoll(pfd, n + in, NULL, &none) == -1) {
 			if (errno != EINTR)
 				fatal("ppoll");
 			if (got_signal)
@@ -219,6 +241,8 @@ parent_loop(struct parent *p)
 		}
 		for (i = 0; i < (enum proc_id)n; i++)
 			service_child(p, map[i], pfd[i].revents);
+		if (in && pfd[n].revents && input_wanted(p))
+			read_input(p);
 	}
 }
 
@@ -230,6 +254,10 @@ parent_loop(struct parent *p)
 static enum outcome
 final_outcome(const struct parent *p)
 {
+	if (p->input == INPUT_BAD)
+		return OUT_DATAERR;
+	if (p->input == INPUT_IOERR)
+		return OUT_INTERNAL;
 	if (p->have_result && p->outcome == OUT_DELIVERED)
 		return OUT_DELIVERED; /* delivered is delivered, whatever followed */
 	if (p->fault != NULL || !p->have_result)
@@ -258,6 +286,17 @@ exit_status(const struct parent *p)
 	const char  *who =
             p->fault_proc == PROC_PARENT ? "" : proc_name(p->fault_proc);
 
+	/* nothing was connected: the message is refused as it stands */
+	if (p->input == INPUT_BAD) {
+		fprintf(stderr, "mxclient: message not sent: line %llu: %s\n",
+		    (unsigned long long)p->spool.n.line, p->input_why);
+		return EX_DATAERR;
+	}
+	if (p->input == INPUT_IOERR) {
+		fprintf(stderr, "mxclient: %s: %s\n", p->input_why,
+		    strerror(p->input_errno));
+		return EX_IOERR;
+	}
 	if (o == OUT_DELIVERED || (p->fault == NULL && p->have_result))
 		return codes[o];
 	if (p->fault == NULL)
@@ -368,20 +407,11 @@ main(int argc, char **argv)
 		exit(EX_OSERR);
 	}
 	log_init(PROC_PARENT, NULL, o.flags);
-
-	if (spool_read(STDIN_FILENO, &p.spool, &why) == -1) {
-		if (p.spool.n.err == NORM_OK) {
-			fprintf(
-			    stderr, "mxclient: %s: %s\n", why, strerror(errno));
-			exit(EX_IOERR);
-		}
-		fprintf(stderr, "mxclient: message not sent: line %llu: %s\n",
-		    (unsigned long long)p.spool.n.line, why);
-		exit(EX_DATAERR);
+	if ((why = spool_open(&p.spool, STDIN_FILENO)) != NULL) {
+		fprintf(stderr, "mxclient: %s: %s\n", why, strerror(errno));
+		exit(EX_IOERR);
 	}
-	/* the message lives in the spool now: no process keeps the input */
-	if (dup2(open_null(), STDIN_FILENO) == -1)
-		fatal("dup2");
+	open_null(); /* for the end of the input, after lock-down */
 
 	if (o.flags & JOB_VERBOSE)
 		log_print(LOGL_INFO, sandbox_describe());

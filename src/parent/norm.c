@@ -4,8 +4,13 @@
  * with '.' gets one more, a final line without a newline gets CRLF, and
  * ".\r\n" ends the data.  Input that cannot be sent faithfully stops the
  * run before any connection: NUL, a bare CR (never guessed at), or a
- * line longer than 998 octets.  One pass, any chunking of the input.
+ * line longer than 998 octets.  One pass, any chunking of the input: a
+ * line at a time (memchr), and octet by octet (feed_one(), the
+ * reference) only for a line that holds a CR or a NUL, or whose CR LF
+ * is split between two reads.
  */
+#include <string.h>
+
 #include "parent.h"
 
 void
@@ -66,6 +71,83 @@ feed_one(struct norm *n, uint8_t c, uint8_t *out)
 	return o;
 }
 
+static size_t
+feed_octets(struct norm *n, const uint8_t *in, size_t len, uint8_t *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && n->err == NORM_OK; i++)
+		o += feed_one(n, in[i], out + o);
+	return o;
+}
+
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Non-zero if one of the 8 octets of w is zero (exact, no false hits). */
+static uint64_t
+has_zero(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGHS;
+}
+
+enum { SCAN_8BIT = 1, SCAN_CR_NUL = 2 };
+
+/* Which of 8-bit octets, CR and NUL occur in p[0..len), 8 at a time. */
+static int
+scan(const uint8_t *p, size_t len)
+{
+	uint64_t w, any = 0, stop = 0;
+	size_t   i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		any |= w;
+		stop |= has_zero(w) | has_zero(w ^ (ONES * '\r'));
+	}
+	for (; i < len; i++) {
+		any |= p[i];
+		stop |= p[i] == '\0' || p[i] == '\r';
+	}
+	return ((any & HIGHS) ? SCAN_8BIT : 0) | (stop ? SCAN_CR_NUL : 0);
+}
+
+/*
+ * Up to and including the next LF: the octets before it (less the CR
+ * of a CR LF) copied, dot-stuffed, the LF as CR LF.  Returns the input
+ * octets taken (*o: output), 0 if this part needs feed_one().
+ */
+static size_t
+feed_line(
+    struct norm *n, const uint8_t *in, size_t len, uint8_t *out, size_t *o)
+{
+	const uint8_t *lf = memchr(in, '\n', len);
+	size_t         text = lf ? (size_t)(lf - in) : len, took;
+	int            s;
+
+	*o = 0;
+	took = text + (lf != NULL);
+	if (lf != NULL && text > 0 && in[text - 1] == '\r')
+		text--; /* CR LF: the CR is not text */
+	if ((s = scan(in, text)) & SCAN_CR_NUL || n->cr)
+		return 0;
+	if (n->linelen + text > NORM_LINE_MAX) {
+		n->err = NORM_LONG_LINE;
+		return took;
+	}
+	if (s & SCAN_8BIT)
+		n->has8bit = 1;
+	if (n->linelen == 0 && text > 0 && in[0] == '.')
+		out[(*o)++] = '.';
+	memcpy(out + *o, in, text);
+	*o += text;
+	n->size += text;
+	n->linelen += text;
+	if (lf != NULL)
+		*o += end_line(n, out + *o);
+	return took;
+}
+
 /*
  * Convert len octets of input; out must hold 2 * len octets.  Returns the
  * octets written; on an error n->err is set and n->line names the line.
@@ -73,10 +155,31 @@ feed_one(struct norm *n, uint8_t c, uint8_t *out)
 size_t
 norm_feed(struct norm *n, const uint8_t *in, size_t len, uint8_t *out)
 {
-	size_t i, o = 0;
+	const uint8_t *lf;
+	size_t         i = 0, o = 0, lo, took;
 
-	for (i = 0; i < len && n->err == NORM_OK; i++)
-		o += feed_one(n, in[i], out + o);
+	while (i < len && n->err == NORM_OK) {
+		if ((took = feed_line(n, in + i, len - i, out + o, &lo)) > 0) {
+			i += took;
+			o += lo;
+			continue;
+		}
+		/* the slow part: the rest of this line, octet by octet */
+		lf = memchr(in + i, '\n', len - i);
+		took = lf != NULL ? (size_t)(lf - (in + i)) + 1 : len - i;
+		o += feed_octets(n, in + i, took, out + o);
+		i += took;
+	}
+	n->wire += o;
+	return o;
+}
+
+/* The reference: every octet through feed_one() (for the fuzzer). */
+size_t
+norm_feed_octets(struct norm *n, const uint8_t *in, size_t len, uint8_t *out)
+{
+	size_t o = feed_octets(n, in, len, out);
+
 	n->wire += o;
 	return o;
 }

@@ -28,6 +28,7 @@ struct norm {
 
 void        norm_init(struct norm *);
 size_t      norm_feed(struct norm *, const uint8_t *, size_t, uint8_t *);
+size_t      norm_feed_octets(struct norm *, const uint8_t *, size_t, uint8_t *);
 size_t      norm_finish(struct norm *, uint8_t *);
 const char *norm_strerror(enum norm_err);
 

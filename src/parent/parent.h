@@ -1,8 +1,9 @@
 /*
  * The pieces of the parent process:
  *
- *   main.c      the entry point: configure, spool, start the children,
- *               serve tls, reap, and the exit status (exit_status())
+ *   main.c      the entry point: configure, start the children, spool
+ *               the message for tls, reap, and the exit status
+ *               (exit_status())
  *   options.c   the command line and what follows from it
  *   children.c  starting, locking down, stopping and reaping children
  *   spool.c, norm.c  the message; resolver.c, proxy.c  configuration
@@ -20,13 +21,22 @@
 
 #include "norm.h"
 
-/* spool.c: stdin into an unlinked temporary file. */
+/* spool.c: the input into an unlinked temporary file, a read at a time. */
 struct spool {
-	int         fd;
+	int         in;  /* the message comes from here (stdin) */
+	int         fd;  /* the file, for writing; -1 once complete */
+	int         rfd; /* the same file read-only, for tls */
 	struct norm n;
 };
 
-int spool_read(int, struct spool *, const char **);
+enum spool_state {
+	SPOOL_MORE,  /* read again */
+	SPOOL_DONE,  /* the message is complete and checked */
+	SPOOL_FAILED /* see *why */
+};
+
+const char      *spool_open(struct spool *, int);
+enum spool_state spool_step(struct spool *, const char **);
 
 /* proxy.c: --proxy URLs (proc.h has struct proxy_cfg). */
 struct proxy_cfg;
@@ -82,6 +92,14 @@ struct child {
 struct parent {
 	struct child child[PROC_COUNT]; /* [PROC_PARENT] unused */
 	struct spool spool;
+	enum input {
+		INPUT_READING, /* the message is still coming in */
+		INPUT_DONE,    /* read, checked and handed to tls */
+		INPUT_BAD,     /* it cannot be sent as it is: spool.n.err */
+		INPUT_IOERR    /* reading or spooling it failed */
+	} input;
+	const char  *input_why; /* INPUT_BAD, INPUT_IOERR */
+	int          input_errno;
 	int          have_result;
 	int          dot_sent; /* tls announced the final "." */
 	int          ready_fd; /* EOF once every child has locked down */

@@ -75,6 +75,7 @@ try_address(struct delivery *d, const struct host *h, size_t i)
 	int       fd;
 
 	addr_text(&h->addr[i], text, sizeof(text));
+	await_body(d); /* no connection before the message is complete */
 	log_info("connecting to %s [%s]:25", h->mx->name, text);
 	if ((fd = ask_connect(d, &h->addr[i], why, sizeof(why), &cflags)) ==
 	    -1) {

@@ -1,8 +1,8 @@
 /*
  * The pieces of the tls process (tls_main() is in proc.h):
  *
- *   tls.c      the entry point, the job, the calls to dns, net and the
- *              parent (the message comes from there), the report
+ *   tls.c      the entry point, the job and the message, the calls to
+ *              dns, net and the parent, the report
  *   deliver.c  MX hosts and their addresses in order, what each failure
  *              means for the outcome (D7, M8, T5, T7, §8)
  *   smtp.c     one SMTP session: greeting, EHLO, STARTTLS and DANE,
@@ -31,10 +31,12 @@
 #define NAMES_MAX        4 /* DANE-TA reference identifiers */
 
 struct job {
-	char           sender[ADDRSZ];
-	char           rcpt[ADDRSZ];
-	char           helo[NAME_MAX_LEN + 1];
-	struct msg_job j;
+	char            sender[ADDRSZ];
+	char            rcpt[ADDRSZ];
+	char            helo[NAME_MAX_LEN + 1];
+	struct msg_job  j;
+	struct msg_body body;    /* valid once body_fd is set */
+	int             body_fd; /* the spool, read-only; -1 until MSG_BODY */
 };
 
 /* What a step of the delivery leaves to the next one. */
@@ -87,7 +89,8 @@ void host_free(struct host *);
 int ask_connect(struct delivery *, const struct msg_host_addr *, char *, size_t,
     uint32_t *);
 void   announce_dot(struct delivery *);
-size_t body_chunk(struct delivery *, uint64_t, uint8_t *);
+void   await_body(struct delivery *);
+size_t body_read(struct delivery *, uint64_t, uint8_t *, size_t);
 
 /* smtp.c */
 enum step session(struct delivery *, const struct host *, const char *, int);

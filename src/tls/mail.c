@@ -27,7 +27,7 @@ static const char *const steps[3] = { "MAIL FROM", "RCPT TO", "DATA" };
 static int
 message_fits(struct session *s)
 {
-	const struct msg_job *j = &s->d->job.j;
+	const struct msg_body *j = &s->d->job.body;
 
 	if ((j->flags & JOB_8BIT) && !(s->ehlo.flags & EXT_8BITMIME)) {
 		set_result(s->d->res, OUT_DATAERR,
@@ -55,9 +55,9 @@ envelope_lines(
 
 	if (s->ehlo.flags & EXT_SIZE)
 		snprintf(params, sizeof(params), " SIZE=%llu",
-		    (unsigned long long)job->j.size);
+		    (unsigned long long)job->body.size);
 	snprintf(mail, mlen, "MAIL FROM:<%s>%s%s", job->sender, params,
-	    (job->j.flags & JOB_8BIT) ? " BODY=8BITMIME" : "");
+	    (job->body.flags & JOB_8BIT) ? " BODY=8BITMIME" : "");
 	snprintf(rcpt, rlen, "RCPT TO:<%s>", job->rcpt);
 }
 
@@ -91,23 +91,26 @@ transaction_failed(struct session *s, int step, const char *what)
 }
 
 /*
- * Stream the message from the parent, chunk by chunk.  On a failure,
+ * Stream the message from the spool, a block at a time: four full TLS
+ * records (16 KiB each, RFC 8446 §5.1) per write.  On a failure,
  * s->dot_maybe says whether an octet of the final ".\r\n" may have
  * been handed to the kernel (TLS: once a record holding one was begun,
  * since libtls may have written part of it).
  */
+#define BODY_BLOCK (4 * 16384)
+
 static int
 send_body(struct session *s)
 {
 	static const char quit_line[] = "QUIT\r\n";
+	static uint8_t    buf[BODY_BLOCK + sizeof(quit_line)];
 	struct delivery  *d = s->d;
-	uint8_t           buf[BODY_CHUNK + sizeof(quit_line)];
-	uint64_t          off = 0, dot = d->job.j.wire_size - 3;
+	uint64_t          wire = d->job.body.wire_size, off = 0, dot = wire - 3;
 	size_t            len;
 	int               rv = 0;
 
-	while (rv == 0 && off < d->job.j.wire_size) {
-		len = body_chunk(d, off, buf);
+	while (rv == 0 && off < wire) {
+		len = body_read(d, off, buf, BODY_BLOCK);
 		if (off + len > dot && !s->dot_announced) {
 			announce_dot(d);
 			s->dot_announced = 1;
@@ -117,8 +120,7 @@ send_body(struct session *s)
 		 * rides behind the final "." in the same segment and costs
 		 * no round trip of its own.
 		 */
-		if (off + len == d->job.j.wire_size &&
-		    (s->ehlo.flags & EXT_PIPELINING)) {
+		if (off + len == wire && (s->ehlo.flags & EXT_PIPELINING)) {
 			memcpy(buf + len, quit_line, sizeof(quit_line) - 1);
 			s->quit_sent = 1;
 		}
@@ -192,7 +194,8 @@ data(struct session *s)
 	struct delivery *d = s->d;
 	const char      *why;
 
-	log_info("(message: %llu octets)", (unsigned long long)d->job.j.size);
+	log_info(
+	    "(message: %llu octets)", (unsigned long long)d->job.body.size);
 	if (send_body(s) == -1) {
 		d->transient = 1;
 		/* without an octet of the final "." it cannot have been taken */

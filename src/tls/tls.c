@@ -3,8 +3,10 @@
  * parent, asks dns for the MX hosts and their addresses, asks net for a
  * connection to one address after another, and runs the SMTP dialogue
  * (STARTTLS with libtls) on each socket it receives.  It never creates
- * a socket, never opens a file and never resolves a name.  The message
- * reaches it from the parent in chunks, only while DATA is being sent.
+ * a socket, never opens a file and never resolves a name.  The job comes
+ * first, so that the DNS lookups run while the parent still reads the
+ * message; the message comes later as a read-only descriptor of the
+ * parent's spool, and no connection is asked for before it is there.
  *
  * This file: the entry point, the job, the calls to dns, net and the
  * parent, and the report; deliver.c and smtp.c do the delivery.
@@ -12,11 +14,13 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tls.h>
 
@@ -73,6 +77,61 @@ on_start(void *ctx, const struct frame *f)
 	struct delivery *d = ctx;
 
 	memcpy(&d->job.j, f->data, sizeof(d->job.j));
+}
+
+/* The message is read and checked; --deadline counts from here. */
+static void
+on_body(void *ctx, const struct frame *f)
+{
+	struct delivery *d = ctx;
+
+	memcpy(&d->job.body, f->data, sizeof(d->job.body));
+	d->job.body_fd = f->fd;
+	if (d->job.j.deadline)
+		d->deadline = mono_ms() + d->job.j.deadline * 1000LL;
+}
+
+static const struct msg_handler body_handlers[] = {
+	{ MSG_BODY, on_body },
+};
+
+/*
+ * Nothing is connected, and no result is reported, before the parent
+ * has the whole message and found it fit to send (it stops this
+ * process otherwise).
+ */
+void
+await_body(struct delivery *d)
+{
+	struct frame f;
+
+	while (d->job.body_fd == -1) {
+		if (chan_wait(&d->parent, &f, -1) != 1)
+			fatalx("parent: %s", d->parent.err);
+		if (msg_dispatch(body_handlers,
+		        sizeof(body_handlers) / sizeof(body_handlers[0]), d,
+		        &f) == -1)
+			fatalx(
+			    "parent: no handler for %s", msg_type_name(f.type));
+	}
+}
+
+/* Up to len octets of the message at wire offset off (at least one). */
+size_t
+body_read(struct delivery *d, uint64_t off, uint8_t *buf, size_t len)
+{
+	uint64_t left = d->job.body.wire_size - off;
+	ssize_t  n;
+
+	if (len > left)
+		len = left;
+	while (
+	    (n = pread(d->job.body_fd, buf, len, off)) == -1 && errno == EINTR)
+		;
+	if (n <= 0)
+		fatalx("cannot read the spooled message: %s",
+		    n == 0 ? "shorter than announced" : strerror(errno));
+	return n;
 }
 
 static const struct msg_handler job_handlers[] = {
@@ -279,26 +338,6 @@ announce_dot(struct delivery *d)
 		fatalx("parent: %s", d->parent.err);
 }
 
-/* One chunk of the message from the parent, at wire offset off. */
-size_t
-body_chunk(struct delivery *d, uint64_t off, uint8_t *buf)
-{
-	struct msg_body_req req;
-	struct frame        f;
-	uint32_t            id = ++d->nextid;
-
-	req.offset = off;
-	if (chan_compose(&d->parent, MSG_BODY_REQ, id, -1, &req, sizeof(req)) ==
-	    -1)
-		fatalx("parent: %s", d->parent.err);
-	wait_frame(&d->parent, &f, id, DNS_WAIT);
-	if (f.type != MSG_BODY_DATA || f.len == 0 ||
-	    f.len > d->job.j.wire_size - off || f.len > BODY_CHUNK)
-		fatalx("parent: bad message data");
-	memcpy(buf, f.data, f.len);
-	return f.len;
-}
-
 static int
 send_report(struct delivery *d, const struct result *res)
 {
@@ -379,8 +418,7 @@ tls_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	if (cfg->proxy.kind != PROXY_NONE)
 		snprintf(
 		    d.rep.proxy, sizeof(d.rep.proxy), "%s", cfg->proxy.text);
-	if (d.job.j.deadline)
-		d.deadline = mono_ms() + d.job.j.deadline * 1000LL;
+	d.job.body_fd = -1;
 	d.domain = addr_domain(d.job.rcpt);
 	d.res = &res;
 	set_result(&res, OUT_TEMPFAIL, "no MX host could be tried");
@@ -388,6 +426,7 @@ tls_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	/* dns and net are done: let them go while the result goes out */
 	chan_close(&d.dns);
 	chan_close(&d.net);
+	await_body(&d);
 	report(&d, &res);
 	exit(0);
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Command line and message checks that must stop mxclient before it
 # sends anything (P12-P19, M10): the right exit code, a clear message,
-# and not one network socket opened (strace proves it).
+# and not one network socket opened (strace proves it); a message that
+# cannot be sent may see its MX looked up (dns starts while it is read)
+# but never a connection to port 25 (K5).
 . tests/e2e/lib.sh
 
 T=cli
@@ -20,6 +22,25 @@ run_nosend() {
 	elif grep -q 'socket(AF_INET' "$tmp/trace"; then
 		fail "$T: $name" "a network socket was created"
 	elif [ "$want" != 0 ] && [ ! -s "$tmp/err" ]; then
+		fail "$T: $name" "no error message"
+	else
+		pass "$T: $name"
+	fi
+}
+
+# run_noconnect NAME WANT_RC STDIN ARGS...: exit code, no connection to
+# any port 25 (DNS may have run while the message was read: K5).
+run_noconnect() {
+	local name=$1 want=$2 input=$3 rc
+	shift 3
+	strace -f -qq -e trace=connect -o "$tmp/trace" \
+	    "$MXCLIENT" --resolver 127.0.0.1 "$@" <"$input" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "$T: $name" "exit $rc, want $want: $(head -c 300 "$tmp/err")"
+	elif grep -q 'htons(25)' "$tmp/trace"; then
+		fail "$T: $name" "a connection to port 25 was made"
+	elif [ ! -s "$tmp/err" ]; then
 		fail "$T: $name" "no error message"
 	else
 		pass "$T: $name"
@@ -111,16 +132,67 @@ run_nosend "--version exits 0" 0 /dev/null --version
 
 # Messages that cannot be sent faithfully: 65, naming the line (P12, P14).
 printf 'Subject: x\n\nok\nbad\0nul\n' >"$tmp/nul"
-run_nosend "P15 NUL octet exits 65" 65 "$tmp/nul" -f a@example.org rcpt@secure.example
+run_noconnect "P15 NUL octet exits 65" 65 "$tmp/nul" -f a@example.org rcpt@secure.example
 grep -q 'line 4: NUL' "$tmp/err" && pass "$T: NUL error names line 4" || fail "$T: NUL error names line 4" "$(cat "$tmp/err")"
 printf 'Subject: x\n\nbare\rcr\n' >"$tmp/cr"
-run_nosend "P12 bare CR exits 65" 65 "$tmp/cr" -f a@example.org rcpt@secure.example
+run_noconnect "P12 bare CR exits 65" 65 "$tmp/cr" -f a@example.org rcpt@secure.example
 { printf 'Subject: x\n\n'; printf 'x%.0s' $(seq 999); printf '\n'; } >"$tmp/long"
-run_nosend "P14 line of 999 octets exits 65" 65 "$tmp/long" -f a@example.org rcpt@secure.example
+run_noconnect "P14 line of 999 octets exits 65" 65 "$tmp/long" -f a@example.org rcpt@secure.example
 grep -q 'line 3: line longer than 998' "$tmp/err" && pass "$T: long-line error names line 3" ||
 	fail "$T: long-line error names line 3" "$(cat "$tmp/err")"
 : >"$tmp/empty"
-run_nosend "empty input exits 65" 65 "$tmp/empty" -f a@example.org rcpt@secure.example
+run_noconnect "empty input exits 65" 65 "$tmp/empty" -f a@example.org rcpt@secure.example
+
+# K5: the MX hosts are looked up while the message is still coming in,
+# and nothing connects before its end: a message written in two halves
+# through a FIFO, the second half only once dns has answered.
+# slow_send NAME WANT_RC SECOND-HALF-FILE
+slow_send() {
+	local name=$1 want=$2 second=$3 rc pid
+	rm -f "$tmp/fifo"
+	mkfifo "$tmp/fifo"
+	strace -f -qq -e trace=connect -o "$tmp/trace" "$MXCLIENT" -v \
+	    --resolver 127.0.0.1 -f a@example.org rcpt@secure.example \
+	    <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	exec 8>"$tmp/fifo"
+	cat "$tmp/first" >&8
+	for _ in $(seq 200); do
+		grep -q 'mx.secure.example: DANE required' "$tmp/out" && break
+		sleep 0.05
+	done
+	sleep 0.3 # time enough for a connection, were one to be made
+	grep -q 'mx.secure.example: DANE required' "$tmp/out" &&
+		pass "$T: K5 $name: the MX host and its TLSA records are known before the message ends" ||
+		fail "$T: K5 $name: the MX host and its TLSA records are known before the message ends" \
+		    "$(tail -n 5 "$tmp/out" "$tmp/err" | tr '\n' '|')"
+	grep -q 'htons(25)' "$tmp/trace" &&
+		fail "$T: K5 $name: no connection before the message ends" "$(grep 'htons(25)' "$tmp/trace")" ||
+		pass "$T: K5 $name: no connection before the message ends"
+	cat "$second" >&8
+	exec 8>&-
+	wait "$pid"
+	rc=$?
+	expect_eq "$T: K5 $name: exit status" "$want" "$rc" "$tmp"
+}
+id=$(new_id slow)
+make_message "$id" >"$tmp/whole"
+head -c 60 "$tmp/whole" >"$tmp/first"
+tail -c +61 "$tmp/whole" >"$tmp/rest"
+slow_send "a message that comes slowly" 0 "$tmp/rest"
+wait_for_mail "$id" >/dev/null && pass "$T: K5 the slow message is delivered" ||
+	fail "$T: K5 the slow message is delivered" "no mail"
+grep -q 'htons(25)' "$tmp/trace" && pass "$T: K5 ... through a connection made after its end" ||
+	fail "$T: K5 ... through a connection made after its end" "no connect to port 25 in the trace"
+printf 'more text\nbad\0nul\n' >"$tmp/rest"
+slow_send "a slow message with a NUL in its second half" 65 "$tmp/rest"
+grep -q 'htons(25)' "$tmp/trace" &&
+	fail "$T: K5 the bad slow message: never a connection" "$(grep 'htons(25)' "$tmp/trace")" ||
+	pass "$T: K5 the bad slow message: never a connection"
+line=$(( $(tr -cd '\n' <"$tmp/first" | wc -c) + 2 ))
+grep -q "message not sent: line $line: NUL" "$tmp/err" &&
+	pass "$T: K5 the bad slow message: the error names its line" ||
+	fail "$T: K5 the bad slow message: the error names its line" "$(cat "$tmp/err")"
 
 # Sendmail options are accepted: -i, -oi, -oem, -F name.
 id="sendmail-opts-$$-$RANDOM@mxclient.test"

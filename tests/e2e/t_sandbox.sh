@@ -51,12 +51,32 @@ for p in "$pid" $kids; do
 		fail "$T: K1 $role $p holds neither descriptor 7 nor 1500 of the caller" "$inherited"
 	if [ "$role" = child ]; then
 		# stdio, then sockets only: its channels (at most 4) and,
-		# in tls, the SMTP connection
-		other=$(ls -l /proc/$p/fd | awk 'NR > 1 && $9 > 2 && $11 !~ /^socket:/')
+		# in tls, the SMTP connection and the spool, read-only (K5)
+		comm=$(cat /proc/$p/comm)
+		other=$(ls -l /proc/$p/fd | awk 'NR > 1 && $9 > 2 && $11 !~ /^socket:/ {print $9}')
+		spool=
+		if [ "$comm" = mxclient-tls ] && [ "$(echo $other | wc -w)" = 1 ]; then
+			spool=$other
+			other=
+		fi
 		n=$(ls /proc/$p/fd | awk '$1 > 2' | wc -l)
-		[ -z "$other" ] && [ "$n" -le 5 ] &&
-			pass "$T: child $p holds only sockets besides stdio ($n)" ||
-			fail "$T: child $p holds only sockets besides stdio" "$(ls -l /proc/$p/fd)"
+		[ -z "$other" ] && [ "$n" -le 6 ] &&
+			pass "$T: K1 child $p ($comm) holds only sockets besides stdio${spool:+ and the spool} ($n)" ||
+			fail "$T: K1 child $p ($comm) holds only sockets besides stdio${spool:+ and the spool}" \
+			    "$(ls -l /proc/$p/fd | tr '\n' '|')"
+		if [ -n "$spool" ]; then
+			link=$(readlink /proc/$p/fd/$spool)
+			flags=$(awk '/^flags:/ {print $2}' /proc/$p/fdinfo/$spool)
+			case $link in
+			*/mxclient.*" (deleted)") pass "$T: K5 tls's one file is the unlinked spool" ;;
+			*) fail "$T: K5 tls's one file is the unlinked spool" "$link" ;;
+			esac
+			[ $(( 0$flags & 3 )) = 0 ] &&
+				pass "$T: K5 tls holds the spool read-only" ||
+				fail "$T: K5 tls holds the spool read-only" "flags $flags"
+		elif [ "$comm" = mxclient-tls ]; then
+			fail "$T: K5 tls holds the spool during the delivery" "$(ls -l /proc/$p/fd | tr '\n' '|')"
+		fi
 	fi
 done
 wait "$pid"

@@ -70,10 +70,8 @@ static const struct {
 	    NAME_MAX_LEN + 1, 1, 0, 0, B(MSG_JOB_START) },
 	[MSG_JOB_START] = { S(PROC_PARENT), S(PROC_TLS), 0,
 	    sizeof(struct msg_job), T_NONE, 0, 1, 0, JOB, 0 },
-	[MSG_BODY_REQ] = { S(PROC_TLS), S(PROC_PARENT), 0,
-	    sizeof(struct msg_body_req), T_NONE, 0, 0, 0, 0, B(MSG_DOT_SENT) },
-	[MSG_BODY_DATA] = { S(PROC_PARENT), S(PROC_TLS), 0, 0, T_BLOB,
-	    BODY_CHUNK, 0, 0, B(MSG_JOB_START), 0 },
+	[MSG_BODY] = { S(PROC_PARENT), S(PROC_TLS), 1, sizeof(struct msg_body),
+	    T_NONE, 0, 1, 0, B(MSG_JOB_START), 0 },
 	[MSG_MX_REQ] = { S(PROC_TLS), S(PROC_DNS), 0, 0, T_STR,
 	    NAME_MAX_LEN + 1, 1, 0, 0, 0 },
 	[MSG_HOST_REQ] = { S(PROC_TLS), S(PROC_DNS), 0, 0, T_STR,
@@ -137,6 +135,7 @@ check_values(const struct frame *f)
 {
 	union {
 		struct msg_job         job;
+		struct msg_body        body;
 		struct msg_mx_host     mx;
 		struct msg_host_addr   addr;
 		struct msg_dns_end     end;
@@ -153,10 +152,13 @@ check_values(const struct frame *f)
 	    spec[f->type].fixed < sizeof(u) ? spec[f->type].fixed : sizeof(u));
 	switch (f->type) {
 	case MSG_JOB_START:
-		need(u.job.size <= u.job.wire_size && u.job.wire_size >= 3);
 		for (i = 0; i < TO_COUNT; i++)
 			need(u.job.timeout[i] != 0);
-		need(!(u.job.flags & ~0x1fU));
+		need(!(u.job.flags & ~0x1bU)); /* JOB_8BIT is MSG_BODY's */
+		break;
+	case MSG_BODY:
+		need(u.body.size <= u.body.wire_size && u.body.wire_size >= 3);
+		need(!(u.body.flags & ~JOB_8BIT));
 		break;
 	case MSG_MX_HOST:
 		need(u.mx.name[0] != '\0');

@@ -6,6 +6,9 @@
  * with '.' stuffed, and un-stuffing it must give the input back with LF
  * or CRLF ends as CRLF and a final CRLF added; n.size and n.wire must
  * count it.  When norm refuses it, the reason must really be there.
+ * norm_feed()'s line-at-a-time path must agree with the octet-at-a-time
+ * reference (norm_feed_octets()) on everything: output, error, line,
+ * sizes and the 8-bit flag.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -119,6 +122,32 @@ check_ok(const struct norm *n, const uint8_t *in, size_t len, const uint8_t *w,
 	free(want);
 }
 
+/* The same chunks through the reference; abort on any difference. */
+static void
+check_reference(const struct norm *n, const uint8_t *in, const size_t *cut,
+    int nchunks, const uint8_t *out, size_t o)
+{
+	struct norm r;
+	uint8_t    *ref;
+	size_t      ro = 0;
+	int         i;
+
+	if ((ref = malloc(2 * cut[nchunks] + 5)) == NULL)
+		abort();
+	norm_init(&r);
+	for (i = 0; i < nchunks; i++)
+		ro += norm_feed_octets(
+		    &r, in + cut[i], cut[i + 1] - cut[i], ref + ro);
+	ro += norm_finish(&r, ref + ro);
+	if (r.err != n->err || r.line != n->line)
+		abort();
+	if (r.err == NORM_OK &&
+	    (ro != o || memcmp(ref, out, o) != 0 || r.size != n->size ||
+	        r.wire != n->wire || r.has8bit != n->has8bit))
+		abort();
+	free(ref);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -150,6 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o += norm_finish(&n, out + o);
 	if (n.err != expected_err(in, len))
 		abort();
+	check_reference(&n, in, cut, nchunks, out, o);
 	if (n.err == NORM_OK)
 		check_ok(&n, in, len, out, o);
 	else if (n.line < 1)

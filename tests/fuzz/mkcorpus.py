@@ -61,12 +61,12 @@ def reply_seeds():
 
 # --- fuzz_frame: channel, chunk sizes, stream ---
 
-(MSG_JOB_SENDER, MSG_JOB_RCPT, MSG_JOB_HELO, MSG_JOB_START, MSG_BODY_REQ,
- MSG_BODY_DATA, MSG_MX_REQ, MSG_HOST_REQ, MSG_MX_HOST, MSG_MX_END,
+(MSG_JOB_SENDER, MSG_JOB_RCPT, MSG_JOB_HELO, MSG_JOB_START, MSG_BODY,
+ MSG_MX_REQ, MSG_HOST_REQ, MSG_MX_HOST, MSG_MX_END,
  MSG_HOST_ADDR, MSG_HOST_END, MSG_MX_INFO, MSG_HOST_TLSA, MSG_HOST_POLICY,
  MSG_CONNECT_REQ, MSG_CONNECT_OK, MSG_CONNECT_FAIL, MSG_SSH_REQ, MSG_SSH_OK,
  MSG_SSH_FAIL, MSG_LOG, MSG_SANDBOX_DEATH, MSG_DOT_SENT, MSG_RESULT,
- MSG_REPORT) = range(1, 27)
+ MSG_REPORT) = range(1, 26)
 PARENT, DNS, NET, TLS, SSH = range(5)
 # channel index in fuzz_frame.c: (receiver, sender)
 CHANS = [(PARENT, DNS), (PARENT, NET), (PARENT, TLS), (TLS, PARENT),
@@ -102,8 +102,12 @@ def frame_input(recv, sender, frames, sizes=()):
 
 
 def frame_seeds():
-    job = struct.pack("<QQI10II", 270, 275, 0x01,
+    # struct msg_job: flags, timeouts, deadline
+    job = struct.pack("<I10II", 0x01,
                       30, 300, 300, 300, 300, 300, 120, 180, 600, 300, 0)
+    # struct msg_body: size, wire_size, flags (padded to 24 octets)
+    body = frame(MSG_BODY, PARENT, struct.pack("<QQI4x", 270, 275, 0x04),
+                 flags=FRAME_F_FD)
     write("frame", "tls-from-parent-job", frame_input(TLS, PARENT, [
         frame(MSG_JOB_SENDER, PARENT, cstr("demo@example.org")),
         frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
@@ -113,9 +117,13 @@ def frame_seeds():
         frame(MSG_JOB_SENDER, PARENT, cstr("")),
         frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
         frame(MSG_JOB_HELO, PARENT, cstr("")),
-        frame(MSG_JOB_START, PARENT, job),
-        frame(MSG_BODY_DATA, PARENT, b"Subject: x\r\n\r\n..dot\r\n.\r\n"),
-        frame(MSG_BODY_DATA, PARENT, b"")]))
+        frame(MSG_JOB_START, PARENT, job), body],
+        sizes=[127, 7, 0x80 | len(body)]))  # the job is 134 octets
+    write("frame", "tls-from-parent-body-no-fd", frame_input(TLS, PARENT, [
+        frame(MSG_JOB_SENDER, PARENT, cstr("")),
+        frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
+        frame(MSG_JOB_HELO, PARENT, cstr("")),
+        frame(MSG_JOB_START, PARENT, job), body]))
     mx = struct.pack("<HH", 10, 1) + cstr("mx.example.com", 256)
     info = struct.pack("<II", 3, 1) + cstr("", 256)
     write("frame", "tls-from-dns-mx", frame_input(TLS, DNS, [
@@ -160,7 +168,6 @@ def frame_seeds():
     write("frame", "tls-from-net-fd-missing", frame_input(TLS, NET, [ok]))
     write("frame", "parent-from-tls", frame_input(PARENT, TLS, [
         frame(MSG_LOG, TLS, struct.pack("<I", 0) + cstr("<<< 220 hi")),
-        frame(MSG_BODY_REQ, TLS, struct.pack("<Q", 0)),
         frame(MSG_DOT_SENT, TLS, b""),
         frame(MSG_REPORT, TLS, cstr('"exit":0')),
         frame(MSG_RESULT, TLS, struct.pack("<I", 0) + cstr("delivered"))],

@@ -23,9 +23,10 @@
 #include "frame.h"
 #include "msg.h"
 
-#define FD_SCAN 1024 /* descriptors looked at for leaks */
+#define FD_SCAN  1024 /* descriptors looked at for leaks */
+#define BLOB_LEN 8192 /* a blob frame in the round-trip tests */
 #define QUEUE_FRAMES \
-	200 /* BODY_CHUNK frames: far over a socket buffer;
+	200 /* BLOB_LEN frames: far over a socket buffer;
 				   the check names say 200 */
 
 _Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE, "header size");
@@ -182,7 +183,7 @@ prereq(uint32_t t)
 	case MSG_JOB_START:
 		return MSG_BIT(MSG_JOB_SENDER) | MSG_BIT(MSG_JOB_RCPT) |
 		    MSG_BIT(MSG_JOB_HELO);
-	case MSG_BODY_DATA:
+	case MSG_BODY:
 		return MSG_BIT(MSG_JOB_START);
 	case MSG_HOST_REQ:
 		return MSG_BIT(MSG_MX_REQ);
@@ -303,12 +304,22 @@ valid_job(void)
 	struct msg_job j;
 
 	memset(&j, 0, sizeof(j));
-	j.size = 100;
-	j.wire_size = 105;
-	j.flags = JOB_8BIT;
+	j.flags = JOB_VERBOSE;
 	for (size_t i = 0; i < TO_COUNT; i++)
 		j.timeout[i] = 300;
 	return j;
+}
+
+static struct msg_body
+valid_body(void)
+{
+	struct msg_body b;
+
+	memset(&b, 0, sizeof(b));
+	b.size = 100;
+	b.wire_size = 105;
+	b.flags = JOB_8BIT;
+	return b;
 }
 
 static struct msg_mx_host
@@ -368,30 +379,38 @@ check_roundtrip(void)
 	    "round trip of an empty string (MSG_JOB_SENDER null sender)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 
-	blob = xmalloc(BODY_CHUNK);
-	for (i = 0; i < BODY_CHUNK; i++)
+	CHECK(get(r, &f) == 0 && !chan_pending(s) && s->wqlen == 0,
+	    "after the round trips nothing is left queued or buffered",
+	    "pending %d wqlen %zu", chan_pending(s), s->wqlen);
+	chan_free(s);
+	chan_free(r);
+
+	/* the blob type: a TLSA record, fixed part + data */
+	chan_open2(&s, PROC_DNS, &r, PROC_TLS);
+	blob = xmalloc(BLOB_LEN);
+	for (i = 0; i < BLOB_LEN; i++)
 		blob[i] = (uint8_t)(i * 7 + 3);
-	rv = chan_compose(s, MSG_BODY_DATA, 9, -1, blob, BODY_CHUNK);
+	rv = chan_compose(s, MSG_HOST_TLSA, 9, -1, blob, BLOB_LEN);
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
 		rv = get(r, &f);
-	CHECK(rv == 1 && f.type == MSG_BODY_DATA && f.len == BODY_CHUNK &&
-	        memcmp(f.data, blob, BODY_CHUNK) == 0,
-	    "round trip of a blob (MSG_BODY_DATA, BODY_CHUNK octets)",
+	CHECK(rv == 1 && f.type == MSG_HOST_TLSA && f.len == BLOB_LEN &&
+	        memcmp(f.data, blob, BLOB_LEN) == 0,
+	    "round trip of a blob (MSG_HOST_TLSA, BLOB_LEN octets)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 	free(blob);
 
-	rv = chan_compose(s, MSG_BODY_DATA, 10, -1, NULL, 0);
+	rv = chan_compose(s, MSG_HOST_TLSA, 10, -1, "\3\1\1", 4);
 	chan_flush(s);
 	pump(r);
 	if (rv == 0)
 		rv = get(r, &f);
-	CHECK(rv == 1 && f.type == MSG_BODY_DATA && f.len == 0 && f.id == 10,
-	    "round trip of an empty blob (MSG_BODY_DATA end marker)",
+	CHECK(rv == 1 && f.type == MSG_HOST_TLSA && f.len == 4 && f.id == 10,
+	    "round trip of an empty blob (a TLSA record without data)",
 	    "rv %d len %zu err %s", rv, f.len, r->err ? r->err : "-");
 	CHECK(get(r, &f) == 0 && !chan_pending(s) && s->wqlen == 0,
-	    "after the round trips nothing is left queued or buffered",
+	    "after the blob round trips nothing is left queued or buffered",
 	    "pending %d wqlen %zu", chan_pending(s), s->wqlen);
 	chan_free(s);
 	chan_free(r);
@@ -422,7 +441,7 @@ check_compose_limits(void)
 
 	c = chan_open(&sock, PROC_PARENT, PROC_TLS);
 	big = xmalloc(PAYLOAD_MAX + 2);
-	rv = chan_compose(c, MSG_BODY_DATA, 1, -1, big, PAYLOAD_MAX + 1);
+	rv = chan_compose(c, MSG_HOST_TLSA, 1, -1, big, PAYLOAD_MAX + 1);
 	CHECK(rv == -1 && c->err != NULL && !chan_pending(c),
 	    "chan_compose of PAYLOAD_MAX + 1 octets fails and queues nothing",
 	    "rv %d err %s pending %d", rv, c->err ? c->err : "NULL",
@@ -431,7 +450,7 @@ check_compose_limits(void)
 	close(sock);
 
 	c = chan_open(&sock, PROC_PARENT, PROC_TLS);
-	rv = chan_compose(c, MSG_BODY_DATA, 1, -1, big, PAYLOAD_MAX);
+	rv = chan_compose(c, MSG_HOST_TLSA, 1, -1, big, PAYLOAD_MAX);
 	CHECK(rv == 0 && c->wqlen == FRAME_MAX,
 	    "chan_compose of exactly PAYLOAD_MAX octets queues FRAME_MAX",
 	    "rv %d wqlen %zu", rv, c->wqlen);
@@ -572,10 +591,10 @@ check_header(void)
 	}
 
 	/* FRAME_MAX itself is in bounds: wait for the payload */
-	r.type = MSG_BODY_DATA;
-	r.sender = PROC_PARENT;
+	r.type = MSG_HOST_TLSA;
+	r.sender = PROC_DNS;
 	r.len = FRAME_MAX;
-	rv = raw_get(PROC_TLS, PROC_PARENT, &r, -1, &f, &err);
+	rv = raw_get(PROC_TLS, PROC_DNS, &r, -1, &f, &err);
 	CHECK(rv == 0 && err == NULL,
 	    "header len FRAME_MAX with its payload still to come waits",
 	    "chan_get %d err %s", rv, err ? err : "NULL");
@@ -724,11 +743,15 @@ check_payload_sizes(void)
 	}
 
 	/* blobs */
-	blob = xmalloc(BODY_CHUNK + 1);
-	r = (struct raw){ MSG_BODY_DATA, 0, 1, PROC_PARENT, 0, blob,
-		BODY_CHUNK + 1 };
-	check_refused(
-	    "blob of BODY_CHUNK + 1 octets refused", PROC_TLS, PROC_PARENT, &r);
+	blob = xmalloc(sizeof(struct msg_tlsa) + TLSA_DATA_MAX + 1);
+	memset(blob, 0, sizeof(struct msg_tlsa) + TLSA_DATA_MAX + 1);
+	r = (struct raw){ MSG_HOST_TLSA, 0, 1, PROC_DNS, 0, blob,
+		sizeof(struct msg_tlsa) + TLSA_DATA_MAX };
+	check_accepted("TLSA record of TLSA_DATA_MAX octets accepted", PROC_TLS,
+	    PROC_DNS, &r);
+	r.plen++;
+	check_refused("TLSA record of TLSA_DATA_MAX + 1 octets refused",
+	    PROC_TLS, PROC_DNS, &r);
 	free(blob);
 }
 
@@ -877,10 +900,11 @@ check_values(void)
 	    "MSG_CONNECT_REQ with timeout 0 refused", PROC_NET, PROC_TLS, &r);
 
 	j = valid_job();
-	j.size = j.wire_size + 1;
 	r = (struct raw){ MSG_JOB_START, 0, 1, PROC_PARENT, 0, &j, sizeof(j) };
-	check_refused("MSG_JOB_START with size > wire_size refused", PROC_TLS,
-	    PROC_PARENT, &r);
+	check_accepted("MSG_JOB_START accepted", PROC_TLS, PROC_PARENT, &r);
+	j.flags = JOB_8BIT;
+	check_refused("MSG_JOB_START with JOB_8BIT refused (MSG_BODY says it)",
+	    PROC_TLS, PROC_PARENT, &r);
 	j = valid_job();
 	j.timeout[TO_DATA_DONE] = 0;
 	check_refused("MSG_JOB_START with data timeout 0 refused", PROC_TLS,
@@ -1204,22 +1228,22 @@ check_queue(void)
 	size_t       i, k, got = 0, bad = 0;
 	int          partial, rounds, rv;
 
-	chan_open2(&s, PROC_PARENT, &r, PROC_TLS);
-	chunk = xmalloc(BODY_CHUNK);
+	chan_open2(&s, PROC_DNS, &r, PROC_TLS);
+	chunk = xmalloc(BLOB_LEN);
 	for (i = 0; i < QUEUE_FRAMES; i++) {
-		memset(chunk, (int)(i & 0xff), BODY_CHUNK);
+		memset(chunk, (int)(i & 0xff), BLOB_LEN);
 		memcpy(chunk, &i, sizeof(i));
-		if (chan_compose(s, MSG_BODY_DATA, (uint32_t)i, -1, chunk,
-		        BODY_CHUNK) == -1)
+		if (chan_compose(s, MSG_HOST_TLSA, (uint32_t)i, -1, chunk,
+		        BLOB_LEN) == -1)
 			break;
 	}
 	CHECK(i == QUEUE_FRAMES &&
-	        s->wqlen == QUEUE_FRAMES * (FRAME_HDR_SIZE + BODY_CHUNK),
-	    "200 frames of BODY_CHUNK octets queue without any reader",
+	        s->wqlen == QUEUE_FRAMES * (FRAME_HDR_SIZE + BLOB_LEN),
+	    "200 frames of BLOB_LEN octets queue without any reader",
 	    "queued %zu, wqlen %zu", i, s->wqlen);
 	rv = chan_flush(s);
 	partial = rv == 0 && chan_pending(s) && s->wqlen > 0 &&
-	    s->wqlen < QUEUE_FRAMES * (FRAME_HDR_SIZE + BODY_CHUNK);
+	    s->wqlen < QUEUE_FRAMES * (FRAME_HDR_SIZE + BLOB_LEN);
 	CHECK(partial,
 	    "a flush into a full socket returns 0 with the rest "
 	    "still queued",
@@ -1231,8 +1255,8 @@ check_queue(void)
 			break;
 		while ((rv = get(r, &f)) == 1) {
 			memcpy(&k, f.data, sizeof(k));
-			if (f.id != got || k != got || f.len != BODY_CHUNK ||
-			    f.data[BODY_CHUNK - 1] != (uint8_t)(got & 0xff))
+			if (f.id != got || k != got || f.len != BLOB_LEN ||
+			    f.data[BLOB_LEN - 1] != (uint8_t)(got & 0xff))
 				bad++;
 			got++;
 		}
@@ -1275,22 +1299,21 @@ stream(uint16_t self, uint16_t peer, const struct raw *r, size_t n,
 static void
 check_order(void)
 {
-	struct msg_job      j = valid_job();
-	struct msg_dns_end  e = { DNS_OK, 0 };
-	struct msg_mx_info  info;
-	struct msg_mx_host  mx = valid_mx("mx.example.org");
-	struct msg_result   res = { OUT_DELIVERED };
-	struct msg_log      l = { LOGL_INFO };
-	struct msg_body_req br = { 0 };
-	uint8_t             rbuf[sizeof(res) + 3], lbuf[sizeof(l) + 3];
-	const char         *err;
-	int                 rv;
-	struct raw          job[] = {
-		         { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
-		         { MSG_JOB_RCPT, 0, 0, PROC_PARENT, 0, "a@b.example", 12 },
-		         { MSG_JOB_HELO, 0, 0, PROC_PARENT, 0, "", 1 },
-		         { MSG_JOB_START, 0, 0, PROC_PARENT, 0, &j, sizeof(j) },
-		         { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
+	struct msg_job     j = valid_job();
+	struct msg_dns_end e = { DNS_OK, 0 };
+	struct msg_mx_info info;
+	struct msg_mx_host mx = valid_mx("mx.example.org");
+	struct msg_result  res = { OUT_DELIVERED };
+	struct msg_log     l = { LOGL_INFO };
+	uint8_t            rbuf[sizeof(res) + 3], lbuf[sizeof(l) + 3];
+	const char        *err;
+	int                rv;
+	struct raw         job[] = {
+		        { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
+		        { MSG_JOB_RCPT, 0, 0, PROC_PARENT, 0, "a@b.example", 12 },
+		        { MSG_JOB_HELO, 0, 0, PROC_PARENT, 0, "", 1 },
+		        { MSG_JOB_START, 0, 0, PROC_PARENT, 0, &j, sizeof(j) },
+		        { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
 	};
 	struct raw mxs[] = {
 		{ MSG_MX_HOST, 0, 1, PROC_DNS, 0, &mx, sizeof(mx) },
@@ -1299,14 +1322,10 @@ check_order(void)
 		{ MSG_MX_HOST, 0, 1, PROC_DNS, 0, &mx, sizeof(mx) },
 	};
 	struct raw end[] = {
-		{ MSG_BODY_REQ, 0, 1, PROC_TLS, 0, &br, sizeof(br) },
+		{ MSG_REPORT, 0, 1, PROC_TLS, 0, "{}", 3 },
 		{ MSG_DOT_SENT, 0, 0, PROC_TLS, 0, NULL, 0 },
 		{ MSG_RESULT, 0, 0, PROC_TLS, 0, rbuf, sizeof(rbuf) },
 		{ MSG_LOG, 0, 0, PROC_TLS, 0, lbuf, sizeof(lbuf) },
-	};
-	struct raw late[] = {
-		{ MSG_DOT_SENT, 0, 0, PROC_TLS, 0, NULL, 0 },
-		{ MSG_BODY_REQ, 0, 1, PROC_TLS, 0, &br, sizeof(br) },
 	};
 
 	memset(&info, 0, sizeof(info));
@@ -1341,16 +1360,86 @@ check_order(void)
 	    "MX_END without MX_INFO before it is refused", "rv %d, err %s", rv,
 	    err ? err : "NULL");
 	rv = stream(PROC_PARENT, PROC_TLS, end, 3, &err);
-	CHECK(rv == 1, "BODY_REQ, DOT_SENT, RESULT are accepted",
-	    "rv %d, err %s", rv, err ? err : "NULL");
+	CHECK(rv == 1, "REPORT, DOT_SENT, RESULT are accepted", "rv %d, err %s",
+	    rv, err ? err : "NULL");
 	rv = stream(PROC_PARENT, PROC_TLS, end, 4, &err);
 	CHECK(rv == -1 && err && strstr(err, "after the last"),
 	    "nothing may follow RESULT", "rv %d, err %s", rv,
 	    err ? err : "NULL");
-	rv = stream(PROC_PARENT, PROC_TLS, late, 2, &err);
-	CHECK(rv == -1 && err && strstr(err, "out of order"),
-	    "no BODY_REQ once the final dot is announced", "rv %d, err %s", rv,
-	    err ? err : "NULL");
+}
+
+/* MSG_BODY: the spool's descriptor, once, and only after the job. */
+static void
+check_body(void)
+{
+	struct msg_job  j = valid_job();
+	struct msg_body b = valid_body();
+	struct raw      job[] = {
+		     { MSG_JOB_SENDER, 0, 0, PROC_PARENT, 0, "", 1 },
+		     { MSG_JOB_RCPT, 0, 0, PROC_PARENT, 0, "a@b.example", 12 },
+		     { MSG_JOB_HELO, 0, 0, PROC_PARENT, 0, "", 1 },
+		     { MSG_JOB_START, 0, 0, PROC_PARENT, 0, &j, sizeof(j) },
+	};
+	struct raw   body = { MSG_BODY, 0, 0, PROC_PARENT, FRAME_F_FD, &b,
+		  sizeof(b) };
+	struct chan *c;
+	struct frame f;
+	size_t       i;
+	int          p[2], sock, rv = 1;
+
+	xpipe(p);
+	c = chan_open(&sock, PROC_TLS, PROC_PARENT);
+	for (i = 0; i < 4; i++)
+		raw_send(sock, &job[i], -1);
+	raw_send(sock, &body, p[0]);
+	raw_send(sock, &body, p[1]);
+	pump(c);
+	for (i = 0; i < 4 && rv == 1; i++)
+		rv = chan_get(c, &f);
+	rv = rv == 1 ? chan_get(c, &f) : rv;
+	CHECK(rv == 1 && f.type == MSG_BODY && f.fd >= 0,
+	    "MSG_BODY after the job arrives with its descriptor",
+	    "rv %d err %s", rv, c->err ? c->err : "NULL");
+	if (rv == 1)
+		close(f.fd);
+	rv = chan_get(c, &f);
+	CHECK(rv == -1 && c->err && strstr(c->err, "twice"),
+	    "a second MSG_BODY is refused", "rv %d err %s", rv,
+	    c->err ? c->err : "NULL");
+	chan_free(c);
+	close(sock);
+
+	c = chan_open(&sock, PROC_TLS, PROC_PARENT);
+	raw_send(sock, &body, p[0]);
+	pump(c);
+	rv = chan_get(c, &f);
+	CHECK(rv == -1 && c->err && strstr(c->err, "out of order"),
+	    "MSG_BODY before JOB_START is refused: no message without a job",
+	    "rv %d err %s", rv, c->err ? c->err : "NULL");
+	chan_free(c);
+	close(sock);
+	close(p[0]);
+	close(p[1]);
+
+	body.flags = 0;
+	check_refused("MSG_BODY without its descriptor refused", PROC_TLS,
+	    PROC_PARENT, &body);
+	body.flags = FRAME_F_FD;
+	b.size = b.wire_size + 1;
+	check_fd_refused(
+	    "MSG_BODY with size > wire_size", PROC_TLS, PROC_PARENT, &body);
+	b = valid_body();
+	b.wire_size = 2;
+	b.size = 0;
+	check_fd_refused("MSG_BODY shorter than the final dot", PROC_TLS,
+	    PROC_PARENT, &body);
+	b = valid_body();
+	b.flags = JOB_VERBOSE;
+	check_fd_refused("MSG_BODY with a flag other than JOB_8BIT", PROC_TLS,
+	    PROC_PARENT, &body);
+	b = valid_body();
+	body.sender = PROC_DNS;
+	check_fd_refused("MSG_BODY from dns", PROC_TLS, PROC_DNS, &body);
 }
 
 static void
@@ -1400,6 +1489,7 @@ main(void)
 {
 	check_roundtrip();
 	check_order();
+	check_body();
 	check_compose_limits();
 	check_split_and_coalesced();
 	check_header();
