@@ -34,6 +34,9 @@ CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
 		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 		    echo $(LIBS_DEFAULT))
+# Full RELRO: every symbol is bound once, in the parent before it forks,
+# not again in each child (and the GOT is read-only from the start).
+LDFLAGS +=	-Wl,-z,relro,-z,now
 
 COMMON_SRCS =	src/common/addr.c \
 		src/common/clock.c \

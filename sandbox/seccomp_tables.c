@@ -22,9 +22,9 @@
  * file and is killed: glibc opens /etc/localtime the first time a time
  * is converted (libtls does at the end of the handshake), so tls and
  * dns call tzset() first; OpenSSL reads openssl.cnf on its first use,
- * so dns (ldns takes query ids from RAND_bytes()) calls RAND_bytes()
- * once before, as tls_init() does for tls; libtls loads the CA bundle
- * in tls_config_new().
+ * so dns starts libcrypto without it (tlsa_init(): only Full(0) TLSA
+ * records are decoded there, lazily) and tls_init() reads it for tls;
+ * libtls loads the CA bundle in tls_config_new().
  *
  * Rows that are only there so that a bug ends as the bug it is rather
  * than as a sandbox kill: abort() (assertions, glibc's heap checks,
@@ -128,6 +128,10 @@ static const struct sb_rule parent_rules[] = {
 	{ "tgkill",
 	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
 	    RARE("abort(): raise(SIGABRT) on itself") },
+	{ "fcntl",
+	    { EQ(1, F_ADD_SEALS) },
+	    "spool_step(): the finished spool (a memfd) is sealed against "
+	    "any change" },
 	{ "kill",
 	    { MASKED(0, 0xffffffffU, SB_PEER), EQ(1, SIGKILL) },
 	    "stop_children(): SIGKILL to one of its own children, nothing "
@@ -150,8 +154,7 @@ static const struct sb_call dns_calls[] = {
 	{ "clock_gettime",	RARE("deadlines; vDSO fallback (see parent)") },
 	{ "getrandom",		"arc4random(): query ids, order_mx()'s "
 				"shuffle" },
-	{ "getpid",		RARE("OpenSSL checks for a fork on each "
-				"RAND_bytes(); abort()") },
+	{ "getpid",		RARE("abort(): raise() addresses itself") },
 	{ "brk",		"malloc" },
 	{ "munmap",		RARE("free() of large blocks") },
 	{ "mremap",		RARE("realloc() of large blocks (TCP answers)") },
@@ -191,8 +194,8 @@ static const struct sb_rule dns_rules[] = {
 	    RARE("malloc: large blocks") },
 	{ "futex",
 	    { EQ(1, FUTEX_WAKE_PRIVATE) },
-	    "OpenSSL's run-once initialisers (first RAND_bytes(), "
-	    "OPENSSL_cleanup() at exit): glibc pthread_once() wakes "
+	    "OpenSSL's run-once initialisers (OPENSSL_cleanup() at exit, "
+	    "decoding a Full(0) TLSA record): glibc pthread_once() wakes "
 	    "waiters when one completes" },
 	{ "tgkill",
 	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },

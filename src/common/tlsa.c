@@ -70,18 +70,16 @@ tlsa_usable(uint8_t usage, uint8_t selector, uint8_t mtype, const uint8_t *data,
 }
 
 /*
- * An Ed25519 SubjectPublicKeyInfo (RFC 8410 §4; the key octets are
- * arbitrary): parsing it runs libcrypto's whole decoder set-up once.
+ * Before the sandbox: libcrypto's start-up without its configuration
+ * file (the parse needs nothing from openssl.cnf, and once locked down
+ * dns could not open it) and without an exit handler (OPENSSL_cleanup()
+ * would only free memory the exit frees anyway).  The decoders that a
+ * Full(0) record needs are set up the first time one comes, which most
+ * deliveries never see.
  */
-static const uint8_t warmup_spki[] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b,
-	0x65, 0x70, 0x03, 0x21, 0x00, 0x19, 0xbf, 0x44, 0x09, 0x69, 0x84, 0xcd,
-	0xfe, 0x85, 0x41, 0xba, 0xc1, 0x67, 0xdc, 0x3b, 0x96, 0xc8, 0x50, 0x86,
-	0xaa, 0x30, 0xb6, 0xb6, 0xcb, 0x0c, 0x5c, 0x38, 0xad, 0x70, 0x31, 0x66,
-	0xe1 };
-
 void
 tlsa_init(void)
 {
-	(void)full_data_parses(TLSA_SEL_SPKI, warmup_spki, sizeof(warmup_spki));
-	(void)full_data_parses(TLSA_SEL_CERT, warmup_spki, sizeof(warmup_spki));
+	OPENSSL_init_crypto(
+	    OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL);
 }

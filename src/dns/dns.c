@@ -29,8 +29,8 @@
 
 /*
  * Before the sandbox: the resolvers come from the parent (which read
- * resolv.conf and warned about any off this host); libcrypto loads what
- * parsing Full(0) TLSA data needs.
+ * resolv.conf and warned about any off this host); libcrypto starts
+ * without a configuration file, for the rare Full(0) TLSA record.
  */
 static void
 dns_init(struct dns *d, const struct child_cfg *cfg)
@@ -43,8 +43,6 @@ dns_init(struct dns *d, const struct child_cfg *cfg)
 	d->res.timeout = cfg->dns_timeout;
 	d->probe = cfg->dnssec_probe[0] != '\0' ? cfg->dnssec_probe : NULL;
 	d->validating = d->probe == NULL; /* no probe: as the user says */
-	/* ldns takes a query id from RAND_bytes() in ldns_pkt_query_new() */
-	(void)ldns_get_random();
 	tlsa_init();
 }
 

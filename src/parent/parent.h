@@ -25,7 +25,8 @@
 struct spool {
 	int         in;  /* the message comes from here (stdin) */
 	int         fd;  /* the file, for writing; -1 once complete */
-	int         rfd; /* the same file read-only, for tls */
+	int         rfd;  /* the same file read-only, for tls */
+	int         seal; /* a memfd: seal it once complete */
 	struct norm n;
 };
 

@@ -1,13 +1,26 @@
 /*
- * The message, read from the input into an unlinked file in $TMPDIR
- * while dns already looks up the MX hosts.  Nothing is connected before
+ * The message, read from the input into the spool while dns already
+ * looks up the MX hosts.  Nothing is connected before
  * the whole message is read and checked (tls waits for MSG_BODY), so a
  * message that cannot be sent is refused without a half-sent
  * transaction, and every MX gets the same bytes.  tls gets a read-only
  * descriptor of the finished file: the only message it could ever read
  * is the one it sends.  Nothing is left behind whatever happens to the
  * process.
+ *
+ * The spool: on Linux a memfd, sealed once the message is complete
+ * (nothing can change it after the check, not even through a descriptor
+ * that could write), and no file system inode to create and delete for
+ * every run (ext4's inode allocator was 6 % of a delivery's CPU); an
+ * input that is a regular file of more than SPOOL_MEM_MAX octets goes
+ * to an unlinked file in $TMPDIR instead, as everything does on other
+ * systems or where memfd_create() fails.
  */
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,11 +30,36 @@
 
 #include "parent.h"
 
-#define SPOOL_CHUNK 65536
+#define SPOOL_CHUNK   65536
+#define SPOOL_MEM_MAX (16 * 1024 * 1024)
+
+#ifdef __linux__
+static int
+spool_memfd(struct spool *s)
+{
+	struct stat st;
+	char        path[64];
+
+	if (fstat(s->in, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > SPOOL_MEM_MAX)
+		return -1;
+	s->fd = memfd_create("mxclient-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->fd == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+	if ((s->rfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		close(s->fd);
+		s->fd = -1;
+		return -1;
+	}
+	s->seal = 1;
+	return 0;
+}
+#endif
 
 /*
- * The file is created, opened a second time read-only (for tls) and
- * unlinked at once; both descriptors are close-on-exec.
+ * The spool is created and opened a second time read-only (for tls); a
+ * file is unlinked at once.  Both descriptors are close-on-exec.
  */
 const char *
 spool_open(struct spool *s, int in)
@@ -33,6 +71,10 @@ spool_open(struct spool *s, int in)
 	s->in = in;
 	s->fd = s->rfd = -1;
 	norm_init(&s->n);
+#ifdef __linux__
+	if (spool_memfd(s) == 0)
+		return NULL;
+#endif
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
 	if ((size_t)snprintf(path, sizeof(path), "%s/mxclient.XXXXXX", dir) >=
@@ -96,6 +138,15 @@ spool_step(struct spool *s, const char **why)
 	explicit_bzero(obuf, o);
 	if (r > 0)
 		return SPOOL_MORE;
+#ifdef __linux__
+	if (s->seal &&
+	    fcntl(s->fd, F_ADD_SEALS,
+	        F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) ==
+	        -1) {
+		*why = "cannot seal the spool";
+		return SPOOL_FAILED;
+	}
+#endif
 	close(s->fd);
 	s->fd = -1;
 	return SPOOL_DONE;

@@ -68,9 +68,13 @@ for p in "$pid" $kids; do
 			link=$(readlink /proc/$p/fd/$spool)
 			flags=$(awk '/^flags:/ {print $2}' /proc/$p/fdinfo/$spool)
 			case $link in
-			*/mxclient.*" (deleted)") pass "$T: K5 tls's one file is the unlinked spool" ;;
-			*) fail "$T: K5 tls's one file is the unlinked spool" "$link" ;;
+			"/memfd:mxclient-spool (deleted)") pass "$T: K5 tls's one file is the spool (a memfd)" ;;
+			*) fail "$T: K5 tls's one file is the spool (a memfd)" "$link" ;;
 			esac
+			# F_GET_SEALS (1034): seal, shrink, grow, write = 15
+			seals=$("$PYTHON" -c 'import fcntl, os, sys
+print(fcntl.fcntl(os.open(sys.argv[1], os.O_RDONLY), 1034))' /proc/$p/fd/$spool 2>&1)
+			expect_eq "$T: K5 the spool is sealed: no write, growth, shrinking or new seal" 15 "$seals"
 			[ $(( 0$flags & 3 )) = 0 ] &&
 				pass "$T: K5 tls holds the spool read-only" ||
 				fail "$T: K5 tls holds the spool read-only" "flags $flags"
