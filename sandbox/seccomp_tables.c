@@ -293,9 +293,10 @@ static const struct sb_rule tls_rules[] = {
 	    RARE("malloc: large blocks (TLS buffers)") },
 	{ "futex",
 	    { EQ(1, FUTEX_WAKE_PRIVATE) },
-	    "OpenSSL's run-once initialisers (seen in the handshake and in "
-	    "OPENSSL_cleanup() at exit): glibc pthread_once() wakes "
-	    "waiters when one completes" },
+	    RARE("OpenSSL's run-once initialisers that a handshake meets "
+	    "first after lock-down (a key or signature type tls_setup() did "
+	    "not touch): glibc pthread_once() wakes waiters when one "
+	    "completes") },
 	{ "tgkill",
 	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
 	    RARE("abort(): raise(SIGABRT) on itself") },

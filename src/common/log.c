@@ -17,7 +17,7 @@ const char *log_procname = "mxclient";
 
 static enum proc_id log_proc = PROC_PARENT;
 static struct chan *log_chan;  /* children: the channel to the parent */
-static int          log_flags; /* parent: JOB_VERBOSE, JOB_QUIET */
+static int          log_flags; /* JOB_VERBOSE, JOB_QUIET */
 
 void
 log_init(enum proc_id proc, struct chan *c, int flags)
@@ -28,24 +28,32 @@ log_init(enum proc_id proc, struct chan *c, int flags)
 	log_procname = proc == PROC_PARENT ? "mxclient" : proc_name(proc);
 }
 
+/* Whether a line of this level is shown: -q hides progress, -v adds. */
+static int
+log_wanted(uint32_t level)
+{
+	switch (level) {
+	case LOGL_ERROR:
+		return 1;
+	case LOGL_DEBUG:
+		return (log_flags & JOB_VERBOSE) != 0;
+	default:
+		return !(log_flags & JOB_QUIET);
+	}
+}
+
 /* Parent side: print one line at its level. */
 void
 log_print(uint32_t level, const char *line)
 {
-	switch (level) {
-	case LOGL_ERROR:
+	if (!log_wanted(level))
+		return;
+	if (level == LOGL_ERROR)
 		fprintf(stderr, "mxclient: %s\n", line);
-		break;
-	case LOGL_DEBUG:
-		if (log_flags & JOB_VERBOSE)
-			printf("%s\n", line);
-		break;
-	default:
-		if (!(log_flags & JOB_QUIET))
-			printf("%s\n", line);
-		break;
+	else {
+		printf("%s\n", line);
+		fflush(stdout);
 	}
-	fflush(stdout);
 }
 
 static void
@@ -54,6 +62,9 @@ log_vsend(uint32_t level, const char *fmt, va_list ap)
 	char           line[1024];
 	struct msg_log l;
 
+	/* a child sends only what the parent would show: -q costs no frame */
+	if (!log_wanted(level))
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (log_chan == NULL) {
 		log_print(level, line);

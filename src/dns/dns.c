@@ -164,7 +164,7 @@ dns_main(const struct child_fds *fds, const struct child_cfg *cfg)
 
 	chan_init(&d.parent, fds->parent, PROC_DNS, PROC_PARENT, "dns->parent");
 	chan_init(&d.tls, fds->tls, PROC_DNS, PROC_TLS, "dns<->tls");
-	log_init(PROC_DNS, &d.parent, 0);
+	log_init(PROC_DNS, &d.parent, cfg->log_flags);
 	dns_init(&d, cfg);
 
 	resolver_ports(&d, &sb);

@@ -428,7 +428,7 @@ net_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	if (fds->ssh != -1)
 		chan_init(&n.ssh, fds->ssh, PROC_NET, PROC_SSH, "net<->ssh");
 	n.proxy = &cfg->proxy;
-	log_init(PROC_NET, &n.parent, 0);
+	log_init(PROC_NET, &n.parent, cfg->log_flags);
 
 	/* Nothing to initialise: sockets need no files. */
 	sandbox_lock(PROC_NET, &cfg->sb);

@@ -575,7 +575,7 @@ configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
 	    o->probe ? o->probe : ".");
 	if (strcmp(cfg->dnssec_probe, "none") == 0)
 		cfg->dnssec_probe[0] = '\0';
-	cfg->verbose = (o->flags & JOB_VERBOSE) != 0;
+	cfg->log_flags = o->flags & (JOB_VERBOSE | JOB_QUIET);
 	cfg->sb.death_fd = -1;
 	setup_resolvers(o, cfg);
 	setup_proxy(o, cfg);

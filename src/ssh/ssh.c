@@ -496,7 +496,7 @@ ssh_main(const struct child_fds *fds, const struct child_cfg *cfg)
 
 	chan_init(&p.parent, fds->parent, PROC_SSH, PROC_PARENT, "ssh->parent");
 	chan_init(&p.net, fds->peer, PROC_SSH, PROC_NET, "ssh<->net");
-	log_init(PROC_SSH, &p.parent, 0);
+	log_init(PROC_SSH, &p.parent, cfg->log_flags);
 	p.pc = &cfg->proxy;
 	make_env(&p);
 

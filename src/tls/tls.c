@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <tls.h>
 
 #include "addr.h"
@@ -384,6 +385,12 @@ tls_setup(void)
 
 	/* libtls converts certificate times: read /etc/localtime now */
 	tzset();
+	/*
+	 * No OPENSSL_cleanup() at exit: it only frees what exit frees
+	 * anyway, and was a twentieth of this process's instructions.
+	 */
+	OPENSSL_init_crypto(
+	    OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
 		fatalx("cannot initialise libtls");
 	if (tls_config_set_protocols(
@@ -408,7 +415,7 @@ tls_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	chan_init(&d.parent, fds->parent, PROC_TLS, PROC_PARENT, "parent");
 	chan_init(&d.dns, fds->dns, PROC_TLS, PROC_DNS, "dns");
 	chan_init(&d.net, fds->net, PROC_TLS, PROC_NET, "net");
-	log_init(PROC_TLS, &d.parent, 0);
+	log_init(PROC_TLS, &d.parent, cfg->log_flags);
 	d.tlscfg = tls_setup();
 
 	sandbox_lock(PROC_TLS, &cfg->sb);

@@ -788,6 +788,20 @@ hostile(const char *name, int want, const char *pem, size_t len)
 	    res.why ? res.why : "(null)", ERR_peek_error());
 }
 
+/* The same with a DANE-EE record alone: only the leaf is parsed. */
+static void
+hostile_ee(const char *name, int want, const char *pem, size_t len)
+{
+	struct tlsa   r[1];
+	struct result res;
+
+	r[0] = rec(3, 1, 1, self);
+	res = verify_pem(pem, len, r, 1, NAMES("mx.example.org"));
+	CHECK(res.rv == want && res.why != NULL && ERR_peek_error() == 0, name,
+	    "rv %d (want %d) why %s, error queue %lx", res.rv, want,
+	    res.why ? res.why : "(null)", ERR_peek_error());
+}
+
 static void
 test_hostile(void)
 {
@@ -824,6 +838,9 @@ test_hostile(void)
 	hostile(
 	    "robust: a corrupted second certificate makes the chain malformed",
 	    -1, mixed, len * 2);
+	hostile_ee("A7 DANE-EE only: a corrupted second certificate is never "
+	           "read (RFC 7672 §3.1.1)",
+	    1, mixed, len * 2);
 	free(mixed);
 	free(pem);
 	for (i = 0; i < DANE_CHAIN_MAX + 1; i++)
@@ -831,6 +848,8 @@ test_hostile(void)
 	many[DANE_CHAIN_MAX + 1] = NULL;
 	pem = pem_of(many, &len);
 	hostile("robust: a chain of 17 certificates is refused", -1, pem, len);
+	hostile_ee("A7 DANE-EE only: the leaf of 17 certificates authenticates",
+	    1, pem, len);
 	free(pem);
 	many[DANE_CHAIN_MAX] = NULL;
 	pem = pem_of(many, &len);
