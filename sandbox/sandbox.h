@@ -36,6 +36,9 @@ struct sandbox_cfg {
  */
 void sandbox_start(void);
 
+/* In the parent, just before it forks: what every process can share. */
+void sandbox_prepare(const struct sandbox_cfg *);
+
 /*
  * Lock down the calling process as process kind `proc'.  Libraries must
  * have been initialised before (they read files that vanish after it).

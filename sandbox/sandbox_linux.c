@@ -82,15 +82,21 @@ static void sb_add_rules(
 static void sb_seccomp(enum proc_id, const struct sandbox_cfg *);
 static void sb_add_enosys(scmp_filter_ctx, enum proc_id);
 
-/*
- * Linux has no set-up stage: each process locks down once.  libseccomp
- * learns here, once, what the kernel supports (five seccomp() probes):
- * every child inherits the answer instead of asking again.
- */
+/* Linux has no set-up stage: each process locks down once. */
 void
 sandbox_start(void)
 {
-	(void)seccomp_api_get();
+}
+
+/*
+ * libseccomp learns here, once, what the kernel supports (nine seccomp()
+ * probes): every child inherits the answer instead of asking again.
+ */
+void
+sandbox_prepare(const struct sandbox_cfg *cfg)
+{
+	if (!hook_sandbox_off(cfg))
+		(void)seccomp_api_get();
 }
 
 void

@@ -48,6 +48,13 @@ sandbox_start(void)
 		err(1, "sandbox: pledge");
 }
 
+/* Nothing for all processes to share: pledge has no such state. */
+void
+sandbox_prepare(const struct sandbox_cfg *cfg)
+{
+	(void)cfg;
+}
+
 void
 sandbox_lock(enum proc_id proc, const struct sandbox_cfg *cfg)
 {

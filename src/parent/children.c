@@ -385,10 +385,13 @@ close_child_ends(struct parent *p, struct wiring *w)
 void
 start_children(struct parent *p, struct child_cfg *cfg)
 {
-	struct wiring w;
-	enum proc_id  proc;
-	struct child *c;
+	struct sandbox_cfg shared = cfg->sb;
+	struct wiring      w;
+	enum proc_id       proc;
+	struct child      *c;
 
+	hook_sandbox_cfg(PROC_PARENT, &shared);
+	sandbox_prepare(&shared);
 	make_wiring(&w);
 	for (proc = PROC_DNS; proc < PROC_COUNT; proc++) {
 		c = &p->child[proc];

@@ -4,10 +4,11 @@
  * with '.' gets one more, a final line without a newline gets CRLF, and
  * ".\r\n" ends the data.  Input that cannot be sent faithfully stops the
  * run before any connection: NUL, a bare CR (never guessed at), or a
- * line longer than 998 octets.  One pass, any chunking of the input: a
- * line at a time (memchr), and octet by octet (feed_one(), the
- * reference) only for a line that holds a CR or a NUL, or whose CR LF
- * is split between two reads.
+ * line longer than 998 octets.  Any chunking of the input: a read with
+ * no CR and no NUL (LF text) goes a line at a time (memchr, memcpy);
+ * otherwise line by line with a check of each, and octet by octet
+ * (feed_one(), the reference) only for a line that holds a CR or a NUL,
+ * or whose CR LF is split between two reads.
  */
 #include <string.h>
 
@@ -112,10 +113,93 @@ scan(const uint8_t *p, size_t len)
 	return ((any & HIGHS) ? SCAN_8BIT : 0) | (stop ? SCAN_CR_NUL : 0);
 }
 
+/* Whether p[0..len) has an octet >= 0x80, 8 at a time. */
+static int
+has_8bit(const uint8_t *p, size_t len)
+{
+	uint64_t w, any = 0;
+	size_t   i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		any |= w;
+	}
+	for (; i < len; i++)
+		any |= p[i];
+	return (any & HIGHS) != 0;
+}
+
 /*
- * Up to and including the next LF: the octets before it (less the CR
- * of a CR LF) copied, dot-stuffed, the LF as CR LF.  Returns the input
- * octets taken (*o: output), 0 if this part needs feed_one().
+ * text octets of one line, known to hold no CR, LF or NUL: checked for
+ * length, dot-stuffed at the start of a line, copied.  Returns the
+ * octets written (0 with n->err set for a line too long).
+ */
+static size_t
+feed_text(struct norm *n, const uint8_t *in, size_t text, uint8_t *out)
+{
+	size_t o = 0;
+
+	if (n->linelen + text > NORM_LINE_MAX) {
+		n->err = NORM_LONG_LINE;
+		return 0;
+	}
+	if (n->linelen == 0 && text > 0 && in[0] == '.')
+		out[o++] = '.';
+	memcpy(out + o, in, text);
+	n->size += text;
+	n->linelen += text;
+	return o + text;
+}
+
+/*
+ * A read with no CR and no NUL in it (the usual LF text): line by line,
+ * the counters in locals (updating *n for every line stalled on the
+ * store of the one before).
+ */
+static size_t
+feed_plain(struct norm *n, const uint8_t *in, size_t len, uint8_t *out)
+{
+	const uint8_t *p = in, *end = in + len, *lf;
+	uint8_t       *o = out;
+	uint64_t       line = n->line, size = n->size;
+	size_t         linelen = n->linelen, text;
+
+	if (!n->has8bit && has_8bit(in, len))
+		n->has8bit = 1;
+	while (p < end) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		text = (size_t)((lf != NULL ? lf : end) - p);
+		if (linelen + text > NORM_LINE_MAX) {
+			n->err = NORM_LONG_LINE;
+			break;
+		}
+		if (linelen == 0 && text > 0 && *p == '.')
+			*o++ = '.';
+		memcpy(o, p, text);
+		o += text;
+		p += text;
+		size += text;
+		linelen += text;
+		if (lf == NULL)
+			break;
+		*o++ = '\r';
+		*o++ = '\n';
+		size += 2;
+		line++;
+		linelen = 0;
+		p++;
+	}
+	n->line = line;
+	n->size = size;
+	n->linelen = linelen;
+	return (size_t)(o - out);
+}
+
+/*
+ * Up to and including the next LF, when the read holds a CR or a NUL
+ * somewhere: the octets before the LF (less the CR of a CR LF) copied,
+ * dot-stuffed, the LF as CR LF.  Returns the input octets taken (*o:
+ * output), 0 if this part needs feed_one().
  */
 static size_t
 feed_line(
@@ -131,19 +215,10 @@ feed_line(
 		text--; /* CR LF: the CR is not text */
 	if ((s = scan(in, text)) & SCAN_CR_NUL || n->cr)
 		return 0;
-	if (n->linelen + text > NORM_LINE_MAX) {
-		n->err = NORM_LONG_LINE;
-		return took;
-	}
 	if (s & SCAN_8BIT)
 		n->has8bit = 1;
-	if (n->linelen == 0 && text > 0 && in[0] == '.')
-		out[(*o)++] = '.';
-	memcpy(out + *o, in, text);
-	*o += text;
-	n->size += text;
-	n->linelen += text;
-	if (lf != NULL)
+	*o = feed_text(n, in, text, out);
+	if (lf != NULL && n->err == NORM_OK)
 		*o += end_line(n, out + *o);
 	return took;
 }
@@ -158,6 +233,14 @@ norm_feed(struct norm *n, const uint8_t *in, size_t len, uint8_t *out)
 	const uint8_t *lf;
 	size_t         i = 0, o = 0, lo, took;
 
+	if (n->err != NORM_OK)
+		return 0; /* the message is refused already */
+	if (!n->cr && memchr(in, '\r', len) == NULL &&
+	    memchr(in, '\0', len) == NULL) {
+		o = feed_plain(n, in, len, out);
+		n->wire += o;
+		return o;
+	}
 	while (i < len && n->err == NORM_OK) {
 		if ((took = feed_line(n, in + i, len - i, out + o, &lo)) > 0) {
 			i += took;

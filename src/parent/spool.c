@@ -106,38 +106,13 @@ write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/*
- * One read of the input, normalised into the spool.  SPOOL_FAILED sets
- * *why: the message's fault if s->n.err is set, else an I/O error
- * (errno).  At SPOOL_DONE the write end is closed: the file is final.
- */
-enum spool_state
-spool_step(struct spool *s, const char **why)
-{
-	static uint8_t ibuf[SPOOL_CHUNK], obuf[2 * SPOOL_CHUNK];
-	ssize_t        r;
-	size_t         o;
+static uint8_t ibuf[SPOOL_CHUNK], obuf[2 * SPOOL_CHUNK];
 
-	if ((r = read(s->in, ibuf, sizeof(ibuf))) == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return SPOOL_MORE;
-		*why = "cannot read the message";
-		return SPOOL_FAILED;
-	}
-	o = r == 0 ? norm_finish(&s->n, obuf) : norm_feed(&s->n, ibuf, r, obuf);
-	/* no message text stays in memory longer than it must */
-	explicit_bzero(ibuf, r > 0 ? (size_t)r : 0);
-	if (s->n.err != NORM_OK) {
-		*why = norm_strerror(s->n.err);
-		return SPOOL_FAILED;
-	}
-	if (write_all(s->fd, obuf, o) == -1) {
-		*why = "cannot write the spool file";
-		return SPOOL_FAILED;
-	}
-	explicit_bzero(obuf, o);
-	if (r > 0)
-		return SPOOL_MORE;
+/* The input's end: the file is final (and sealed if it is a memfd). */
+static enum spool_state
+spool_end(struct spool *s, const char **why)
+{
+	(void)why; /* only Linux seals */
 #ifdef __linux__
 	if (s->seal &&
 	    fcntl(s->fd, F_ADD_SEALS,
@@ -150,4 +125,48 @@ spool_step(struct spool *s, const char **why)
 	close(s->fd);
 	s->fd = -1;
 	return SPOOL_DONE;
+}
+
+static enum spool_state
+spool_read(struct spool *s, const char **why)
+{
+	ssize_t r;
+	size_t  o;
+
+	if ((r = read(s->in, ibuf, sizeof(ibuf))) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return SPOOL_MORE;
+		*why = "cannot read the message";
+		return SPOOL_FAILED;
+	}
+	o = r == 0 ? norm_finish(&s->n, obuf) : norm_feed(&s->n, ibuf, r, obuf);
+	if (s->n.err != NORM_OK) {
+		*why = norm_strerror(s->n.err);
+		return SPOOL_FAILED;
+	}
+	if (write_all(s->fd, obuf, o) == -1) {
+		*why = "cannot write the spool file";
+		return SPOOL_FAILED;
+	}
+	return r > 0 ? SPOOL_MORE : spool_end(s, why);
+}
+
+/*
+ * One read of the input, normalised into the spool.  SPOOL_FAILED sets
+ * *why: the message's fault if s->n.err is set, else an I/O error
+ * (errno).  At SPOOL_DONE the write end is closed: the file is final.
+ */
+enum spool_state
+spool_step(struct spool *s, const char **why)
+{
+	enum spool_state st = spool_read(s, why);
+	int              e = errno;
+
+	/* each read overwrites the last; at the end no text stays here */
+	if (st != SPOOL_MORE) {
+		explicit_bzero(ibuf, sizeof(ibuf));
+		explicit_bzero(obuf, sizeof(obuf));
+	}
+	errno = e;
+	return st;
 }
