@@ -44,6 +44,27 @@ chan_init(
 	c->wtail = &c->wq;
 }
 
+/*
+ * The channel whose frames may wait until this process waits: a child's
+ * log lines go out together, one sendmsg() for all that came since the
+ * last wait rather than one each (and the parent wakes once).  Every
+ * wait of the process flushes it first (chan_flush_lazy()).
+ */
+static struct chan *lazy;
+
+void
+chan_set_lazy(struct chan *c)
+{
+	lazy = c;
+}
+
+void
+chan_flush_lazy(void)
+{
+	if (lazy != NULL && lazy->wq != NULL && lazy->err == NULL)
+		(void)chan_flush(lazy);
+}
+
 void
 chan_close(struct chan *c)
 {
@@ -195,6 +216,7 @@ chan_drain(struct chan *c, int timeout_ms)
 	struct pollfd pfd;
 	long long     left;
 
+	chan_flush_lazy();
 	while (chan_flush(c) == 0 && chan_pending(c)) {
 		if ((left = deadline - mono_ms()) <= 0)
 			return chan_fail(c, "peer does not read");
@@ -389,6 +411,7 @@ chan_wait(struct chan *c, struct frame *f, int timeout_ms)
 			return r;
 		if (chan_flush(c) == -1)
 			return -1;
+		chan_flush_lazy();
 		wait = -1;
 		if (timeout_ms >= 0) {
 			if ((wait = deadline - mono_ms()) <= 0)

@@ -70,6 +70,8 @@ struct chan {
 };
 
 void chan_init(struct chan *, int, uint16_t, uint16_t, const char *);
+void chan_set_lazy(struct chan *);
+void chan_flush_lazy(void);
 void chan_close(struct chan *);
 int  chan_compose(struct chan *, uint32_t, uint32_t, int, const void *, size_t);
 int  chan_compose2(

@@ -13,6 +13,8 @@
 #include "frame.h"
 #include "log.h"
 
+#define LOG_BATCH_MAX 16384 /* queued log octets that go out at once */
+
 const char *log_procname = "mxclient";
 
 static enum proc_id log_proc = PROC_PARENT;
@@ -25,6 +27,8 @@ log_init(enum proc_id proc, struct chan *c, int flags)
 	log_proc = proc;
 	log_chan = c;
 	log_flags = flags;
+	if (c != NULL)
+		chan_set_lazy(c); /* sent at the process's next wait */
 	log_procname = proc == PROC_PARENT ? "mxclient" : proc_name(proc);
 }
 
@@ -71,9 +75,13 @@ log_vsend(uint32_t level, const char *fmt, va_list ap)
 		return;
 	}
 	l.level = level;
-	/* A lost log line is not worth dying for; the flush error is. */
+	/*
+	 * A lost log line is not worth dying for; the flush error is.  The
+	 * line waits for the next wait (chan_flush_lazy()) unless much has
+	 * gathered.
+	 */
 	if (chan_compose2(log_chan, MSG_LOG, 0, &l, sizeof(l), line) == 0 &&
-	    chan_flush(log_chan) == -1)
+	    log_chan->wqlen > LOG_BATCH_MAX && chan_flush(log_chan) == -1)
 		fatalx("lost the channel to the parent");
 }
 
@@ -94,6 +102,7 @@ vfatal(int err, const char *fmt, va_list ap)
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	chan_flush_lazy(); /* what this process said before it failed */
 	if (err)
 		fprintf(stderr, "mxclient[%s]: %s: %s\n", log_procname, msg,
 		    strerror(err));

@@ -314,6 +314,7 @@ run_wave(struct dns *d, struct query *q, size_t n, wave_enough enough)
 		}
 		if (k == 0)
 			break;
+		chan_flush_lazy(); /* the log lines before the wait */
 		if (poll(pfd, k, wait < 0 ? 0 : wait) == -1 && errno != EINTR)
 			fatal("poll");
 		for (i = 0; i < k; i++) {

@@ -86,6 +86,7 @@ io_wait(int s, short events, long long deadline)
 			return ETIMEDOUT;
 		pfd.fd = s;
 		pfd.events = events;
+		chan_flush_lazy(); /* the log lines before the wait */
 		if ((r = poll(&pfd, 1, (int)left)) > 0)
 			return 0;
 		if (r == -1 && errno != EINTR)

@@ -321,6 +321,7 @@ await_first_octet(struct tunnel *t, long long deadline)
 		pfd[1].fd = t->err;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
+		chan_flush_lazy(); /* the log lines before the wait */
 		if (poll(pfd, t->err != -1 ? 2 : 1, (int)left) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -504,6 +505,7 @@ ssh_main(const struct child_fds *fds, const struct child_cfg *cfg)
 
 	for (;;) {
 		n = poll_set(&p, pfd, map);
+		chan_flush_lazy(); /* the log lines before the wait */
 		if (poll(pfd, n, sweep(&p) ? 1000 : -1) == -1) {
 			if (errno == EINTR)
 				continue;

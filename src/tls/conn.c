@@ -57,6 +57,7 @@ conn_poll(struct conn *c, short events, long long deadline)
 		pfd.fd = c->fd;
 		pfd.events = events;
 		pfd.revents = 0;
+		chan_flush_lazy(); /* the log lines before the wait */
 		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (r == -1 && errno != EINTR) {
 			c->err = "poll failed";

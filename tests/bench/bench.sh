@@ -394,6 +394,17 @@ start_relay() {
 }
 stop_relay() { kill "$RELAY_PID" 2>/dev/null || true; wait "$RELAY_PID" 2>/dev/null || true; }
 
+# memory KEY I: client I once, its process tree sampled by memsample.py
+# while it runs; appends "union rss_sum pss_sum private_sum" (kB) to KEY.I
+memory() {
+	local key=$1 i=$2 pid line
+	argv_for "$i"
+	"${ARGV[@]}" <"${PH[msg]}" >"$W/out" 2>&1 &
+	pid=$!
+	line=$("$PY" tests/bench/memsample.py "$pid" 0.01)
+	wait "$pid" && set -- $line && echo "$4 $6 $8 ${10}" >>"$W/$key.$i" || true
+}
+
 set_msg 1k
 PH[rcpt]=rcpt@delayed.example PH[domain]=delayed.example PH[mx]=127.0.0.20 PH[mxname]=mx.delayed.example
 for d in 0 "$D"; do
@@ -402,9 +413,38 @@ for d in 0 "$D"; do
 	for _ in $(seq "$N_RTT"); do
 		for i in "${!NAMES[@]}"; do run1 "rtt$d" "$i"; done
 	done
+	# the delay stretches a delivery over many samples
+	if [ "$d" != 0 ]; then
+		for _ in 1 2 3; do
+			for i in "${!NAMES[@]}"; do memory mem1k "$i"; done
+		done
+	fi
 	stop_relay
 done
 PH[rcpt]=rcpt@secure.example PH[domain]=secure.example PH[mx]=$LAB_MX_ADDR PH[mxname]=$LAB_MX_NAME
+set_msg "$big"
+for _ in 1 2 3; do
+	for i in "${!NAMES[@]}"; do memory "membig" "$i"; done
+done
+set_msg 1k
+say "4b. Memory of the whole client: each resident physical page once, however many of its processes map it"
+say "   (tests/bench/memsample.py: /proc/PID/pagemap of every process every 10 ms while it runs; the 1 KB"
+say "   delivery goes through the delaying proxy of section 5 so that it lasts long enough to sample;"
+say "   largest of 3 runs, kB); RSS sum counts a shared page once per process, PSS divides it"
+sayf '   %-10s %-8s %10s %10s %10s %10s\n' client message together "RSS sum" "PSS sum" private
+for i in "${!NAMES[@]}"; do
+	for key in mem1k membig; do
+		[ "$key" = mem1k ] && m="1 KB" || m="$big MB"
+		if [ -s "$W/$key.$i" ]; then
+			set -- $(sort -n "$W/$key.$i" | tail -1)
+			sayf '   %-10s %-8s %10s %10s %10s %10s\n' "${NAMES[$i]}" "$m" "$1" "$2" "$3" "$4"
+		else
+			sayf '   %-10s %-8s %10s\n' "${NAMES[$i]}" "$m" "-"
+		fi
+	done
+done
+say ""
+
 say "5. SMTP round trips of a DANE delivery to rcpt@delayed.example: delayproxy.py on 127.0.0.20:25 holds every"
 say "   chunk D = $D ms each way in front of Postfix; round trips = (median tD - median t0) / 2D; $N_RTT runs each."
 say "   The proxy accepts at once and the greeting crosses it one way: +1.5 counts TCP set-up + greeting as 2."
