@@ -46,6 +46,7 @@ COMMON_SRCS =	src/common/addr.c \
 		src/common/hooks.c \
 		src/common/log.c \
 		src/common/msg.c \
+		src/common/slog.c \
 		src/common/tlsa.c
 PARENT_SRCS =	src/parent/children.c \
 		src/parent/main.c \
@@ -303,6 +304,7 @@ QUEUE_PARSE =	src/common/conf.c \
 		src/queue/qp.c \
 		src/queue/spool.c
 QUEUE_SRCS =	$(QUEUE_PARSE) \
+		src/common/slog.c \
 		src/queue/bounce.c \
 		src/queue/fields.c \
 		src/queue/import.c \

@@ -128,6 +128,11 @@ static const struct sb_rule parent_rules[] = {
 	{ "tgkill",
 	    { EQ(0, SB_SELF), EQ(2, SIGABRT) },
 	    RARE("abort(): raise(SIGABRT) on itself") },
+	{ "sendto",
+	    { EQ(4, 0) },
+	    "--syslog: log_summary()'s line on the log socket connected "
+	    "before lock-down (send(): no address, so only a connected "
+	    "socket)" },
 	{ "fcntl",
 	    { EQ(1, F_ADD_SEALS) },
 	    "spool_step(): the finished spool (a memfd) is sealed against "

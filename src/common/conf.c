@@ -11,6 +11,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/un.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,15 @@ set_path(struct conf *c, const struct conf_key *k, const char *v)
 	if (v[0] != '/')
 		return "not an absolute path";
 	return set_str(c, k, v);
+}
+
+/* A unix socket's path: absolute, and short enough for sun_path. */
+static const char *
+set_socket(struct conf *c, const struct conf_key *k, const char *v)
+{
+	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return "longer than a socket's path may be (107 octets)";
+	return set_path(c, k, v);
 }
 
 /* A host or domain name: the domain part of a valid address. */
@@ -264,6 +275,7 @@ static const struct conf_key conf_keys[] = {
 	{ "delay-warning", set_number, TIME(delay_warning, 0, 100 * DAY) },
 	{ "long-lines", set_long, NUM(long_lines, 0, 1) },
 	{ "run-on-submit", set_bool, NUM(run_on_submit, 0, 1) },
+	{ "syslog-socket", set_socket, STR(syslog_socket) },
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 _Static_assert(NKEYS <= 64, "conf->set has 64 bits");

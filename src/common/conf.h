@@ -49,6 +49,7 @@ struct conf {
 	char proxy[CONF_STR_MAX];
 	char user[CONF_STR_MAX];
 	int  dane_only;
+	char syslog_socket[CONF_PATH_MAX]; /* "": /dev/log */
 	/* addresses */
 	char domain[CONF_STR_MAX]; /* for unqualified addresses */
 	char admin[CONF_STR_MAX];  /* double bounces */

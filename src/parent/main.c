@@ -29,6 +29,7 @@
 #include "log.h"
 #include "parent.h"
 #include "proc.h"
+#include "slog.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -117,6 +118,7 @@ record_result(struct parent *p, const struct frame *f)
 	memcpy(&r, f->data, sizeof(r));
 	p->have_result = 1;
 	p->outcome = r.outcome;
+	p->result_text = strdup(frame_str(f, sizeof(r)));
 	log_print(r.outcome == OUT_DELIVERED ? LOGL_INFO : LOGL_ERROR,
 	    frame_str(f, sizeof(r)));
 }
@@ -312,6 +314,33 @@ exit_status(const struct parent *p)
 	return codes[o];
 }
 
+/*
+ * --syslog: one line per run, facility mail, in the style of Postfix's
+ * delivery lines: who, whom, the exit status, status=sent, deferred,
+ * bounced or unknown (the final dot went out, no reply), and why.
+ */
+static void
+log_summary(const struct parent *p, const struct options *o, int code)
+{
+	const char *what = p->result_text, *status = "bounced";
+
+	if (p->input == INPUT_BAD || p->input == INPUT_IOERR)
+		what = p->input_why;
+	else if (what == NULL)
+		what = p->fault != NULL ? p->fault : "no result";
+	if (code == EX_OK)
+		status = "sent";
+	else if (final_outcome(p) == OUT_UNKNOWN)
+		status = "unknown";
+	else if (code == EX_TEMPFAIL)
+		status = "deferred";
+	slog(code == EX_OK            ? LOG_INFO
+	        : code == EX_TEMPFAIL ? LOG_WARNING
+	                              : LOG_ERR,
+	    "from=<%s> to=<%s> exit=%d status=%s: %s", o->sender, o->rcpt, code,
+	    status, what);
+}
+
 /* -v: the peak memory of every process, for the resource tests. */
 static void
 print_peak_rss(const struct parent *p)
@@ -412,6 +441,10 @@ main(int argc, char **argv)
 		exit(EX_IOERR);
 	}
 	open_null(); /* for the end of the input, after lock-down */
+	if (o.syslog)
+		(void)slog_open(
+		    o.syslog_socket[0] ? o.syslog_socket : SLOG_PATH,
+		    "mxclient");
 
 	if (o.flags & JOB_VERBOSE)
 		log_print(LOGL_INFO, sandbox_describe());
@@ -421,6 +454,8 @@ main(int argc, char **argv)
 	send_job(&p, &o);
 	parent_loop(&p);
 	code = exit_status(&p);
+	if (o.syslog)
+		log_summary(&p, &o, code);
 	if (o.flags & JOB_VERBOSE)
 		print_peak_rss(&p);
 	if (o.status_fd != -1)

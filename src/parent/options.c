@@ -93,6 +93,7 @@ usage(int status)
 	    "progress\n"
 	    "  --status-fd N         JSON report on descriptor N\n"
 	    "  --lock-fd N           hold descriptor N open until the end (a queue's lock)\n"
+	    "  --syslog              one line per delivery to syslog (mail)\n"
 	    "  --config FILE         settings (MXCLIENT_CONF, /etc/mxclient.conf)\n"
 	    "  --user NAME           children's user when run as root (nobody)\n"
 	    "  --chroot DIR          children's root (a fresh empty directory)\n"
@@ -181,7 +182,8 @@ enum {
 	OPT_PROXY,
 	OPT_TRUST_REMOTE,
 	OPT_LOCK_FD,
-	OPT_CONFIG
+	OPT_CONFIG,
+	OPT_SYSLOG
 };
 
 static const struct option longopts[] = { { "resolver", required_argument, NULL,
@@ -200,6 +202,7 @@ static const struct option longopts[] = { { "resolver", required_argument, NULL,
 	{ "trust-remote-resolver", no_argument, NULL, OPT_TRUST_REMOTE },
 	{ "lock-fd", required_argument, NULL, OPT_LOCK_FD },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -320,6 +323,9 @@ other_opt(struct options *o, int ch, const char *arg)
 		break;
 	case OPT_TRUST_REMOTE:
 		o->trust_remote = 1;
+		break;
+	case OPT_SYSLOG:
+		o->syslog = 1;
 		break;
 	case OPT_DNS_TIMEOUT:
 		o->dns_timeout = seconds("--dns-timeout", arg);
@@ -541,6 +547,9 @@ read_config(struct options *o)
 		o->conf_proxy = c.proxy; /* after --proxy and MXCLIENT_PROXY */
 	if (o->user == NULL && c.user[0] != '\0')
 		o->user = c.user;
+	if (c.syslog_socket[0] != '\0')
+		snprintf(o->syslog_socket, sizeof(o->syslog_socket), "%s",
+		    c.syslog_socket);
 	if (c.dane_only)
 		o->flags |= JOB_DANE_ONLY;
 }

@@ -69,6 +69,8 @@ struct options {
 	int         status_fd;         /* JSON report goes here, or -1 */
 	int         lock_fd;           /* --lock-fd: kept open, or -1 */
 	int         trust_remote;      /* --trust-remote-resolver */
+	int         syslog;            /* --syslog */
+	char        syslog_socket[1024]; /* mxclient.conf, "" = SLOG_PATH */
 	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
 	char        fqdn[NAME_MAX_LEN + 1]; /* this host's name, or "" */
 };
@@ -106,6 +108,7 @@ struct parent {
 	int          ready_fd; /* EOF once every child has locked down */
 	int          stopping; /* children are being stopped */
 	char        *json;     /* MSG_REPORT from tls */
+	char        *result_text; /* MSG_RESULT's summary, for --syslog */
 	enum outcome outcome;
 	const char  *fault; /* why the delivery broke inside */
 	enum proc_id fault_proc;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <syslog.h>
+#include "slog.h"
 #include <unistd.h>
 
 #include "queue.h"
@@ -54,7 +54,7 @@ vlog(int prio, int to_stderr, const char *fmt, va_list ap)
 	char buf[2048];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	syslog(prio, "%s", buf);
+	slog(prio, "%s", buf);
 	if (to_stderr)
 		fprintf(stderr, "mxqueue: %s\n", buf);
 }
@@ -294,11 +294,13 @@ main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0)
 		self[n] = '\0';
 	o.self = self;
-	openlog("mxqueue", LOG_PID, LOG_MAIL);
 	conf_init(&c);
 	if ((ce = conf_load(o.config, &c, err, sizeof(err))) != CONF_OK) {
 		qwarn("%s", err);
 		return qerr_exit(Q_CONFIG);
 	}
+	/* before any lock-down: the sandboxes open no socket later */
+	(void)slog_open(
+	    c.syslog_socket[0] ? c.syslog_socket : SLOG_PATH, "mxqueue");
 	return qerr_exit(dispatch(&o, &c));
 }

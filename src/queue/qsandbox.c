@@ -215,7 +215,7 @@ filter(enum qrole role)
 		die("seccomp_attr_set");
 	deny_rows(ctx, role);
 	if (role == QR_SUBMIT) {
-		/* syslog(3) keeps its unix socket; no other kind */
+		/* the log socket is open (slog_open()); no socket but unix */
 		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
 		        SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) < 0)
 			die("socket");

@@ -150,7 +150,6 @@ sub_init(struct sub *s, const struct opts *o, const struct conf *c)
 		return Q_CONFIG;
 	}
 	tzset(); /* /etc/localtime, for Date: */
-	openlog("mxqueue", LOG_PID | LOG_NDELAY, LOG_MAIL);
 	return start_kicker(s);
 }
 

@@ -175,3 +175,26 @@ check "Q15 the runner used the mxclient beside it (no mxclient in the configurat
 check "Q19 --delete removes the message; the runner cleans up" q_clean
 "$MXQUEUE" -bp >"$E2E_TMP/bp"
 check "Q19 mailq says the queue is empty" grep -qx 'Mail queue is empty' "$E2E_TMP/bp"
+
+# Q10: one syslog line per event, facility mail, on the socket that
+# mxclient.conf names: the submission, the attempt, the delivery
+echo "syslog-socket = $E2E_TMP/log.sock" >>"$QCONF"
+"$PYTHON" "$E2E_FIXTURES/syslogd.py" "$E2E_TMP/log.sock" "$E2E_TMP/syslog" \
+    --ready-file "$E2E_TMP/log.ready" --max-seconds 120 >/dev/null 2>&1 &
+logpid=$!
+on_cleanup "kill $logpid 2>/dev/null"
+for _ in $(seq 100); do [ -s "$E2E_TMP/log.ready" ] && break; sleep 0.05; done
+id=log-$RANDOM$RANDOM
+msg "$id" | "$MXQUEUE" --now $T -f logger@secure.example t451x1-g@slow.example
+"$MXQUEUE" -q --now $T
+"$MXQUEUE" -q --now $((T + 400))
+sleep 0.3
+check "Q10 the submission is logged as mail.info with id, sender, recipient and size" \
+	grep -Eq '^<22>.* mxqueue\[[0-9]+\]: [^ ]+: submitted: from=<logger@secure.example>, to=<t451x1-g@slow.example>, size=[0-9]+' "$E2E_TMP/syslog"
+check "Q10 the 451 attempt is logged with the MX and the reply" \
+	grep -Eq '^<2[0-9]>.* mxqueue\[[0-9]+\]: .*to=<t451x1-g@slow.example>.*mx.slow.example.*451' "$E2E_TMP/syslog"
+check "Q10 the reschedule is logged" \
+	grep -Eq 'to=<t451x1-g@slow.example>: rescheduled: next attempt in [0-9]+ s' "$E2E_TMP/syslog"
+check "Q10 the delivery is logged" \
+	grep -Eq '^<22>.* to=<t451x1-g@slow.example>: delivered' "$E2E_TMP/syslog"
+kill "$logpid" 2>/dev/null

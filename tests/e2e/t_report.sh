@@ -77,4 +77,34 @@ grep -q '^<<< 221' "$tmp/out" && pass "$T: P7 the QUIT reply is still read" ||
 tail -1 "$FIXTURE_TRANSCRIPT" | grep -q 'QUIT\|221' && pass "$T: P7 QUIT is the last command" ||
 	fail "$T: P7 QUIT is the last command" "$(tail -3 "$FIXTURE_TRANSCRIPT")"
 stop_fixture
+
+# Q10 --syslog: one line per run, facility mail, on the socket that
+# mxclient.conf names (syslog-socket), for success and for failures
+logsock=$tmp/log.sock
+"$PYTHON" "$E2E_FIXTURES/syslogd.py" "$logsock" "$tmp/syslog" --ready-file "$tmp/log.ready" \
+    --max-seconds 120 >/dev/null 2>&1 &
+logpid=$!
+on_cleanup "kill $logpid 2>/dev/null"
+for _ in $(seq 100); do [ -s "$tmp/log.ready" ] && break; sleep 0.05; done
+printf 'syslog-socket = %s\n' "$logsock" >"$tmp/log.conf"
+MXCLIENT_CONF=$tmp/log.conf run "Q10 --syslog delivery exits 0" 0 secure.example --syslog
+MXCLIENT_CONF=$tmp/log.conf run "Q10 --syslog, a domain that does not exist, exits 68" 68 \
+    nonexistent.example --syslog
+cp "$tmp/msg" "$tmp/msg.good"
+printf 'Subject: x\n\nbad\0line\n' >"$tmp/msg"
+MXCLIENT_CONF=$tmp/log.conf run "Q10 --syslog, a message with a NUL, exits 65" 65 secure.example --syslog
+cp "$tmp/msg.good" "$tmp/msg"
+MXCLIENT_CONF=$tmp/log.conf run "Q10 without --syslog nothing is logged" 0 secure.example
+sleep 0.3
+expect_eq "$T: Q10 one syslog line per --syslog run" 3 "$(wc -l <"$tmp/syslog")"
+grep -Eq '^<22>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} mxclient\[[0-9]+\]: from=<a@example.org> to=<rcpt@secure.example> exit=0 status=sent: delivered: rcpt@secure.example via mx.secure.example' "$tmp/syslog" &&
+	pass "$T: Q10 a delivery logs mail.info with sender, recipient, exit 0 and the MX" ||
+	fail "$T: Q10 a delivery logs mail.info with sender, recipient, exit 0 and the MX" "$(cat "$tmp/syslog")"
+grep -Eq '^<19>.* mxclient\[[0-9]+\]: from=<a@example.org> to=<rcpt@nonexistent.example> exit=68 status=bounced: .*does not exist' "$tmp/syslog" &&
+	pass "$T: Q10 a permanent failure logs mail.err with the reason" ||
+	fail "$T: Q10 a permanent failure logs mail.err with the reason" "$(tr '\n' '|' <"$tmp/syslog")"
+grep -Eq '^<19>.* exit=65 status=bounced: NUL octet' "$tmp/syslog" &&
+	pass "$T: Q10 a refused message logs mail.err and why" ||
+	fail "$T: Q10 a refused message logs mail.err and why" "$(tr '\n' '|' <"$tmp/syslog")"
+kill "$logpid" 2>/dev/null
 rm -rf "$tmp"

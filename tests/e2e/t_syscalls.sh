@@ -51,10 +51,17 @@ for dom in secure.example bigtlsa.example wrongtlsa.example multi.example; do
 	strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -f a@example.org "rcpt@$dom" \
 	    <"$tmp/msg" >/dev/null 2>&1
 done
-# -v and --status-fd: the peak RSS (getrusage) and the report (malloc)
+# -v, --status-fd, --syslog: the peak RSS (getrusage), the report
+# (malloc), the summary line on a log socket (sendto)
+"$PYTHON" "$E2E_FIXTURES/syslogd.py" "$tmp/log.sock" "$tmp/syslog" --ready-file "$tmp/log.ready" \
+    --max-seconds 60 >/dev/null 2>&1 &
+logpid=$!
+for _ in $(seq 100); do [ -s "$tmp/log.ready" ] && break; sleep 0.05; done
+printf 'syslog-socket = %s\n' "$tmp/log.sock" >"$tmp/log.conf"
 n=$((n + 1))
-strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -v --status-fd 3 -f a@example.org \
-    rcpt@secure.example <"$tmp/msg" >/dev/null 2>&1 3>/dev/null
+MXCLIENT_CONF=$tmp/log.conf strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" -v \
+    --status-fd 3 --syslog -f a@example.org rcpt@secure.example <"$tmp/msg" >/dev/null 2>&1 3>/dev/null
+kill "$logpid" 2>/dev/null
 # large RRsets and certificates: TCP answers, growing lists, Full(0) data
 for dom in tlsa-33.example tlsa-bigcert-ok.example; do
 	n=$((n + 1))
