@@ -93,11 +93,11 @@ usage(int status)
 	    "progress\n"
 	    "  --status-fd N         JSON report on descriptor N\n"
 	    "  --lock-fd N           hold descriptor N open until the end (a queue's lock)\n"
-	    "  --syslog              one line per delivery to syslog (mail)\n"
+
 	    "  --config FILE         settings (MXCLIENT_CONF, /etc/mxclient.conf)\n"
 	    "  --user NAME           children's user when run as root (nobody)\n"
 	    "  --chroot DIR          children's root (a fresh empty directory)\n"
-	    "  --help, --version\n"
+	    "  --syslog              one line per run to syslog    --help, --version\n"
 	    "exit: 0 delivered, 75 try again later, other codes permanent; see "
 	    "mxclient(1)\n");
 	exit(0);
