@@ -316,7 +316,7 @@ QUEUE_SRCS =	$(QUEUE_PARSE) \
 		src/queue/run.c \
 		src/queue/submit.c \
 		src/queue/submit_init.c
-QUEUE_CPPFLAGS = $(CPPFLAGS) -Isrc/queue
+QUEUE_CPPFLAGS = $(CPPFLAGS) -Isrc/queue -DMXCLIENT_PATH='"$(BINDIR)/mxclient"'
 QUEUE_TESTS =	tests/unit/test_conf tests/unit/test_conf-asan
 QUEUE_FUZZ =	tests/fuzz/fuzz_conf tests/fuzz/fuzz_json \
 		tests/fuzz/fuzz_spool tests/fuzz/fuzz_addrlist

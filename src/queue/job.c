@@ -114,15 +114,27 @@ exec_mxclient(struct runner *r, struct slot *s)
 	_exit(75);
 }
 
+/* Out of the way of 0-4: a source must not be overwritten by an earlier dup2. */
+static int
+high(int fd)
+{
+	return fd == -1 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
 /* In the child: stdin the body, 3 the report, 4 the lock, then exec. */
 static void
 child(struct runner *r, struct slot *s, int body, int res)
 {
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC), keep[] = { 3, 4 };
+	int nul = high(open("/dev/null", O_RDWR | O_CLOEXEC)),
+	    keep[] = { 3, 4 };
+	int lock = high(s->lockfd);
 
-	if (nul == -1 || dup2(body, 0) == -1 || dup2(nul, 1) == -1 ||
+	body = high(body);
+	res = high(res);
+	if (nul == -1 || body == -1 || res == -1 || lock == -1 ||
+	    dup2(body, 0) == -1 || dup2(nul, 1) == -1 ||
 	    (!r->o->verbose && dup2(nul, 2) == -1) || dup2(res, 3) == -1 ||
-	    dup2(s->lockfd, 4) == -1)
+	    dup2(lock, 4) == -1)
 		_exit(75);
 	/* the report and the lock, nothing else of ours, however high (K1) */
 	if (fds_close_except(keep, 2) == -1)

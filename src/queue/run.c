@@ -79,7 +79,11 @@ become_owner(struct runner *r)
 	return Q_OK;
 }
 
-/* The configured mxclient, else the one beside this program (Q15). */
+/*
+ * The configured mxclient, else the one beside this program (a build
+ * tree), else the one make install put in BINDIR (Q15: mxqueue lives in
+ * sbin, mxclient in bin).
+ */
 static enum qerr
 find_mxclient(struct runner *r)
 {
@@ -92,6 +96,9 @@ find_mxclient(struct runner *r)
 		snprintf(self, sizeof(self), "%s", r->o->self);
 		snprintf(r->mxclient, sizeof(r->mxclient), "%s/mxclient",
 		    dirname(self));
+		if (access(r->mxclient, X_OK) == -1)
+			snprintf(r->mxclient, sizeof(r->mxclient), "%s",
+			    MXCLIENT_PATH);
 	}
 	if (access(r->mxclient, X_OK) == -1) {
 		qwarn("mxclient %s: %s (set mxclient in %s)", r->mxclient,
