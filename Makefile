@@ -219,7 +219,7 @@ tests/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c $(FUZZ_DNS_SRCS) $(COMMON_SRCS) \
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< \
 	    $(FUZZ_DNS_SRCS) $(COMMON_SRCS) $(LDLIBS)
 
-fuzz: $(FUZZ_TARGETS)
+fuzz: $(FUZZ_TARGETS) $(QUEUE_FUZZ)
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test-programs: mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
