@@ -326,26 +326,45 @@ sb_sigsys_setup(enum proc_id proc, const struct sandbox_cfg *cfg)
 		err(1, "sandbox: %s: sigaction SIGSYS", sb_procname(proc));
 }
 
+/*
+ * A table row's system call on this architecture; -1 where it does not
+ * exist here (poll on arm64), fatal if libseccomp does not know it.
+ */
+static int
+sb_resolve(enum proc_id proc, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		errx(1, "sandbox: %s: unknown system call %s",
+		    sb_procname(proc), name);
+	return nr < 0 ? -1 : nr;
+}
+
+/* Every row of a list of calls gets `action'. */
+static void
+sb_add_list(scmp_filter_ctx ctx, enum proc_id proc, const struct sb_call *rows,
+    size_t n, uint32_t action)
+{
+	size_t i;
+	int    nr, rc;
+
+	for (i = 0; i < n; i++) {
+		if ((nr = sb_resolve(proc, rows[i].name)) == -1)
+			continue;
+		if ((rc = seccomp_rule_add(ctx, action, nr, 0)) < 0)
+			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
+			    sb_procname(proc), rows[i].name, strerror(-rc));
+	}
+}
+
 /* Every row of the table gets `action': allowed, or refused (deny). */
 static void
 sb_add_calls(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action)
 {
 	const struct sb_policy *pol = &sb_policies[proc];
-	size_t                  i;
-	int                     nr, rc;
 
-	for (i = 0; i < pol->ncalls; i++) {
-		nr = seccomp_syscall_resolve_name(pol->calls[i].name);
-		if (nr == __NR_SCMP_ERROR)
-			errx(1, "sandbox: %s: unknown system call %s",
-			    sb_procname(proc), pol->calls[i].name);
-		if (nr < 0)
-			continue; /* not on this architecture */
-		if ((rc = seccomp_rule_add(ctx, action, nr, 0)) < 0)
-			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
-			    sb_procname(proc), pol->calls[i].name,
-			    strerror(-rc));
-	}
+	sb_add_list(ctx, proc, pol->calls, pol->ncalls, action);
 }
 
 /* The value a comparison tests (datum_b for a masked one). */
@@ -401,12 +420,8 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action,
 	int                     nr, k;
 
 	for (i = 0; i < pol->nrules; i++) {
-		nr = seccomp_syscall_resolve_name(pol->rules[i].name);
-		if (nr == __NR_SCMP_ERROR)
-			errx(1, "sandbox: %s: unknown system call %s",
-			    sb_procname(proc), pol->rules[i].name);
-		if (nr < 0)
-			continue; /* not on this architecture */
+		if ((nr = sb_resolve(proc, pol->rules[i].name)) == -1)
+			continue;
 		if (!sb_names_peer(&pol->rules[i])) {
 			sb_add_rule(ctx, proc, action, nr, &pol->rules[i], 0);
 			continue;
@@ -426,19 +441,9 @@ static void
 sb_add_enosys(scmp_filter_ctx ctx, enum proc_id proc)
 {
 	const struct sb_policy *pol = &sb_policies[proc];
-	size_t                  i;
-	int                     nr, rc;
 
-	for (i = 0; i < pol->nenosys; i++) {
-		if ((nr = seccomp_syscall_resolve_name(pol->enosys[i].name)) <
-		    0)
-			continue;
-		if ((rc = seccomp_rule_add(
-		         ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0)) < 0)
-			errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
-			    sb_procname(proc), pol->enosys[i].name,
-			    strerror(-rc));
-	}
+	sb_add_list(
+	    ctx, proc, pol->enosys, pol->nenosys, SCMP_ACT_ERRNO(ENOSYS));
 }
 
 /*

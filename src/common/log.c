@@ -60,16 +60,34 @@ log_print(uint32_t level, const char *line)
 	}
 }
 
-static void
-log_vsend(uint32_t level, const char *fmt, va_list ap)
+/*
+ * snprintf() into a field, for the setters that pair a text with a code
+ * (set_result(), set_reason()): one variadic function for all of them.
+ */
+void
+textf(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+}
+
+/* One line at a level: log_info() and log_debug() in log.h. */
+void
+log_at(uint32_t level, const char *fmt, ...)
 {
 	char           line[1024];
 	struct msg_log l;
+	va_list        ap;
 
 	/* a child sends only what the parent would show: -q costs no frame */
 	if (!log_wanted(level))
 		return;
+	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (log_chan == NULL) {
 		log_print(level, line);
 		return;
@@ -85,23 +103,16 @@ log_vsend(uint32_t level, const char *fmt, va_list ap)
 		fatalx("lost the channel to the parent");
 }
 
-/* One line at a level: log_info() and log_debug() in log.h. */
+/* An internal fault, with errno's text unless err is 0 (fatalx()). */
 void
-log_at(uint32_t level, const char *fmt, ...)
+fatal_err(int err, const char *fmt, ...)
 {
+	char    msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vsend(level, fmt, ap);
-	va_end(ap);
-}
-
-static void __attribute__((noreturn))
-vfatal(int err, const char *fmt, va_list ap)
-{
-	char msg[512];
-
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	chan_flush_lazy(); /* what this process said before it failed */
 	if (err)
 		fprintf(stderr, "mxclient[%s]: %s: %s\n", log_procname, msg,
@@ -114,15 +125,4 @@ vfatal(int err, const char *fmt, va_list ap)
 	 * EX_TEMPFAIL, and a child exits 1, which the parent maps to it.
 	 */
 	_exit(log_proc == PROC_PARENT ? EX_TEMPFAIL : 1);
-}
-
-/* An internal fault, with errno's text unless err is 0 (fatalx()). */
-void
-fatal_err(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfatal(err, fmt, ap);
-	va_end(ap);
 }

@@ -20,6 +20,8 @@ extern const char *log_procname;
 void log_init(enum proc_id, struct chan *, int);
 void log_at(uint32_t, const char *, ...) __attribute__((format(printf, 2, 3)));
 void log_print(uint32_t, const char *);
+void textf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 void fatal_err(int, const char *, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 

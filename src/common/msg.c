@@ -45,18 +45,16 @@ struct msg_rule {
 	int (*check)(const struct frame *);
 	uint64_t after;     /* types that must have come before */
 	uint64_t not_after; /* types that must not have come yet */
+	uint32_t below;     /* the payload starts with an enum below this */
 };
 
 static int check_job(const struct frame *);
 static int check_body(const struct frame *);
 static int check_mx_host(const struct frame *);
 static int check_host_addr(const struct frame *);
-static int check_dns_end(const struct frame *);
 static int check_connect_req(const struct frame *);
 static int check_connect_ok(const struct frame *);
 static int check_connect_fail(const struct frame *);
-static int check_log(const struct frame *);
-static int check_result(const struct frame *);
 static int check_mx_info(const struct frame *);
 static int check_host_policy(const struct frame *);
 
@@ -72,65 +70,65 @@ static int check_host_policy(const struct frame *);
 static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	/* parent -> tls: the job, each part once, then the start */
 	[MSG_JOB_SENDER] = { "JOB_SENDER", P_PARENT, P_TLS, ONCE, STR(ADDRSZ),
-	    NULL, 0, T(MSG_JOB_START) },
+	    NULL, 0, T(MSG_JOB_START), 0 },
 	[MSG_JOB_RCPT] = { "JOB_RCPT", P_PARENT, P_TLS, ONCE, STR(ADDRSZ),
-	    NULL, 0, T(MSG_JOB_START) },
+	    NULL, 0, T(MSG_JOB_START), 0 },
 	[MSG_JOB_HELO] = { "JOB_HELO", P_PARENT, P_TLS, ONCE, STR(NAMESZ),
-	    NULL, 0, T(MSG_JOB_START) },
+	    NULL, 0, T(MSG_JOB_START), 0 },
 	[MSG_JOB_START] = { "JOB_START", P_PARENT, P_TLS, ONCE,
-	    FIXED(msg_job), check_job, JOB, 0 },
+	    FIXED(msg_job), check_job, JOB, 0, 0 },
 	/* the message once it is read and checked: the spool, read-only */
 	[MSG_BODY] = { "BODY", P_PARENT, P_TLS, FD | ONCE, FIXED(msg_body),
-	    check_body, T(MSG_JOB_START), 0 },
+	    check_body, T(MSG_JOB_START), 0, 0 },
 	/* tls -> dns: the MX hosts once, then one host at a time */
 	[MSG_MX_REQ] = { "MX_REQ", P_TLS, P_DNS, ONCE, STR(NAMESZ),
-	    NULL, 0, 0 },
+	    NULL, 0, 0, 0 },
 	[MSG_HOST_REQ] = { "HOST_REQ", P_TLS, P_DNS, 0, STR(NAMESZ),
-	    NULL, T(MSG_MX_REQ), 0 },
+	    NULL, T(MSG_MX_REQ), 0, 0 },
 	/* dns -> tls: MX_HOST..., MX_INFO, MX_END; then per host HOST_... */
 	[MSG_MX_HOST] = { "MX_HOST", P_DNS, P_TLS, 0, FIXED(msg_mx_host),
-	    check_mx_host, 0, T(MSG_MX_END) },
+	    check_mx_host, 0, T(MSG_MX_END), 0 },
 	[MSG_MX_INFO] = { "MX_INFO", P_DNS, P_TLS, ONCE, FIXED(msg_mx_info),
-	    check_mx_info, 0, T(MSG_MX_END) },
+	    check_mx_info, 0, T(MSG_MX_END), 0 },
 	[MSG_MX_END] = { "MX_END", P_DNS, P_TLS, ONCE, FIXED(msg_dns_end),
-	    check_dns_end, T(MSG_MX_INFO), 0 },
+	    NULL, T(MSG_MX_INFO), 0, DNS_STATUS_COUNT },
 	[MSG_HOST_ADDR] = { "HOST_ADDR", P_DNS, P_TLS, 0, FIXED(msg_host_addr),
-	    check_host_addr, T(MSG_MX_END), 0 },
+	    check_host_addr, T(MSG_MX_END), 0, 0 },
 	[MSG_HOST_TLSA] = { "HOST_TLSA", P_DNS, P_TLS, 0,
 	    sizeof(struct msg_tlsa), TAIL_BLOB, TLSA_DATA_MAX, NULL,
-	    T(MSG_MX_END), 0 },
+	    T(MSG_MX_END), 0, 0 },
 	[MSG_HOST_POLICY] = { "HOST_POLICY", P_DNS, P_TLS, 0,
-	    FIXED(msg_host_policy), check_host_policy, T(MSG_MX_END), 0 },
+	    FIXED(msg_host_policy), check_host_policy, T(MSG_MX_END), 0, 0 },
 	[MSG_HOST_END] = { "HOST_END", P_DNS, P_TLS, 0, FIXED(msg_dns_end),
-	    check_dns_end, T(MSG_MX_END), 0 },
+	    NULL, T(MSG_MX_END), 0, DNS_STATUS_COUNT },
 	/* tls <-> net: one connection at a time; only OK carries the socket */
 	[MSG_CONNECT_REQ] = { "CONNECT_REQ", P_TLS, P_NET, 0,
-	    FIXED(msg_connect_req), check_connect_req, 0, 0 },
+	    FIXED(msg_connect_req), check_connect_req, 0, 0, 0 },
 	[MSG_CONNECT_OK] = { "CONNECT_OK", P_NET, P_TLS, FD,
-	    FIXED(msg_connect_res), check_connect_ok, 0, 0 },
+	    FIXED(msg_connect_res), check_connect_ok, 0, 0, 0 },
 	[MSG_CONNECT_FAIL] = { "CONNECT_FAIL", P_NET, P_TLS, 0,
 	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
-	    check_connect_fail, 0, 0 },
+	    check_connect_fail, 0, 0, 0 },
 	/* net <-> ssh, only with --proxy ssh:// */
 	[MSG_SSH_REQ] = { "SSH_REQ", P_NET, P_SSH, 0, FIXED(msg_connect_req),
-	    check_connect_req, 0, 0 },
+	    check_connect_req, 0, 0, 0 },
 	[MSG_SSH_OK] = { "SSH_OK", P_SSH, P_NET, FD, FIXED(msg_connect_res),
-	    check_connect_ok, 0, 0 },
+	    check_connect_ok, 0, 0, 0 },
 	[MSG_SSH_FAIL] = { "SSH_FAIL", P_SSH, P_NET, 0,
 	    sizeof(struct msg_connect_res), TAIL_STR, TEXTSZ,
-	    check_connect_fail, 0, 0 },
+	    check_connect_fail, 0, 0, 0 },
 	/* any child -> parent */
 	[MSG_LOG] = { "LOG", P_CHILD, P_PARENT, 0, sizeof(struct msg_log),
-	    TAIL_STR, TEXTSZ, check_log, 0, 0 },
+	    TAIL_STR, TEXTSZ, NULL, 0, 0, LOGL_COUNT },
 	[MSG_SANDBOX_DEATH] = { "SANDBOX_DEATH", P_CHILD, P_PARENT, ONCE,
-	    FIXED(msg_sandbox_death), NULL, 0, 0 },
+	    FIXED(msg_sandbox_death), NULL, 0, 0, 0 },
 	/* tls -> parent: the end of the run, RESULT last of all */
 	[MSG_DOT_SENT] = { "DOT_SENT", P_TLS, P_PARENT, ONCE, 0, TAIL_NONE, 0,
-	    NULL, 0, T(MSG_RESULT) },
+	    NULL, 0, T(MSG_RESULT), 0 },
 	[MSG_REPORT] = { "REPORT", P_TLS, P_PARENT, ONCE, STR(PAYLOAD_MAX),
-	    NULL, 0, T(MSG_RESULT) },
+	    NULL, 0, T(MSG_RESULT), 0 },
 	[MSG_RESULT] = { "RESULT", P_TLS, P_PARENT, ONCE | LAST,
-	    sizeof(struct msg_result), TAIL_STR, TEXTSZ, check_result, 0, 0 },
+	    sizeof(struct msg_result), TAIL_STR, TEXTSZ, NULL, 0, 0, OUT_COUNT },
 };
 /* clang-format on */
 
@@ -178,6 +176,16 @@ const char *
 dns_status_name(uint32_t s)
 {
 	return s < DNS_STATUS_COUNT ? dns_status_names[s] : "unknown";
+}
+
+/* The enum a payload starts with (its fixed part is there: checked). */
+static uint32_t
+first_enum(const struct frame *f)
+{
+	uint32_t v;
+
+	memcpy(&v, f->data, sizeof(v));
+	return v;
 }
 
 static int
@@ -235,7 +243,8 @@ msg_check(const struct frame *f, uint32_t sender, uint32_t receiver,
 		return *why = "descriptor where none belongs, or missing", -1;
 	if (f->len < r->fixed || check_tail(r, f) == -1)
 		return *why = "wrong payload length", -1;
-	if (r->check != NULL && r->check(f) == -1)
+	if ((r->below != 0 && first_enum(f) >= r->below) ||
+	    (r->check != NULL && r->check(f) == -1))
 		return *why = "invalid payload contents", -1;
 	if ((*why = check_order(r, f->type, seen)) != NULL)
 		return -1;
@@ -347,15 +356,6 @@ check_host_addr(const struct frame *f)
 }
 
 static int
-check_dns_end(const struct frame *f)
-{
-	struct msg_dns_end e;
-
-	memcpy(&e, f->data, sizeof(e));
-	return e.status < DNS_STATUS_COUNT ? 0 : -1;
-}
-
-static int
 check_connect_req(const struct frame *f)
 {
 	struct msg_connect_req r;
@@ -391,24 +391,6 @@ check_connect_fail(const struct frame *f)
 	if (r.error < 0 || (r.flags & ~CONN_PROXY_DOWN))
 		return -1;
 	return r.error != 0 || f->len > sizeof(r) + 1 ? 0 : -1;
-}
-
-static int
-check_log(const struct frame *f)
-{
-	struct msg_log l;
-
-	memcpy(&l, f->data, sizeof(l));
-	return l.level < LOGL_COUNT ? 0 : -1;
-}
-
-static int
-check_result(const struct frame *f)
-{
-	struct msg_result r;
-
-	memcpy(&r, f->data, sizeof(r));
-	return r.outcome < OUT_COUNT ? 0 : -1;
 }
 
 /* A NUL-terminated string filling at most its array. */

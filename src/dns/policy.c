@@ -66,19 +66,10 @@ enough_host(struct query *q, size_t n)
 	return n <= Q_TLSA || q[Q_TLSA].done || !addrs_secure(q);
 }
 
-static void set_reason(struct msg_host_policy *, enum tls_policy, const char *,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_reason(struct msg_host_policy *pol, enum tls_policy p, const char *fmt, ...)
-{
-	va_list ap;
-
-	pol->policy = p;
-	va_start(ap, fmt);
-	vsnprintf(pol->reason, sizeof(pol->reason), fmt, ap);
-	va_end(ap);
-}
+/* The host's policy and why (textf() checks the format). */
+#define set_reason(pol, p, ...) \
+	((pol)->policy = (p), \
+	    textf((pol)->reason, sizeof((pol)->reason), __VA_ARGS__))
 
 /* D7: an address lookup error makes the host unusable, never "none". */
 enum dns_status

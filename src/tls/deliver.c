@@ -27,11 +27,15 @@ addr_text(const struct msg_host_addr *a, char *buf, size_t len)
 static int
 deadline_passed(struct delivery *d)
 {
+	char last[sizeof(d->res->text)];
+
 	if (d->deadline == 0 || mono_ms() < d->deadline)
 		return 0;
+	/* a copy: the old text must not be read while it is overwritten */
+	memcpy(last, d->res->text, sizeof(last));
 	set_result(d->res, OUT_TEMPFAIL,
 	    "--deadline of %u seconds reached (last failure: %s)",
-	    d->job.j.deadline, d->res->text);
+	    d->job.j.deadline, last);
 	return 1;
 }
 

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "dane.h"
 #include "frame.h"
+#include "log.h"
 #include "report.h"
 #include "smtp.h"
 
@@ -79,8 +80,9 @@ struct delivery {
 };
 
 /* tls.c */
-void set_result(struct result *, enum outcome, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The outcome so far and why (textf() checks the format). */
+#define set_result(r, o, ...) \
+	((r)->outcome = (o), textf((r)->text, sizeof((r)->text), __VA_ARGS__))
 int    tmo(const struct delivery *, enum timeout_stage);
 size_t ask_mx(
     struct delivery *, const char *, struct msg_mx_host *, enum dns_status *);

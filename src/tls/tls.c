@@ -31,17 +31,6 @@
 #include "proc.h"
 #include "delivery.h"
 
-void
-set_result(struct result *r, enum outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(r->text, sizeof(r->text), fmt, ap);
-	va_end(ap);
-}
-
 /* Wait for the answer to request `id' on a helper channel. */
 static void
 wait_frame(struct chan *c, struct frame *f, uint32_t id, int timeout)
@@ -96,6 +85,22 @@ static const struct msg_handler body_handlers[] = {
 	{ MSG_BODY, on_body },
 };
 
+/* Serve the parent's frames with handlers h until one of type `last'. */
+static void
+parent_until(struct delivery *d, const struct msg_handler *h, size_t n,
+    enum msg_type last)
+{
+	struct frame f;
+
+	while (!(d->parent.seen & MSG_BIT(last))) {
+		if (chan_wait(&d->parent, &f, -1) != 1)
+			fatalx("parent: %s", d->parent.err);
+		if (msg_dispatch(h, n, d, &f) == -1)
+			fatalx(
+			    "parent: no handler for %s", msg_type_name(f.type));
+	}
+}
+
 /*
  * Nothing is connected, and no result is reported, before the parent
  * has the whole message and found it fit to send (it stops this
@@ -104,17 +109,8 @@ static const struct msg_handler body_handlers[] = {
 void
 await_body(struct delivery *d)
 {
-	struct frame f;
-
-	while (d->job.body_fd == -1) {
-		if (chan_wait(&d->parent, &f, -1) != 1)
-			fatalx("parent: %s", d->parent.err);
-		if (msg_dispatch(body_handlers,
-		        sizeof(body_handlers) / sizeof(body_handlers[0]), d,
-		        &f) == -1)
-			fatalx(
-			    "parent: no handler for %s", msg_type_name(f.type));
-	}
+	parent_until(d, body_handlers,
+	    sizeof(body_handlers) / sizeof(body_handlers[0]), MSG_BODY);
 }
 
 /* Up to len octets of the message at wire offset off (at least one). */
@@ -142,21 +138,12 @@ static const struct msg_handler job_handlers[] = {
 	{ MSG_JOB_START, on_start },
 };
 
+/* The table lets JOB_START come only after the other parts. */
 static void
 read_job(struct delivery *d)
 {
-	struct frame f;
-
-	/* the table lets JOB_START come only after the other parts */
-	while (!(d->parent.seen & MSG_BIT(MSG_JOB_START))) {
-		if (chan_wait(&d->parent, &f, -1) != 1)
-			fatalx("parent: %s", d->parent.err);
-		if (msg_dispatch(job_handlers,
-		        sizeof(job_handlers) / sizeof(job_handlers[0]), d,
-		        &f) == -1)
-			fatalx(
-			    "parent: no handler for %s", msg_type_name(f.type));
-	}
+	parent_until(d, job_handlers,
+	    sizeof(job_handlers) / sizeof(job_handlers[0]), MSG_JOB_START);
 }
 
 /*

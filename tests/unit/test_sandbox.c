@@ -523,7 +523,7 @@ body_dns(int fd)
 	int                s;
 
 	child_ready(fd);
-	if ((s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)) == -1)
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
 		_exit(40);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -532,10 +532,10 @@ body_dns(int fd)
 	if (sendto(s, "q", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) != 1)
 		_exit(41);
 	close(s);
-	if ((s = tcp_connect(53, IPPROTO_TCP)) == -1)
+	if ((s = tcp_connect(53, 0)) == -1)
 		_exit(42);
 	close(s);
-	if (tcp_connect(25, IPPROTO_TCP) != -1 || errno != EACCES)
+	if (tcp_connect(25, 0) != -1 || errno != EACCES)
 		_exit(43);
 	exit(0);
 }
