@@ -219,6 +219,33 @@ stop_fixture() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# settle: wait (at most 3 s) until the fixture has seen every connection
+# end, so that its transcript is complete
+settle() {
+	local _ c o
+	for _ in $(seq 60); do
+		o=$(grep -c '\] \*: connection from' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
+		c=$(grep -c '\] \*: closed' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
+		[ "${c:-0}" -ge "${o:-0}" ] && return 0
+		sleep 0.05
+	done
+}
+
+# decide DOMAIN [DNSDRV ARGS]: dns's decisions (tests/proc/dnsdrv: the
+# real dns_main() over socketpairs) into $DECISIONS
+DECISIONS=$E2E_TMP/decisions
+decide() {
+	local d=$1
+	shift
+	timeout 60 "${DNSDRV:-$PWD/tests/proc/dnsdrv}" "$@" "$d" >"$DECISIONS" 2>&1
+}
+
+# has NAME REGEX: the last decide printed a line matching REGEX
+has() {
+	grep -Eq -- "$2" "$DECISIONS" && pass "$T: $1" ||
+		fail "$T: $1" "$(tr '\n' '|' <"$DECISIONS" | head -c 600)"
+}
+
 # stop_fixtures -> stop all fixtures started by this script
 stop_fixtures() {
 	local pid

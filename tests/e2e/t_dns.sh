@@ -11,19 +11,6 @@ DNSDRV=${DNSDRV:-$PWD/tests/proc/dnsdrv}
 RES=(--resolver "$LAB_RESOLVER")
 tmp=$(mktemp -d)
 
-# decide DOMAIN [DNSDRV ARGS]: dns's decisions into $tmp/d
-decide() {
-	local d=$1
-	shift
-	timeout 60 "$DNSDRV" "$@" "$d" >"$tmp/d" 2>&1
-}
-
-# has NAME REGEX: the last decide printed a line matching REGEX
-has() {
-	grep -Eq -- "$2" "$tmp/d" && pass "$T: $1" ||
-		fail "$T: $1" "$(tr '\n' '|' <"$tmp/d" | head -c 600)"
-}
-
 # send NAME WANT_RC DOMAIN [ARGS]: mxclient end to end, exit code checked;
 # the connect() calls of all processes are in $tmp/trace
 send() {
@@ -100,7 +87,7 @@ send "D4 secure CNAME to insecure target, wrong TLSA at the original: exits 75" 
 out_has "D4 wrong TLSA at the original name: authentication failed" 'DANE authentication failed'
 
 # D5: a TLSA RRset larger than the EDNS buffer comes over TCP
-strace -f -qq -e trace=socket -o "$tmp/socks" timeout 60 "$DNSDRV" bigtlsa.example >"$tmp/d" 2>&1
+strace -f -qq -e trace=socket -o "$tmp/socks" timeout 60 "$DNSDRV" bigtlsa.example >"$DECISIONS" 2>&1
 has "D5 truncated TLSA answer fetched over TCP: all 25 records" \
     '^host mx.bigtlsa.example .*policy=DANE required .*tlsa=25'
 grep -q 'SOCK_STREAM' "$tmp/socks" && pass "$T: D5 a TCP socket was used after TC" ||
@@ -140,10 +127,10 @@ send "M2 no MX and no address exits 68" 68 noaddr.example
 send "M3 null MX exits 68" 68 nullmx.example
 no_connect "M3 null MX: no connection" 127.0.0.10
 # M4: equal preferences in random order
-orders=$(for _ in $(seq 16); do decide equal.example; grep '^host' "$tmp/d" | head -1 | cut -d' ' -f2; done | sort -u | wc -l)
+orders=$(for _ in $(seq 16); do decide equal.example; grep '^host' "$DECISIONS" | head -1 | cut -d' ' -f2; done | sort -u | wc -l)
 expect_eq "$T: M4 equal preferences shuffled: both orders seen in 16 runs" 2 "$orders"
 decide multi.example
-first=$(grep '^host' "$tmp/d" | head -1 | cut -d' ' -f2)
+first=$(grep '^host' "$DECISIONS" | head -1 | cut -d' ' -f2)
 expect_eq "$T: M5 the better MX without TLSA comes before the worse one with TLSA" mx1.multi.example "$first"
 send "M6 insecure MX, DANE host: delivered" 0 trusted.insecure.example
 out_has "M6 insecure MX with DANE is 'trusted (insecure MX)', never verified" \

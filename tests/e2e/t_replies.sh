@@ -27,17 +27,6 @@ text() {
 	esac
 }
 
-# settle: every connection the fixture saw has ended (its log is complete)
-settle() {
-	local _ c o
-	for _ in $(seq 60); do
-		o=$(grep -c '\] \*: connection from' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
-		c=$(grep -c '\] \*: closed' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
-		[ "${c:-0}" -ge "${o:-0}" ] && return 0
-		sleep 0.05
-	done
-}
-
 # verbs: the client's command verbs, "clear" or "tls" before each
 verbs() {
 	sed -E 's/^[0-9.]+ //' "$FIXTURE_TRANSCRIPT" |

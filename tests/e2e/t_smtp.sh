@@ -29,18 +29,6 @@ fx() {
 	start_fixture "$@" || fail "$T: fixture $1 starts" "see above"
 }
 
-# settle: wait (at most 3 s) until the fixture has seen every connection
-# end, so that the transcript is complete
-settle() {
-	local _ c o
-	for _ in $(seq 60); do
-		o=$(grep -c '\] \*: connection from' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
-		c=$(grep -c '\] \*: closed' "$FIXTURE_TRANSCRIPT" 2>/dev/null)
-		[ "${c:-0}" -ge "${o:-0}" ] && return 0
-		sleep 0.05
-	done
-}
-
 # run NAME WANT DOMAIN [MESSAGE]: mxclient to rcpt@DOMAIN, exit code
 # checked; stdout in $tmp/out, stderr in $tmp/err
 run() {

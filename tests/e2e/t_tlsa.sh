@@ -16,19 +16,6 @@ openssl x509 -in "$LAB/tls/big.crt" -outform DER -out "$tmp/big.der"
 openssl x509 -in "$LAB_MX_CERT" -outform DER -out "$tmp/mx.der"
 GOOD=${LAB_MX_TLSA#3 1 1 }
 
-# decide DOMAIN [DNSDRV ARGS]: dns's decisions into $tmp/d
-decide() {
-	local d=$1
-	shift
-	timeout 60 "$DNSDRV" "$@" "$d" >"$tmp/d" 2>&1
-}
-
-# has NAME REGEX: the last decide printed a line matching REGEX
-has() {
-	grep -Eq -- "$2" "$tmp/d" && pass "$T: $1" ||
-		fail "$T: $1" "$(tr '\n' '|' <"$tmp/d" | head -c 600)"
-}
-
 # send NAME WANT_RC DOMAIN [ARGS]: mxclient end to end; sets $id
 send() {
 	local name=$1 want=$2 dom=$3
