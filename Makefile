@@ -47,6 +47,8 @@ COMMON_SRCS =	src/common/addr.c \
 		src/common/log.c \
 		src/common/msg.c \
 		src/common/slog.c \
+		src/common/sts.c \
+		src/common/sts_cache.c \
 		src/common/tlsa.c
 PARENT_SRCS =	src/parent/children.c \
 		src/parent/main.c \
@@ -54,12 +56,15 @@ PARENT_SRCS =	src/parent/children.c \
 		src/parent/norm.c \
 		src/parent/proxy.c \
 		src/parent/resolver.c \
+		src/parent/setup.c \
+		src/parent/stscache.c \
 		src/parent/spool.c
 DNS_SRCS =	src/dns/answer.c \
 		src/dns/dns.c \
 		src/dns/policy.c \
 		src/dns/query.c \
 		src/dns/tell.c \
+		src/dns/txt.c \
 		src/dns/wire.c
 CHILD_SRCS =	$(DNS_SRCS) \
 		src/net/net.c \
@@ -69,6 +74,11 @@ CHILD_SRCS =	$(DNS_SRCS) \
 		src/tls/dane.c \
 		src/tls/deliver.c \
 		src/tls/mail.c \
+		src/tls/pkix.c \
+		src/tls/fetch.c \
+		src/tls/http.c \
+		src/tls/sts.c \
+		src/tls/tlsrpt.c \
 		src/tls/reply.c \
 		src/tls/report.c \
 		src/tls/smtp.c \
@@ -98,6 +108,9 @@ UNIT_TESTS =	tests/unit/test_fds \
 		tests/unit/test_reply \
 		tests/unit/test_dane \
 		tests/unit/test_proxy \
+		tests/unit/test_sts \
+		tests/unit/test_sts_cache \
+		tests/unit/test_http \
 		tests/unit/test_sandbox
 
 all: mxclient
@@ -132,6 +145,21 @@ tests/unit/test_dane: tests/unit/test_dane.c src/tls/dane.c \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< src/tls/dane.c src/common/tlsa.c \
 	    -lcrypto
 
+# MTA-STS: the TXT record, policy and cache parsers, and the HTTP
+# response reader of the policy fetch (no I/O in either).
+STS_SRCS =	src/common/sts.c \
+		src/common/sts_cache.c
+HTTP_SRCS =	src/tls/http.c
+
+tests/unit/test_sts: tests/unit/test_sts.c $(STS_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(STS_SRCS)
+
+tests/unit/test_sts_cache: tests/unit/test_sts_cache.c $(STS_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(STS_SRCS)
+
+tests/unit/test_http: tests/unit/test_http.c $(HTTP_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(HTTP_SRCS)
+
 tests/unit/test_sandbox: tests/unit/test_sandbox.c $(TEST_COMMON) \
     $(SANDBOX_SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(TEST_COMMON) $(SANDBOX_SRCS) \
@@ -152,7 +180,10 @@ ASAN_TESTS =	tests/unit/test_fds-asan \
 		tests/unit/test_norm-asan \
 		tests/unit/test_reply-asan \
 		tests/unit/test_dane-asan \
-		tests/unit/test_proxy-asan
+		tests/unit/test_proxy-asan \
+		tests/unit/test_sts-asan \
+		tests/unit/test_sts_cache-asan \
+		tests/unit/test_http-asan
 
 tests/unit/test_frame-asan: tests/unit/test_frame.c $(COMMON_SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(COMMON_SRCS) -lcrypto
@@ -172,6 +203,16 @@ tests/unit/test_proxy-asan: tests/unit/test_proxy.c $(PROXY_SRCS) $(HDRS)
 tests/unit/test_reply-asan: tests/unit/test_reply.c src/tls/reply.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/reply.c
 
+tests/unit/test_sts-asan: tests/unit/test_sts.c $(STS_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(STS_SRCS)
+
+tests/unit/test_sts_cache-asan: tests/unit/test_sts_cache.c $(STS_SRCS) \
+    $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(STS_SRCS)
+
+tests/unit/test_http-asan: tests/unit/test_http.c $(HTTP_SRCS) $(HDRS)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< $(HTTP_SRCS)
+
 tests/unit/test_dane-asan: tests/unit/test_dane.c src/tls/dane.c \
     src/common/tlsa.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -o $@ $< src/tls/dane.c \
@@ -190,7 +231,9 @@ FUZZ_TARGETS =	tests/fuzz/fuzz_reply \
 		tests/fuzz/fuzz_addr \
 		tests/fuzz/fuzz_dane \
 		tests/fuzz/fuzz_dns \
-		tests/fuzz/fuzz_socks
+		tests/fuzz/fuzz_socks \
+		tests/fuzz/fuzz_sts \
+		tests/fuzz/fuzz_http
 
 tests/fuzz/fuzz_reply: tests/fuzz/fuzz_reply.c src/tls/reply.c $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< src/tls/reply.c
@@ -206,6 +249,12 @@ tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/common/addr.c $(HDRS)
 
 tests/fuzz/fuzz_socks: tests/fuzz/fuzz_socks.c $(PROXY_SRCS) $(HDRS)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(PROXY_SRCS)
+
+tests/fuzz/fuzz_sts: tests/fuzz/fuzz_sts.c $(STS_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(STS_SRCS)
+
+tests/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(HTTP_SRCS) $(HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ $< $(HTTP_SRCS)
 
 tests/fuzz/fuzz_dane: tests/fuzz/fuzz_dane.c src/tls/dane.c \
     src/common/tlsa.c $(HDRS)

@@ -28,7 +28,9 @@
 #include "sandbox_priv.h"
 
 static int  sb_ll_abi(enum proc_id);
+static int  sb_ll_applied; /* the ABI sb_landlock() used, 0: none */
 static void sb_ll_ports(int, enum proc_id, const struct sandbox_cfg *);
+static void sb_ll_write_dir(int, int, uint64_t);
 static void sb_ll_exec(int, const struct sandbox_cfg *);
 
 /*
@@ -155,6 +157,7 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 	int                  abi, fd;
 
 	abi = sb_ll_abi(proc);
+	sb_ll_applied = abi;
 	/* what keeps ssh(1) to itself is Landlock: exec and the port */
 	if (proc == PROC_SSH && abi < 4)
 		errx(1,
@@ -181,11 +184,66 @@ sb_landlock(enum proc_id proc, const struct sandbox_cfg *cfg)
 		sb_ll_ports(fd, proc, cfg);
 	if (proc == PROC_SSH)
 		sb_ll_exec(fd, cfg);
+	if (proc == PROC_PARENT && cfg->write_dir)
+		sb_ll_write_dir(fd, cfg->write_dirfd, attr.handled_fs);
 	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
 		err(1, "sandbox: %s: landlock_restrict_self",
 		    sb_procname(proc));
 	if (close(fd) == -1)
 		err(1, "sandbox: %s: close", sb_procname(proc));
+}
+
+/*
+ * A second layer over net's ports: from now on TCP connect only to
+ * `port' (ABI 4+; earlier kernels have no port rules to narrow).  Layers
+ * intersect, so this takes away, never adds: once the first SMTP
+ * connection is made, port 443 (MTA-STS policy fetches) is closed for
+ * good.
+ */
+void
+sandbox_narrow_port(enum proc_id proc, uint16_t port)
+{
+	struct sb_ll_ruleset attr;
+	struct sandbox_cfg   one;
+	int                  fd;
+
+	/* only a process that Landlock confined at all (not valgrind's) */
+	if (sb_ll_applied < 4)
+		return;
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_net = LANDLOCK_ACCESS_NET_CONNECT_TCP;
+	memset(&one, 0, sizeof(one));
+	one.ports[0] = port;
+	one.nports = 1;
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd == -1)
+		err(1, "sandbox: %s: landlock_create_ruleset",
+		    sb_procname(proc));
+	sb_ll_ports(fd, proc, &one);
+	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1)
+		err(1, "sandbox: %s: landlock_restrict_self",
+		    sb_procname(proc));
+	close(fd);
+}
+
+/*
+ * The parent's one writable place, the MTA-STS cache directory (Y20):
+ * create files there, write, replace and remove them (rename over an
+ * old entry); nothing else, and nothing below or above it.
+ */
+static void
+sb_ll_write_dir(int fd, int dirfd, uint64_t handled)
+{
+	struct landlock_path_beneath_attr pb;
+
+	pb.allowed_access = handled &
+	    (LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	        LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE);
+	pb.parent_fd = dirfd;
+	if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb,
+	        0) == -1)
+		err(1,
+		    "sandbox: parent: landlock_add_rule (the cache directory)");
 }
 
 static void

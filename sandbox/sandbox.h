@@ -26,6 +26,8 @@ struct sandbox_cfg {
 	const char *exec_path; /* ssh process: the one program it runs */
 	pid_t       peers[PROC_COUNT]; /* parent: the children it may kill */
 	int         npeers;
+	int         write_dir;    /* parent: it may write files in ... */
+	int         write_dirfd;  /* ... this directory (the MTA-STS cache) */
 	const char *test_syscall; /* SANDBOX_TEST builds only */
 };
 
@@ -45,6 +47,13 @@ void sandbox_prepare(const struct sandbox_cfg *);
  * On failure the process exits with an error: it never runs unconfined.
  */
 void sandbox_lock(enum proc_id, const struct sandbox_cfg *);
+
+/*
+ * net, once its first SMTP connection is made: TCP connect to this one
+ * port only from now on (MTA-STS's port 443 closed).  Linux with
+ * Landlock ABI 4+; elsewhere net's own check is all there is.
+ */
+void sandbox_narrow_port(enum proc_id, uint16_t);
 
 /* Name of a system call number of this architecture, or NULL. */
 const char *sandbox_syscall_name(int);

@@ -374,10 +374,10 @@ sb_cmp_value(struct scmp_arg_cmp *c)
 	return c->op == SCMP_CMP_MASKED_EQ ? &c->datum_b : &c->datum_a;
 }
 
-/* One rule with SB_SELF and SB_PEER replaced by real pids. */
+/* One rule with SB_SELF, SB_PEER and SB_DIRFD replaced by real values. */
 static void
 sb_add_rule(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action, int nr,
-    const struct sb_rule *row, pid_t peer)
+    const struct sb_rule *row, pid_t peer, const struct sandbox_cfg *cfg)
 {
 	struct scmp_arg_cmp cmp[SB_MAX_CMP];
 	scmp_datum_t       *v;
@@ -391,21 +391,24 @@ sb_add_rule(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action, int nr,
 			*v = (scmp_datum_t)getpid();
 		else if (*v == SB_PEER)
 			*v = (scmp_datum_t)peer;
+		else if (*v == SB_DIRFD)
+			*v = (scmp_datum_t)cfg->write_dirfd;
 	}
 	if ((rc = seccomp_rule_add_array(ctx, action, nr, n, cmp)) < 0)
 		errx(1, "sandbox: %s: seccomp_rule_add %s: %s",
 		    sb_procname(proc), row->name, strerror(-rc));
 }
 
+/* Whether a row compares some argument with the placeholder `what'. */
 static int
-sb_names_peer(const struct sb_rule *row)
+sb_names(const struct sb_rule *row, scmp_datum_t what)
 {
 	struct scmp_arg_cmp c;
 	unsigned int        n;
 
 	for (n = 0; n < SB_MAX_CMP && row->cmp[n].op != 0; n++) {
 		c = row->cmp[n];
-		if (*sb_cmp_value(&c) == SB_PEER)
+		if (*sb_cmp_value(&c) == what)
 			return 1;
 	}
 	return 0;
@@ -422,14 +425,17 @@ sb_add_rules(scmp_filter_ctx ctx, enum proc_id proc, uint32_t action,
 	for (i = 0; i < pol->nrules; i++) {
 		if ((nr = sb_resolve(proc, pol->rules[i].name)) == -1)
 			continue;
-		if (!sb_names_peer(&pol->rules[i])) {
-			sb_add_rule(ctx, proc, action, nr, &pol->rules[i], 0);
+		if (sb_names(&pol->rules[i], SB_DIRFD) && !cfg->write_dir)
+			continue; /* no directory to write in */
+		if (!sb_names(&pol->rules[i], SB_PEER)) {
+			sb_add_rule(
+			    ctx, proc, action, nr, &pol->rules[i], 0, cfg);
 			continue;
 		}
 		for (k = 0; k < cfg->npeers; k++)
 			if (cfg->peers[k] > 0)
 				sb_add_rule(ctx, proc, action, nr,
-				    &pol->rules[i], cfg->peers[k]);
+				    &pol->rules[i], cfg->peers[k], cfg);
 	}
 }
 

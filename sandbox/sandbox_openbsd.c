@@ -48,6 +48,14 @@ sandbox_start(void)
 		err(1, "sandbox: pledge");
 }
 
+/* pledge has no port rules: net's own check is all there is. */
+void
+sandbox_narrow_port(enum proc_id proc, uint16_t port)
+{
+	(void)proc;
+	(void)port;
+}
+
 /* Nothing for all processes to share: pledge has no such state. */
 void
 sandbox_prepare(const struct sandbox_cfg *cfg)

@@ -87,6 +87,8 @@ static const struct sb_call parent_calls[] = {
 	{ "sendmsg",		"framing layer: sending frames" },
 	{ "ppoll",		"parent_loop(): waits with the signals "
 				"unblocked only while it waits" },
+	{ "fsync",		"write_entry(): a cache file and its "
+				"directory, before and after the rename" },
 	{ "dup2",		"read_input(): /dev/null replaces stdin "
 				"once the message is read" },
 	{ "dup3",		RARE("dup2() where the arch has no dup2") },
@@ -121,6 +123,20 @@ static const struct sb_rule parent_rules[] = {
 	{ "mmap",
 	    { NOEXEC },
 	    RARE("malloc: large blocks") },
+	/* the MTA-STS cache (stscache.c), only with a cache directory */
+	{ "openat",
+	    { EQ(0, SB_DIRFD), EQ(2, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	        O_NOFOLLOW) },
+	    "write_entry(): a new cache file in the cache directory" },
+	{ "renameat",
+	    { EQ(0, SB_DIRFD), EQ(2, SB_DIRFD) },
+	    "write_entry(): the new file over the old entry" },
+	{ "renameat2",
+	    { EQ(0, SB_DIRFD), EQ(2, SB_DIRFD), EQ(4, 0) },
+	    RARE("renameat() where glibc uses renameat2") },
+	{ "unlinkat",
+	    { EQ(0, SB_DIRFD), EQ(2, 0) },
+	    "write_entry(): a temporary file a crash left, or a failed one" },
 	{ "ioctl",
 	    { EQ(1, TCGETS) },
 	    "stdio: isatty() on a stdout that is a character device but "
@@ -207,8 +223,14 @@ static const struct sb_call net_calls[] = {
 	{ "poll",		"the event loop; waiting for connect() to "
 				"finish" },
 	{ "ppoll",		RARE("glibc poll() where the arch has no poll") },
-	{ "connect",		"the MX on port 25, or the SOCKS5 proxy "
-				"(Landlock allows that one port)" },
+	{ "connect",		"the MX on port 25, a policy host on 443 "
+				"(MTA-STS), or the SOCKS5 proxy (Landlock "
+				"allows those ports)" },
+	{ "landlock_create_ruleset", "https_allowed(): the layer that "
+				"closes port 443 at the first SMTP connection "
+				"(Landlock ABI 4+)" },
+	{ "landlock_add_rule",	"https_allowed(): port 25 in that layer" },
+	{ "landlock_restrict_self", "https_allowed(): that layer" },
 	{ "close",		"our copy of the socket after the "
 				"hand-off, or a failed attempt" },
 	{ "clock_gettime",	RARE("connect deadlines; vDSO fallback (see "

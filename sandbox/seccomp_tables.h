@@ -28,6 +28,12 @@
  */
 #define SB_PEER ((scmp_datum_t)-3)
 
+/*
+ * The directory the parent may write in (cfg->write_dirfd, the MTA-STS
+ * cache); a row that names it is left out when there is none.
+ */
+#define SB_DIRFD ((scmp_datum_t)-4)
+
 struct sb_call {
 	const char *name; /* as libseccomp spells it */
 	const char *why;  /* the code path that needs it */

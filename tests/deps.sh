@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config libtls-dev libseccomp-dev libldns-dev
 libssl-dev ldnsutils nsd unbound postfix swaks mandoc python3 openssl
 iproute2 util-linux procps strace clang libclang-rt-14-dev valgrind
-openssh-client openssh-server microsocks curl
+openssh-client openssh-server microsocks curl nginx
 php-cli git-email libmailtools-perl bsd-mailx mutt"
 
 missing=""
@@ -42,7 +42,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # ... or at the next boot: the services of the packages installed here
 # (never of ones the host had: its own sshd stays as it was)
-for ps in nsd:nsd unbound:unbound postfix:postfix openssh-server:ssh; do
+for ps in nsd:nsd unbound:unbound postfix:postfix openssh-server:ssh nginx:nginx; do
 	case " $missing " in *" ${ps%%:*} "*) ;; *) continue ;; esac
 	s=${ps#*:}
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

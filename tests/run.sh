@@ -184,7 +184,10 @@ for t in tests/unit/test_fds tests/unit/test_fds-asan \
     tests/unit/test_frame-asan tests/unit/test_addr-asan \
     tests/unit/test_norm-asan tests/unit/test_reply-asan \
     tests/unit/test_dane-asan tests/unit/test_proxy-asan \
-    tests/unit/test_conf tests/unit/test_conf-asan; do
+    tests/unit/test_conf tests/unit/test_conf-asan \
+    tests/unit/test_sts tests/unit/test_sts-asan \
+    tests/unit/test_sts_cache tests/unit/test_sts_cache-asan \
+    tests/unit/test_http tests/unit/test_http-asan; do
 	if [ -x "$t" ]; then
 		run "$t" --count "$t"
 	else

@@ -9,6 +9,7 @@
  * receive it is refused here, not by some switch.  Which function
  * handles a type is each process's own table (msg_dispatch()).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ static int check_connect_req(const struct frame *);
 static int check_connect_ok(const struct frame *);
 static int check_connect_fail(const struct frame *);
 static int check_mx_info(const struct frame *);
+static int check_mx_sts(const struct frame *);
+static int check_sts(const struct frame *);
 static int check_host_policy(const struct frame *);
 
 #define NAMESZ (NAME_MAX_LEN + 1)
@@ -129,6 +132,20 @@ static const struct msg_rule rules[MSG_TYPE_COUNT] = {
 	    NULL, 0, T(MSG_RESULT), 0 },
 	[MSG_RESULT] = { "RESULT", P_TLS, P_PARENT, ONCE | LAST,
 	    sizeof(struct msg_result), TAIL_STR, TEXTSZ, NULL, 0, 0, OUT_COUNT },
+	/* MTA-STS: the TXT records ride with the MX answer; the policy */
+	/* host's addresses on request; the cache between parent and tls */
+	[MSG_MX_STS] = { "MX_STS", P_DNS, P_TLS, ONCE, FIXED(msg_mx_sts),
+	    check_mx_sts, 0, T(MSG_MX_END), 0 },
+	[MSG_ADDR_REQ] = { "ADDR_REQ", P_TLS, P_DNS, 0, STR(NAMESZ),
+	    NULL, T(MSG_MX_REQ), 0, 0 },
+	[MSG_STS_CACHED] = { "STS_CACHED", P_PARENT, P_TLS, ONCE,
+	    sizeof(struct msg_sts), TAIL_BLOB, STS_TEXT_MAX, check_sts, 0,
+	    T(MSG_JOB_START), 0 },
+	[MSG_STS_STORE] = { "STS_STORE", P_TLS, P_PARENT, 0,
+	    sizeof(struct msg_sts), TAIL_BLOB, STS_TEXT_MAX, check_sts, 0,
+	    T(MSG_RESULT), 0 },
+	[MSG_TLSRPT] = { "TLSRPT", P_TLS, P_PARENT, 0, STR(PAYLOAD_MAX), NULL,
+	    0, T(MSG_RESULT), 0 },
 };
 /* clang-format on */
 
@@ -298,6 +315,53 @@ msg_dispatch(
 	return -1;
 }
 
+/* A string field ends inside its array. */
+static int
+terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+static int
+check_mx_sts(const struct frame *f)
+{
+	struct msg_mx_sts m;
+	size_t            i;
+
+	memcpy(&m, f->data, sizeof(m));
+	if (m.sts >= TXT_COUNT || m.rpt >= TXT_COUNT ||
+	    !terminated(m.id, sizeof(m.id)) ||
+	    !terminated(m.rpt_txt, sizeof(m.rpt_txt)) ||
+	    !terminated(m.why, sizeof(m.why)))
+		return -1;
+	/* an id comes only with a record found, and is 1-32 alnums */
+	if ((m.sts == TXT_FOUND) != (m.id[0] != '\0'))
+		return -1;
+	for (i = 0; m.id[i] != '\0'; i++)
+		if (!isalnum((unsigned char)m.id[i]))
+			return -1;
+	return 0;
+}
+
+static int
+check_sts(const struct frame *f)
+{
+	struct msg_sts m;
+
+	memcpy(&m, f->data, sizeof(m));
+	if (!terminated(m.id, sizeof(m.id)) ||
+	    !terminated(m.domain, sizeof(m.domain)) || m.domain[0] == '\0')
+		return -1;
+	if (m.fetched < 0 || m.failed < 0 || m.expires < m.fetched ||
+	    (m.fetched == 0 && m.failed == 0))
+		return -1;
+	/* a policy has its text and its id; a failure record neither */
+	return (f->len > sizeof(m)) == (m.fetched != 0) &&
+	        (m.id[0] != '\0') == (m.fetched != 0)
+	    ? 0
+	    : -1;
+}
+
 static int
 check_job(const struct frame *f)
 {
@@ -308,7 +372,12 @@ check_job(const struct frame *f)
 	for (i = 0; i < TO_COUNT; i++)
 		if (j.timeout[i] == 0)
 			return -1;
-	return (j.flags & ~(JOB_VERBOSE | JOB_QUIET | JOB_DANE_ONLY | JOB_JSON))
+	if (j.sts_timeout == 0 || j.sts_timeout > 3600)
+		return -1;
+	return (j.flags &
+	           ~(JOB_VERBOSE | JOB_QUIET | JOB_DANE_ONLY | JOB_JSON |
+	               JOB_REQUIRE_AUTH | JOB_PROBE | JOB_STS_REFRESH |
+	               JOB_TLSRPT))
 	    ? -1
 	    : 0;
 }
@@ -361,8 +430,9 @@ check_connect_req(const struct frame *f)
 	struct msg_connect_req r;
 
 	memcpy(&r, f->data, sizeof(r));
-	/* only port 25, whether net, a SOCKS5 proxy or ssh connects */
-	if (check_family(r.family) == -1 || r.port != 25 || r.timeout == 0)
+	/* only SMTP, and HTTPS for an MTA-STS policy (net says when) */
+	if (check_family(r.family) == -1 ||
+	    (r.port != PORT_SMTP && r.port != PORT_HTTPS) || r.timeout == 0)
 		return -1;
 	/* the command line allows at most 3600 s per stage */
 	if (r.timeout > 3600 || r.greeting > 3600)

@@ -9,8 +9,14 @@
  *                     read-only descriptor of the spool)
  *   tls -> parent     MSG_DOT_SENT, MSG_REPORT, MSG_RESULT (the last
  *                     frame), MSG_LOG
- *   tls -> dns        MSG_MX_REQ (once), MSG_HOST_REQ
- *   dns -> tls        MSG_MX_HOST..., MSG_MX_INFO, MSG_MX_END; per host
+ *   parent -> tls     MSG_STS_CACHED (once, before MSG_JOB_START): the
+ *                     domain's cached MTA-STS policy, if any
+ *   tls -> parent     MSG_STS_STORE: a policy fetched (or a failed
+ *                     fetch) for the parent to cache; MSG_TLSRPT: a
+ *                     datagram for the TLS-RPT collector
+ *   tls -> dns        MSG_MX_REQ (once), MSG_HOST_REQ, MSG_ADDR_REQ
+ *   dns -> tls        MSG_MX_HOST..., MSG_MX_INFO, MSG_MX_STS, MSG_MX_END;
+ *                     per host
  *                     MSG_HOST_ADDR..., MSG_HOST_TLSA..., MSG_HOST_POLICY,
  *                     MSG_HOST_END
  *   tls -> net        MSG_CONNECT_REQ
@@ -75,6 +81,12 @@ enum msg_type {
 	MSG_DOT_SENT, /* empty: the final "." is about to be written */
 	MSG_RESULT,   /* struct msg_result + string summary */
 	MSG_REPORT,   /* string: JSON members (--json, --status-fd) */
+	/* MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) */
+	MSG_MX_STS,     /* dns -> tls: struct msg_mx_sts, before MSG_MX_END */
+	MSG_ADDR_REQ,   /* tls -> dns: string: a host's addresses alone */
+	MSG_STS_CACHED, /* parent -> tls: struct msg_sts + the policy text */
+	MSG_STS_STORE,  /* tls -> parent: struct msg_sts + the policy text */
+	MSG_TLSRPT,     /* tls -> parent: string: a TLS-RPT datagram */
 	MSG_TYPE_COUNT
 };
 
@@ -82,9 +94,11 @@ enum msg_type {
 #define FRAME_HDR_SIZE 16
 /*
  * A payload holds any one TLSA record that a DNS message can carry (at
- * most 65535 octets over TCP), so that dns never has to drop one.
+ * most 65535 octets over TCP), so that dns never has to drop one, and a
+ * whole MTA-STS policy (64 KiB, RFC 8461 §3.3) with its struct msg_sts.
  */
-#define PAYLOAD_MAX  (65536 + 64)
+#define PAYLOAD_MAX  (65536 + 512)
+#define STS_TEXT_MAX 65536
 #define FRAME_MAX    (FRAME_HDR_SIZE + PAYLOAD_MAX)
 #define NAME_MAX_LEN 255 /* RFC 1035 domain name, text form */
 
@@ -121,11 +135,15 @@ enum log_level {
 	LOGL_COUNT
 };
 
-#define JOB_VERBOSE   0x01
-#define JOB_QUIET     0x02
-#define JOB_8BIT      0x04 /* the message has octets >= 0x80 */
-#define JOB_DANE_ONLY 0x08 /* --dane-only: mandatory DANE (T7) */
-#define JOB_JSON      0x10 /* send MSG_REPORT */
+#define JOB_VERBOSE      0x01
+#define JOB_QUIET        0x02
+#define JOB_8BIT         0x04  /* the message has octets >= 0x80 */
+#define JOB_DANE_ONLY    0x08  /* --dane-only: mandatory DANE (T7) */
+#define JOB_JSON         0x10  /* send MSG_REPORT */
+#define JOB_REQUIRE_AUTH 0x20  /* --require-auth: verified levels only */
+#define JOB_PROBE        0x40  /* --probe: up to authentication, no MAIL */
+#define JOB_STS_REFRESH  0x80  /* --sts-refresh: fetch the policy, no MX */
+#define JOB_TLSRPT       0x100 /* --tlsrpt-socket: send MSG_TLSRPT */
 
 /* The stages with a timeout of their own (RFC 5321 §4.5.3.2, P11). */
 enum timeout_stage {
@@ -146,6 +164,7 @@ struct msg_job {
 	uint32_t flags;             /* JOB_* but JOB_8BIT */
 	uint32_t timeout[TO_COUNT]; /* seconds per stage (RFC 5321 §4.5.3.2) */
 	uint32_t deadline;          /* seconds for the whole run, 0 = none */
+	uint32_t sts_timeout;       /* seconds for an MTA-STS policy fetch */
 };
 
 /* The checked message: the descriptor holds exactly wire_size octets. */
@@ -228,6 +247,10 @@ struct msg_connect_req {
 
 #define CONN_PROXY_DOWN 0x01 /* the proxy failed, not the destination */
 
+/* The two ports net ever connects to: SMTP, and HTTPS for MTA-STS. */
+#define PORT_SMTP  25
+#define PORT_HTTPS 443
+
 struct msg_connect_res {
 	int32_t  error;  /* errno value, 0 with MSG_CONNECT_OK */
 	uint32_t flags;  /* CONN_* */
@@ -247,6 +270,41 @@ struct msg_sandbox_death {
 
 struct msg_result {
 	uint32_t outcome; /* enum outcome */
+};
+
+/* What a TXT lookup of the MX wave found (RFC 8461 §3.1, RFC 8460 §3). */
+enum txt_found {
+	TXT_NONE = 0, /* no record of that version (or no such name) */
+	TXT_FOUND,    /* exactly one valid record */
+	TXT_INVALID,  /* several, or a malformed one: as if none */
+	TXT_ERROR,    /* the lookup failed */
+	TXT_COUNT
+};
+
+#define STS_FETCH_TIMEOUT 20 /* seconds for a policy fetch (--sts-timeout) */
+#define STS_ID_LEN        32 /* an MTA-STS policy id: 1-32 letters and digits */
+#define RPT_TXT_MAX       1024 /* the TLS-RPT record, for the report only */
+
+struct msg_mx_sts {
+	uint32_t sts; /* enum txt_found: _mta-sts.<domain> */
+	uint32_t rpt; /* enum txt_found: _smtp._tls.<domain> */
+	char     id[STS_ID_LEN + 1];
+	char     rpt_txt[RPT_TXT_MAX]; /* the TLS-RPT record, if found */
+	char     why[REASON_MAX];      /* a lookup error of _mta-sts */
+};
+
+/*
+ * A policy between parent and tls: the cache's view of it, followed by
+ * the verbatim policy text (up to 64 KiB, RFC 8461 §3.3); a failed fetch
+ * is sent with `failed' set and no text.
+ */
+struct msg_sts {
+	int64_t fetched; /* when it was fetched, 0: never */
+	int64_t expires; /* fetched + max_age */
+	int64_t failed;  /* the last failed fetch, 0: none */
+	char    id[STS_ID_LEN + 1];
+	char    domain[NAME_MAX_LEN + 1];
+	uint8_t pad[6];
 };
 
 /* Masks over processes and over message types (msg.c's table). */

@@ -56,7 +56,8 @@ struct child_cfg {
 	struct resolver_cfg resolvers;
 	uint32_t            dns_timeout; /* seconds per query try */
 	char                dnssec_probe[NAME_MAX_LEN + 1]; /* D6, "" = none */
-	int                 log_flags; /* JOB_VERBOSE, JOB_QUIET */
+	int                 log_flags;     /* JOB_VERBOSE, JOB_QUIET */
+	char                ca_file[1024]; /* the WebPKI store (MTA-STS) */
 	struct proxy_cfg    proxy;
 	sigset_t            sigmask; /* to restore after fork */
 };

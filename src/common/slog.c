@@ -24,28 +24,35 @@ static int         slog_sock = -1;
 static const char *slog_ident = "mxclient";
 static pid_t       slog_pid;
 
-/* 0 if connected; -1 (and nothing is ever logged) otherwise. */
+/* A datagram socket connected to the unix socket path, or -1. */
 int
-slog_open(const char *path, const char *ident)
+dgram_connect(const char *path)
 {
 	struct sockaddr_un sun;
+	int                s;
 
-	slog_ident = ident;
-	slog_pid = getpid();
-	tzset(); /* the timestamps need /etc/localtime before lock-down */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (path == NULL || strlen(path) >= sizeof(sun.sun_path))
 		return -1;
 	memcpy(sun.sun_path, path, strlen(path));
-	if ((slog_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	if (connect(slog_sock, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(slog_sock);
-		slog_sock = -1;
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(s);
 		return -1;
 	}
-	return 0;
+	return s;
+}
+
+/* 0 if connected; -1 (and nothing is ever logged) otherwise. */
+int
+slog_open(const char *path, const char *ident)
+{
+	slog_ident = ident;
+	slog_pid = getpid();
+	tzset(); /* the timestamps need /etc/localtime before lock-down */
+	return (slog_sock = dgram_connect(path)) == -1 ? -1 : 0;
 }
 
 /* The socket, for a process that must keep it across a descriptor sweep. */
@@ -69,8 +76,9 @@ slog(int prio, const char *fmt, ...)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
 		stamp[0] = '\0';
-	n = snprintf(line, sizeof(line), "<%d>%s %s[%ld]: ",
-	    LOG_MAIL | (prio & LOG_PRIMASK), stamp, slog_ident, (long)slog_pid);
+	n = snprintf(line, sizeof(line),
+	    "<%d>%s %s[%ld]: ", LOG_MAIL | (prio & LOG_PRIMASK), stamp,
+	    slog_ident, (long)slog_pid);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);

@@ -6,6 +6,7 @@
 
 #define SLOG_PATH "/dev/log"
 
+int  dgram_connect(const char *);
 int  slog_open(const char *, const char *);
 void slog(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 int  slog_fd(void);

@@ -52,20 +52,21 @@ handle_mx(void *ctx, const struct frame *f)
 	struct dns         *d = ctx;
 	struct msg_mx_host *hosts = NULL;
 	const char         *domain = frame_str(f, 0);
-	struct query        q[2];
+	struct query        q[4];
 	struct msg_mx_info  info;
 	enum dns_status     st;
-	size_t              i, n = 0, nq = 1;
+	size_t              i, n = 0, nq = 3;
 
-	/* the probe rides with the MX query: no extra round trip */
+	/* the TXT lookups and the probe ride with the MX query (Y16, D6) */
 	query_start(d, &q[0], domain, LDNS_RR_TYPE_MX);
+	txt_start(d, &q[1], domain);
 	if (d->probe != NULL && !d->probed) {
-		query_start(d, &q[1], d->probe, LDNS_RR_TYPE_NS);
-		nq = 2;
+		query_start(d, &q[3], d->probe, LDNS_RR_TYPE_NS);
+		nq = 4;
 	}
 	run_wave(d, q, nq, NULL);
-	if (nq == 2)
-		note_probe(d, &q[1]);
+	if (nq == 4)
+		note_probe(d, &q[3]);
 	st = q[0].ans.status;
 	if (st == DNS_OK)
 		st = collect_mx(&q[0].ans, &hosts, &n);
@@ -93,6 +94,7 @@ handle_mx(void *ctx, const struct frame *f)
 		copy_name(info.expanded, sizeof(info.expanded), q[0].ans.final);
 	}
 	send_frame(d, MSG_MX_INFO, f->id, &info, sizeof(info));
+	txt_tell(d, f->id, &q[1]);
 	send_end(d, MSG_MX_END, f->id, st, st == DNS_OK ? n : 0);
 	for (i = 0; i < nq; i++)
 		query_free(&q[i]);
@@ -133,10 +135,35 @@ handle_host(void *ctx, const struct frame *f)
 		query_free(&q[i]);
 }
 
+/* A host's addresses alone: the MTA-STS policy host (Y17). */
+static void
+handle_addr(void *ctx, const struct frame *f)
+{
+	struct dns            *d = ctx;
+	const char            *host = frame_str(f, 0);
+	struct msg_host_policy pol;
+	struct query           q[2];
+	enum dns_status        st;
+	size_t                 n = 0;
+
+	memset(&pol, 0, sizeof(pol));
+	query_start(d, &q[Q_AAAA], host, LDNS_RR_TYPE_AAAA);
+	query_start(d, &q[Q_A], host, LDNS_RR_TYPE_A);
+	run_wave(d, q, 2, NULL);
+	if ((st = addr_status(host, q, &pol)) == DNS_OK) {
+		n += send_addrs(d, f->id, &q[Q_AAAA].ans, LDNS_RR_TYPE_AAAA);
+		n += send_addrs(d, f->id, &q[Q_A].ans, LDNS_RR_TYPE_A);
+	}
+	send_end(d, MSG_HOST_END, f->id, st, n);
+	query_free(&q[0]);
+	query_free(&q[1]);
+}
+
 /* What dns serves; msg.c's table says tls alone may ask. */
 static const struct msg_handler handlers[] = {
 	{ MSG_MX_REQ, handle_mx },
 	{ MSG_HOST_REQ, handle_host },
+	{ MSG_ADDR_REQ, handle_addr },
 };
 
 /* TCP may connect to the resolvers' ports, nothing else (Landlock). */

@@ -7,6 +7,7 @@
  *   policy.c  what RFC 7672 makes of one host's answers (T1-T7, B1-B3)
  *   tell.c    the frames that carry answers and decisions to tls
  *   wire.c    the message walked before ldns parses it (D5)
+ *   txt.c     the MTA-STS and TLS-RPT TXT records of the MX wave (Y16)
  *   dns.c     the entry point: initialise, lock down, serve requests
  */
 #ifndef MXC_DNS_H
@@ -85,6 +86,10 @@ void query_start(struct dns *, struct query *, const char *, ldns_rr_type);
 void query_free(struct query *);
 int  reply_matches(const struct query *, const ldns_pkt *);
 void run_wave(struct dns *, struct query *, size_t, wave_enough);
+
+/* txt.c */
+void txt_start(struct dns *, struct query *, const char *);
+void txt_tell(struct dns *, uint32_t, const struct query *);
 
 /* wire.c */
 ldns_pkt *wire_parse(const uint8_t *, size_t);

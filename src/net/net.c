@@ -37,6 +37,7 @@
 struct net {
 	struct chan             parent, tls, ssh;
 	const struct proxy_cfg *proxy;
+	int smtp_begun; /* an SMTP connection was asked for: no HTTPS now */
 };
 
 /* What became of one request. */
@@ -365,6 +366,27 @@ connect_ssh(struct net *n, const struct frame *req, struct attempt *a)
 	fail(a, res.flags, "%s", frame_str(&f, sizeof(res)));
 }
 
+/*
+ * Port 443 is for MTA-STS policy fetches, which all come before the
+ * first SMTP connection (Y17): from that one on, HTTPS is refused here
+ * and, directly connected on Landlock ABI 4+, by the kernel too.
+ */
+static int
+https_allowed(struct net *n, const struct msg_connect_req *r, struct attempt *a)
+{
+	if (r->port == PORT_HTTPS && n->smtp_begun) {
+		a->error = EACCES;
+		fail(a, 0, "no HTTPS once an SMTP connection was made");
+		return 0;
+	}
+	if (r->port == PORT_SMTP && !n->smtp_begun) {
+		n->smtp_begun = 1;
+		if (n->proxy->kind == PROXY_NONE)
+			sandbox_narrow_port(PROC_NET, PORT_SMTP);
+	}
+	return 1;
+}
+
 static void
 handle_connect(void *ctx, const struct frame *f)
 {
@@ -379,6 +401,8 @@ handle_connect(void *ctx, const struct frame *f)
 	memset(&a, 0, sizeof(a));
 	a.sock = -1;
 	start = mono_ms();
+	if (!https_allowed(n, &req, &a))
+		goto reply;
 	switch (n->proxy->kind) {
 	case PROXY_SOCKS5:
 		connect_socks(n->proxy, &req, &a);
@@ -397,6 +421,7 @@ handle_connect(void *ctx, const struct frame *f)
 		log_info("net: [%s]:%u reached through %s in %lld ms", text,
 		    (unsigned int)req.port, n->proxy->text, mono_ms() - start);
 	}
+reply:
 	memset(&res, 0, sizeof(res));
 	res.error = a.sock != -1 ? 0 : a.error;
 	res.flags = a.sock != -1 ? 0 : a.flags;

@@ -94,8 +94,9 @@ name_process(enum proc_id proc)
 }
 
 /*
- * Where each child may connect (Landlock): net to port 25, or to the
- * SOCKS5 proxy's port only, or nowhere when ssh carries the stream; the
+ * Where each child may connect (Landlock): net to port 25 (and 443 for
+ * MTA-STS policies until its first SMTP connection), or to the SOCKS5
+ * proxy's port only, or nowhere when ssh carries the stream; the
  * ssh process to the ssh server's port; dns is set up by the caller.
  */
 static void
@@ -105,7 +106,11 @@ child_sandbox(enum proc_id proc, struct child_cfg *cfg)
 
 	if (proc == PROC_NET) {
 		cfg->sb.nports = pc->kind == PROXY_SSH ? 0 : 1;
-		cfg->sb.ports[0] = pc->kind == PROXY_SOCKS5 ? pc->port : 25;
+		cfg->sb.ports[0] =
+		    pc->kind == PROXY_SOCKS5 ? pc->port : PORT_SMTP;
+		/* MTA-STS fetches, until the first SMTP connection (Y17) */
+		if (pc->kind == PROXY_NONE)
+			cfg->sb.ports[cfg->sb.nports++] = PORT_HTTPS;
 	}
 	if (proc == PROC_SSH) {
 		cfg->sb.nports = 1;
@@ -165,6 +170,9 @@ lock_parent(struct parent *p, const struct child_cfg *cfg)
 	for (i = PROC_DNS; i < PROC_COUNT; i++)
 		if (p->child[i].pid > 0)
 			pcfg.peers[pcfg.npeers++] = p->child[i].pid;
+	/* the MTA-STS cache: new files in its directory, nothing else */
+	pcfg.write_dir = p->sts.dirfd != -1;
+	pcfg.write_dirfd = p->sts.dirfd;
 	hook_sandbox_cfg(PROC_PARENT, &pcfg);
 	sandbox_lock(PROC_PARENT, &pcfg);
 }

@@ -58,6 +58,8 @@ send_job(struct parent *p, const struct options *o)
 	for (i = 0; i < TO_COUNT; i++)
 		job.timeout[i] = stage_timeout(o, i);
 	job.deadline = o->deadline;
+	job.sts_timeout = o->sts_timeout ? o->sts_timeout : STS_FETCH_TIMEOUT;
+	stscache_send(&p->sts, c);
 	if (chan_compose(c, MSG_JOB_SENDER, 0, -1, o->sender,
 	        strlen(o->sender) + 1) == -1 ||
 	    chan_compose(
@@ -147,6 +149,23 @@ on_result(void *ctx, const struct frame *f)
 	record_result(((struct child *)ctx)->p, f);
 }
 
+/* --tlsrpt-socket: tls's datagram on to the collector, as it came. */
+static void
+on_tlsrpt(void *ctx, const struct frame *f)
+{
+	struct parent *p = ((struct child *)ctx)->p;
+
+	if (p->tlsrpt_fd != -1)
+		(void)send(p->tlsrpt_fd, f->data, f->len - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+on_sts_store(void *ctx, const struct frame *f)
+{
+	stscache_store(&((struct child *)ctx)->p->sts, f);
+}
+
 static void
 on_report(void *ctx, const struct frame *f)
 {
@@ -162,6 +181,8 @@ static const struct msg_handler handlers[] = {
 	{ MSG_DOT_SENT, on_dot_sent },
 	{ MSG_RESULT, on_result },
 	{ MSG_REPORT, on_report },
+	{ MSG_STS_STORE, on_sts_store },
+	{ MSG_TLSRPT, on_tlsrpt },
 };
 
 /* The first fault wins; every child is stopped at once. */
@@ -369,7 +390,8 @@ write_report(int fd, const struct parent *p, int code)
 	size_t      i;
 	const char *part[3];
 
-	snprintf(head, sizeof(head), "{\"exit\":%d,\"outcome\":\"%s\"%s", code,
+	snprintf(head, sizeof(head),
+	    "{\"schema\":1,\"exit\":%d,\"outcome\":\"%s\"%s", code,
 	    outcome_name(final_outcome(p)), p->json ? "," : "");
 	part[0] = head;
 	part[1] = p->json ? p->json : "";
@@ -436,7 +458,15 @@ main(int argc, char **argv)
 		exit(EX_OSERR);
 	}
 	log_init(PROC_PARENT, NULL, o.flags);
-	if ((why = spool_open(&p.spool, STDIN_FILENO)) != NULL) {
+	stscache_open(&p.sts, &o, &cfg);
+	stscache_load(&p.sts, addr_domain(o.rcpt));
+	if (o.flags & JOB_STS_REFRESH)
+		stscache_prune(&p.sts);
+	if (o.flags & (JOB_PROBE | JOB_STS_REFRESH)) {
+		p.input = INPUT_DONE; /* no message: nothing to read */
+		if (dup2(open_null(), STDIN_FILENO) == -1)
+			fatal("dup2");
+	} else if ((why = spool_open(&p.spool, STDIN_FILENO)) != NULL) {
 		fprintf(stderr, "mxclient: %s: %s\n", why, strerror(errno));
 		exit(EX_IOERR);
 	}
@@ -445,6 +475,14 @@ main(int argc, char **argv)
 		(void)slog_open(
 		    o.syslog_socket[0] ? o.syslog_socket : SLOG_PATH,
 		    "mxclient");
+	p.tlsrpt_fd = -1;
+	if (o.tlsrpt_socket != NULL &&
+	    (p.tlsrpt_fd = dgram_connect(o.tlsrpt_socket)) == -1)
+		fprintf(stderr,
+		    "mxclient: warning: --tlsrpt-socket %s: %s: no TLS report\n",
+		    o.tlsrpt_socket, strerror(errno));
+	if (p.tlsrpt_fd != -1)
+		o.flags |= JOB_TLSRPT;
 
 	if (o.flags & JOB_VERBOSE)
 		log_print(LOGL_INFO, sandbox_describe());

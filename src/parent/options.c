@@ -1,9 +1,6 @@
 /*
- * The command line (mxclient --help; mxclient(1)) and what follows from
- * it before any child starts: the addresses checked (64), the resolvers
- * and the proxy chosen (a bad choice is 78, a configuration error), the
- * EHLO name and sender, and the user the children run as when started as
- * root.  Nothing here opens a socket.
+ * The command line (mxclient --help; mxclient(1)): every option into
+ * struct options, a usage error 64; what follows from them is setup.c's.
  */
 #include <sys/types.h>
 
@@ -27,8 +24,6 @@
 #ifndef MXCLIENT_VERSION
 #define MXCLIENT_VERSION "0.1"
 #endif
-
-#define DNS_TIMEOUT 5
 
 /*
  * --timeout NAME=SECONDS: the defaults are RFC 5321 §4.5.3.2's minimums
@@ -67,51 +62,42 @@ usage(int status)
 		exit(status);
 	}
 	printf(USAGE_LINE
-	    "  -f, -r sender         envelope sender (\"\" or \"<>\": the null sender)\n"
+	    "  -f, -r sender    envelope sender (\"\" or \"<>\": the null sender)\n"
+	    "  -q, --quiet      errors only   -v, --verbose   more detail\n"
 	    "  -B -F -i -L -m -N -o -O -R -V  sendmail's options, ignored\n"
-	    "  -q, --quiet           errors only    -v, --verbose   DNS details too\n"
-	    "  --resolver ADDR[#PORT]  validating resolver (default: resolv.conf's)\n"
-	    "  --dns-timeout S       per DNS try, 2 tries per resolver (5)\n"
-	    "  --dnssec-probe NAME   must validate, else warn (\".\"; \"none\")\n"
-	    "  --dane-only           mandatory DANE: signed MX and "
-	    "authenticated TLS\n"
+	    "  --resolver ADDR[#PORT]  validating resolver (resolv.conf's)\n"
 	    "  --trust-remote-resolver  the path to a resolver off this host "
 	    "is protected\n"
-	    "  --helo NAME           EHLO name (this host's FQDN, else "
-	    "[address])\n"
-	    "  --timeout STAGE=S     connect (30), greeting, ehlo, starttls, "
-	    "mail,\n"
-	    "                        rcpt (300), data-init (120), data-xfer "
-	    "(180),\n"
-	    "                        data-done (600), quit (300)\n"
-	    "  --deadline S          give up after S seconds in all\n"
-	    "  --proxy URL           connect through socks5://[user:pass@]host"
-	    "[:port]\n"
-	    "                        or ssh://[user@]host[:port]; none "
-	    "(MXCLIENT_PROXY)\n"
-	    "  --json                JSON report on stdout instead of "
-	    "progress\n"
-	    "  --status-fd N         JSON report on descriptor N\n"
-	    "  --lock-fd N           hold descriptor N open until the end (a queue's lock)\n"
-
-	    "  --config FILE         settings (MXCLIENT_CONF, /etc/mxclient.conf)\n"
-	    "  --user NAME           children's user when run as root (nobody)\n"
-	    "  --chroot DIR          children's root (a fresh empty directory)\n"
-	    "  --syslog              one line per run to syslog    --help, --version\n"
+	    "  --dns-timeout S  per try (5)   --dnssec-probe NAME  must "
+	    "validate (\".\")\n"
+	    "  --dane-only      mandatory DANE   --require-auth  DANE or "
+	    "MTA-STS, or 75\n"
+	    "  --probe DOMAIN   check every MX up to authentication, send "
+	    "nothing\n"
+	    "  --ca-file FILE   WebPKI CAs for MTA-STS (the system's)   "
+	    "--sts-timeout S (20)\n"
+	    "  --sts-cache DIR|none  MTA-STS policies   --sts-refresh DOMAIN  "
+	    "fetch one now\n"
+	    "  --tlsrpt-socket PATH  TLS-RPT datagrams to a tlsrpt collector\n"
+	    "  --helo NAME      EHLO name (this host's FQDN, else [address])\n"
+	    "  --timeout STAGE=S  connect (30), greeting, ehlo, starttls, "
+	    "mail, rcpt (300),\n"
+	    "                   data-init (120), data-xfer (180), data-done "
+	    "(600), quit\n"
+	    "  --deadline S     give up after S seconds in all\n"
+	    "  --proxy URL      socks5://[user:pass@]host[:port], "
+	    "ssh://[user@]host[:port]\n"
+	    "  --json           JSON report on stdout   --status-fd N  on "
+	    "descriptor N\n"
+	    "  --lock-fd N      keep N open (a queue's lock)   --syslog  a "
+	    "line to syslog\n"
+	    "  --config FILE    settings (MXCLIENT_CONF, /etc/mxclient.conf)\n"
+	    "  --user NAME      children's user as root (nobody)   --chroot DIR "
+	    " their root\n"
+	    "  --help, --version\n"
 	    "exit: 0 delivered, 75 try again later, other codes permanent; see "
 	    "mxclient(1)\n");
 	exit(0);
-}
-
-static void
-check_address(const char *what, const char *a, int nullok)
-{
-	const char *why;
-
-	if ((why = addr_check(a, nullok)) != NULL) {
-		fprintf(stderr, "mxclient: bad %s address: %s\n", what, why);
-		exit(EX_USAGE);
-	}
 }
 
 /* A timeout option: 1 to 3600 seconds. */
@@ -183,7 +169,14 @@ enum {
 	OPT_TRUST_REMOTE,
 	OPT_LOCK_FD,
 	OPT_CONFIG,
-	OPT_SYSLOG
+	OPT_SYSLOG,
+	OPT_PROBE_MX,
+	OPT_REQUIRE_AUTH,
+	OPT_CA_FILE,
+	OPT_STS_CACHE,
+	OPT_STS_TIMEOUT,
+	OPT_STS_REFRESH,
+	OPT_TLSRPT_SOCKET
 };
 
 static const struct option longopts[] = { { "resolver", required_argument, NULL,
@@ -203,6 +196,13 @@ static const struct option longopts[] = { { "resolver", required_argument, NULL,
 	{ "lock-fd", required_argument, NULL, OPT_LOCK_FD },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "probe", no_argument, NULL, OPT_PROBE_MX },
+	{ "require-auth", no_argument, NULL, OPT_REQUIRE_AUTH },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "sts-cache", required_argument, NULL, OPT_STS_CACHE },
+	{ "sts-timeout", required_argument, NULL, OPT_STS_TIMEOUT },
+	{ "sts-refresh", required_argument, NULL, OPT_STS_REFRESH },
+	{ "tlsrpt-socket", required_argument, NULL, OPT_TLSRPT_SOCKET },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -222,6 +222,10 @@ static const struct {
 	{ OPT_PROBE, offsetof(struct options, probe) },
 	{ OPT_PROXY, offsetof(struct options, proxy) },
 	{ OPT_CONFIG, offsetof(struct options, config) },
+	{ OPT_CA_FILE, offsetof(struct options, ca_file) },
+	{ OPT_STS_CACHE, offsetof(struct options, sts_cache) },
+	{ OPT_STS_REFRESH, offsetof(struct options, sts_refresh) },
+	{ OPT_TLSRPT_SOCKET, offsetof(struct options, tlsrpt_socket) },
 };
 
 /* Options that only set a flag of the job. */
@@ -232,6 +236,8 @@ static const struct {
 	{ 'q', JOB_QUIET, JOB_VERBOSE },
 	{ 'v', JOB_VERBOSE, JOB_QUIET },
 	{ OPT_DANE_ONLY, JOB_DANE_ONLY, 0 },
+	{ OPT_REQUIRE_AUTH, JOB_REQUIRE_AUTH, 0 },
+	{ OPT_PROBE_MX, JOB_PROBE, 0 },
 };
 
 /*
@@ -324,6 +330,9 @@ other_opt(struct options *o, int ch, const char *arg)
 	case OPT_TRUST_REMOTE:
 		o->trust_remote = 1;
 		break;
+	case OPT_STS_TIMEOUT:
+		o->sts_timeout = seconds("--sts-timeout", arg);
+		break;
 	case OPT_SYSLOG:
 		o->syslog = 1;
 		break;
@@ -339,7 +348,41 @@ other_opt(struct options *o, int ch, const char *arg)
 	}
 }
 
+/*
+ * --probe DOMAIN and --sts-refresh DOMAIN name a domain, not a
+ * recipient: its postmaster stands for it (RFC 5321 §4.5.1), and there
+ * is neither a message nor a sender.
+ */
 static void
+domain_args(struct options *o, int argc, char **argv)
+{
+	static char rcpt[NAME_MAX_LEN + 16];
+	const char *dom = o->sts_refresh;
+
+	if ((o->flags & JOB_PROBE) && o->sts_refresh != NULL) {
+		fprintf(stderr,
+		    "mxclient: --probe and --sts-refresh do "
+		    "different things: one at a time\n");
+		usage(EX_USAGE);
+	}
+	if (dom == NULL && argc == 1)
+		dom = argv[0];
+	if (dom == NULL || argc > (o->sts_refresh == NULL)) {
+		fprintf(stderr,
+		    "mxclient: %s takes one domain and nothing "
+		    "else\n",
+		    o->sts_refresh ? "--sts-refresh" : "--probe");
+		usage(EX_USAGE);
+	}
+	snprintf(rcpt, sizeof(rcpt), "postmaster@%s", dom);
+	o->rcpt = rcpt;
+	if (o->sts_refresh != NULL)
+		o->flags |= JOB_STS_REFRESH;
+	if (o->sender == NULL)
+		o->sender = "";
+}
+
+void
 parse_args(int argc, char **argv, struct options *o)
 {
 	int ch;
@@ -354,6 +397,10 @@ parse_args(int argc, char **argv, struct options *o)
 		o->flags = (o->flags & ~JOB_VERBOSE) | JOB_QUIET;
 	argc -= optind;
 	argv += optind;
+	if (o->sts_refresh != NULL || (o->flags & JOB_PROBE)) {
+		domain_args(o, argc, argv);
+		return;
+	}
 	if (argc == 0) {
 		fprintf(stderr, "mxclient: no recipient given\n");
 		usage(EX_USAGE);
@@ -366,228 +413,9 @@ parse_args(int argc, char **argv, struct options *o)
 }
 
 /* NULL if `name' is a valid domain for EHLO. */
-static const char *
-helo_check(const char *name)
-{
-	char probe[NAME_MAX_LEN + 3];
 
-	if (snprintf(probe, sizeof(probe), "x@%s", name) >= (int)sizeof(probe))
-		return "name too long";
-	return addr_check(probe, 0);
-}
-
-/* This host's name if it is an FQDN; else "" (tls uses [address]). */
-static void
-default_helo(char *buf, size_t len)
-{
-	if (gethostname(buf, len) == -1 || strchr(buf, '.') == NULL ||
-	    helo_check(buf) != NULL)
-		buf[0] = '\0';
-}
-
-static void
-default_sender(struct options *o, const char *fqdn)
-{
-	static char    buf[300];
-	struct passwd *pw;
-
-	if (o->sender != NULL)
-		return;
-	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
-		fprintf(stderr,
-		    "mxclient: no -f sender given and this host has no FQDN to build one\n");
-		exit(EX_USAGE);
-	}
-	snprintf(buf, sizeof(buf), "%s@%s", pw->pw_name, fqdn);
-	o->sender = buf;
-}
-
-/*
- * The resolvers dns will ask (resolver.c).  AD bits from a resolver off
- * this host cross the network unauthenticated (D1): a warning, and under
- * --dane-only a configuration error, unless --trust-remote-resolver says
- * the path to it is protected (an IPsec or WireGuard tunnel, say).
- */
-static void
-setup_resolvers(const struct options *o, struct child_cfg *cfg)
-{
-	char        text[64];
-	const char *why, *remote;
-
-	if ((why = resolver_setup(o->resolver, NULL, &cfg->resolvers)) !=
-	    NULL) {
-		if (o->resolver != NULL)
-			fprintf(stderr, "mxclient: bad --resolver %s: %s\n",
-			    o->resolver, why);
-		else
-			fprintf(
-			    stderr, "mxclient: %s: no resolver to use\n", why);
-		exit(EX_CONFIG);
-	}
-	if ((remote = resolver_remote(&cfg->resolvers, text, sizeof(text))) ==
-	        NULL ||
-	    o->trust_remote)
-		return;
-	if (o->flags & JOB_DANE_ONLY) {
-		fprintf(stderr,
-		    "mxclient: --dane-only needs a validating resolver on this host, and %s is not: the DNSSEC answers would cross the network unauthenticated (--trust-remote-resolver if the path to it is protected)\n",
-		    remote);
-		exit(EX_CONFIG);
-	}
-	fprintf(stderr,
-	    "mxclient: warning: resolver %s is not on this host: its DNSSEC answers cross the network unauthenticated\n",
-	    remote);
-}
-
-/*
- * --proxy, else MXCLIENT_PROXY ("none" or "" for a direct connection).
- * A bad URL is a usage error on the command line, a configuration
- * error in the environment; an unresolvable proxy name may be
- * temporary.  There is never a fallback to a direct connection.
- */
-static void
-setup_proxy(struct options *o, struct child_cfg *cfg)
-{
-	const char *url = o->proxy, *why, *from = "--proxy";
-	int         bad = EX_USAGE;
-
-	if (url == NULL && (url = getenv("MXCLIENT_PROXY")) != NULL)
-		from = "MXCLIENT_PROXY", bad = EX_CONFIG;
-	else if (url == NULL && (url = o->conf_proxy) != NULL)
-		from = "proxy in the configuration file", bad = EX_CONFIG;
-	if (url == NULL)
-		return;
-	if ((why = proxy_parse(url, &cfg->proxy)) != NULL) {
-		if (o->proxy != NULL)
-			proxy_scrub(o->proxy);
-		fprintf(stderr, "mxclient: bad %s: %s\n", from, why);
-		exit(bad);
-	}
-	/* neither ps(1) nor /proc/PID/environ shows a password now */
-	if (o->proxy != NULL)
-		proxy_scrub(o->proxy);
-	if (getenv("MXCLIENT_PROXY") != NULL)
-		proxy_scrub(getenv("MXCLIENT_PROXY"));
-	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
-		fprintf(
-		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);
-		exit(EX_TEMPFAIL);
-	}
-}
-
-static void
-setup_privdrop(const struct options *o, struct child_cfg *cfg)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return;
-	if ((pw = getpwnam(o->user ? o->user : "nobody")) == NULL) {
-		fprintf(stderr, "mxclient: unknown user %s\n",
-		    o->user ? o->user : "nobody");
-		exit(EX_CONFIG);
-	}
-	if (pw->pw_uid == 0) {
-		fprintf(stderr, "mxclient: --user must not be root\n");
-		exit(EX_CONFIG);
-	}
-	cfg->sb.drop = 1;
-	cfg->sb.uid = pw->pw_uid;
-	cfg->sb.gid = pw->pw_gid;
-	cfg->sb.chroot_dir = o->chroot_dir;
-}
-
-/* The timeout of one stage: --timeout, else the default above. */
 uint32_t
 stage_timeout(const struct options *o, enum timeout_stage st)
 {
 	return o->timeout[st] ? o->timeout[st] : stages[st].seconds;
-}
-
-/* A proxy by ssh needs --user as root, and an EHLO name by address. */
-static void
-check_ssh_proxy(const struct options *o, const struct child_cfg *cfg)
-{
-	if (cfg->proxy.kind != PROXY_SSH)
-		return;
-	if (geteuid() == 0 && o->user == NULL) {
-		fprintf(stderr,
-		    "mxclient: as root, --proxy ssh:// needs --user NAME: the account whose ~/.ssh has the key (ssh never runs as root)\n");
-		exit(EX_CONFIG);
-	}
-	if (o->helo[0] == '\0' && !proxy_numeric(&cfg->proxy)) {
-		fprintf(stderr,
-		    "mxclient: through ssh://%s the MX's view of our address is unknown and this host has no FQDN: give --helo NAME\n",
-		    cfg->proxy.host);
-		exit(EX_CONFIG);
-	}
-}
-
-/*
- * mxclient.conf(5): what the command line did not set.  A file that is
- * named (--config, MXCLIENT_CONF) must be readable; a bad line is a
- * configuration error with its file and line.
- */
-static void
-read_config(struct options *o)
-{
-	static struct conf c;
-	char               err[CONF_PATH_MAX + 128];
-
-	conf_init(&c);
-	if (conf_load(o->config, &c, err, sizeof(err)) != CONF_OK) {
-		fprintf(stderr, "mxclient: %s\n", err);
-		exit(EX_CONFIG);
-	}
-	if (o->resolver == NULL && c.resolver[0] != '\0')
-		o->resolver = c.resolver;
-	if (o->helo == NULL && c.helo[0] != '\0')
-		o->helo = c.helo;
-	if (c.proxy[0] != '\0')
-		o->conf_proxy = c.proxy; /* after --proxy and MXCLIENT_PROXY */
-	if (o->user == NULL && c.user[0] != '\0')
-		o->user = c.user;
-	if (c.syslog_socket[0] != '\0')
-		snprintf(o->syslog_socket, sizeof(o->syslog_socket), "%s",
-		    c.syslog_socket);
-	if (c.dane_only)
-		o->flags |= JOB_DANE_ONLY;
-}
-
-/*
- * Everything the command line decides, in *o and *cfg; exits 64 (usage),
- * 78 (configuration) or 75 (a proxy name that does not resolve now).
- */
-void
-configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
-{
-	const char *why;
-
-	memset(o, 0, sizeof(*o));
-	o->status_fd = -1;
-	o->lock_fd = -1;
-	memset(cfg, 0, sizeof(*cfg));
-	parse_args(argc, argv, o);
-	read_config(o);
-	check_address("recipient", o->rcpt, 0);
-	if (o->helo != NULL && (why = helo_check(o->helo)) != NULL) {
-		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);
-		exit(EX_USAGE);
-	}
-	default_helo(o->fqdn, sizeof(o->fqdn));
-	if (o->helo == NULL)
-		o->helo = o->fqdn;
-	default_sender(o, o->helo);
-	check_address("sender", o->sender, 1);
-	cfg->dns_timeout = o->dns_timeout ? o->dns_timeout : DNS_TIMEOUT;
-	snprintf(cfg->dnssec_probe, sizeof(cfg->dnssec_probe), "%s",
-	    o->probe ? o->probe : ".");
-	if (strcmp(cfg->dnssec_probe, "none") == 0)
-		cfg->dnssec_probe[0] = '\0';
-	cfg->log_flags = o->flags & (JOB_VERBOSE | JOB_QUIET);
-	cfg->sb.death_fd = -1;
-	setup_resolvers(o, cfg);
-	setup_proxy(o, cfg);
-	check_ssh_proxy(o, cfg);
-	setup_privdrop(o, cfg);
 }

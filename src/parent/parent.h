@@ -23,8 +23,8 @@
 
 /* spool.c: the input into an unlinked temporary file, a read at a time. */
 struct spool {
-	int         in;  /* the message comes from here (stdin) */
-	int         fd;  /* the file, for writing; -1 once complete */
+	int         in;   /* the message comes from here (stdin) */
+	int         fd;   /* the file, for writing; -1 once complete */
 	int         rfd;  /* the same file read-only, for tls */
 	int         seal; /* a memfd: seal it once complete */
 	struct norm n;
@@ -38,6 +38,23 @@ enum spool_state {
 
 const char      *spool_open(struct spool *, int);
 enum spool_state spool_step(struct spool *, const char **);
+
+/* stscache.c: the MTA-STS policy cache (Y20). */
+struct stscache {
+	int  dirfd;     /* the cache directory, or -1: no cache */
+	int  have;      /* an entry for the domain was read */
+	char name[256]; /* its file name */
+	char domain[NAME_MAX_LEN + 1];
+};
+
+struct options;
+struct child_cfg;
+void stscache_open(
+    struct stscache *, const struct options *, const struct child_cfg *);
+void stscache_load(struct stscache *, const char *);
+void stscache_send(const struct stscache *, struct chan *);
+void stscache_store(struct stscache *, const struct frame *);
+void stscache_prune(const struct stscache *);
 
 /* proxy.c: --proxy URLs (proc.h has struct proxy_cfg). */
 struct proxy_cfg;
@@ -70,14 +87,21 @@ struct options {
 	int         lock_fd;           /* --lock-fd: kept open, or -1 */
 	int         trust_remote;      /* --trust-remote-resolver */
 	int         syslog;            /* --syslog */
-	char        syslog_socket[1024]; /* mxclient.conf, "" = SLOG_PATH */
-	int         flags;             /* JOB_VERBOSE, JOB_QUIET */
+	const char *ca_file;           /* --ca-file: the WebPKI store */
+	const char *sts_cache;         /* --sts-cache DIR, "none", NULL */
+	const char *sts_refresh;       /* --sts-refresh DOMAIN */
+	const char *tlsrpt_socket;     /* --tlsrpt-socket PATH */
+	int         sts_timeout;       /* --sts-timeout, 0 = default */
+	char        syslog_socket[1024];    /* mxclient.conf, "" = SLOG_PATH */
+	int         flags;                  /* JOB_VERBOSE, JOB_QUIET */
 	char        fqdn[NAME_MAX_LEN + 1]; /* this host's name, or "" */
 };
 
 struct child_cfg;
-void     configure(int, char **, struct options *, struct child_cfg *);
+void     parse_args(int, char **, struct options *); /* options.c */
 uint32_t stage_timeout(const struct options *, enum timeout_stage);
+void     configure(
+        int, char **, struct options *, struct child_cfg *); /* setup.c */
 
 /* children.c */
 struct child {
@@ -93,8 +117,10 @@ struct child {
 };
 
 struct parent {
-	struct child child[PROC_COUNT]; /* [PROC_PARENT] unused */
-	struct spool spool;
+	struct child    child[PROC_COUNT]; /* [PROC_PARENT] unused */
+	struct spool    spool;
+	struct stscache sts;
+	int             tlsrpt_fd; /* --tlsrpt-socket, connected, or -1 */
 	enum input {
 		INPUT_READING, /* the message is still coming in */
 		INPUT_DONE,    /* read, checked and handed to tls */
@@ -104,10 +130,10 @@ struct parent {
 	const char  *input_why; /* INPUT_BAD, INPUT_IOERR */
 	int          input_errno;
 	int          have_result;
-	int          dot_sent; /* tls announced the final "." */
-	int          ready_fd; /* EOF once every child has locked down */
-	int          stopping; /* children are being stopped */
-	char        *json;     /* MSG_REPORT from tls */
+	int          dot_sent;    /* tls announced the final "." */
+	int          ready_fd;    /* EOF once every child has locked down */
+	int          stopping;    /* children are being stopped */
+	char        *json;        /* MSG_REPORT from tls */
 	char        *result_text; /* MSG_RESULT's summary, for --syslog */
 	enum outcome outcome;
 	const char  *fault; /* why the delivery broke inside */

@@ -395,7 +395,12 @@ handle_request(void *ctx, const struct frame *f)
 		return;
 	}
 	deadline = mono_ms() + ((long long)r.timeout + r.greeting) * 1000;
-	if ((r1 = await_first_octet(t, deadline)) == 1) {
+	/*
+	 * An HTTPS server (an MTA-STS policy, Y17) says nothing first: the
+	 * stream is handed over at once, and a tunnel that fails shows as a
+	 * failed TLS handshake.
+	 */
+	if (r.port != PORT_SMTP || (r1 = await_first_octet(t, deadline)) == 1) {
 		memset(&res, 0, sizeof(res));
 		if (chan_compose(&p->net, MSG_SSH_OK, f->id, t->sock, &res,
 		        sizeof(res)) == -1)

@@ -191,6 +191,13 @@ conn_write(struct conn *c, const void *buf, size_t len, int timeout)
 	return 0;
 }
 
+/* Octets as they come, by an absolute mono_ms() deadline (0: closed). */
+long
+conn_read(struct conn *c, void *buf, size_t len, long long deadline)
+{
+	return (long)conn_io(c, 0, buf, len, deadline);
+}
+
 /* Octets received but not yet consumed. */
 size_t
 conn_pending(const struct conn *c)

@@ -22,6 +22,7 @@ void   conn_init(struct conn *, int);
 void   conn_close(struct conn *);
 int    conn_getline(struct conn *, const char **, size_t *, int);
 int    conn_write(struct conn *, const void *, size_t, int);
+long   conn_read(struct conn *, void *, size_t, long long);
 size_t conn_pending(const struct conn *);
 int    conn_starttls(struct conn *, struct tls_config *, const char *, int);
 

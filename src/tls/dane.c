@@ -165,7 +165,7 @@ no_password(char *buf, int size, int rwflag, void *u)
  * whatever follows it is never looked at (RFC 7672 §3.1.1), which also
  * spares decoding each of them (a tenth of a delivery's instructions).
  */
-static int
+int
 read_chain(const char *pem, size_t pemlen, size_t want, STACK_OF(X509) * chain,
     const char **why)
 {
@@ -290,6 +290,32 @@ anchor_dates_cb(int ok, X509_STORE_CTX *ctx)
 }
 
 /*
+ * A verification context for chain (leaf first) as a TLS server's: the
+ * leaf is the target, the rest untrusted helpers (*untrusted, for the
+ * caller to free after the context).  NULL if out of memory.  DANE-TA
+ * and MTA-STS's WebPKI check (pkix.c) differ only in store and flags.
+ */
+X509_STORE_CTX *
+server_chain_ctx(
+    X509_STORE *store, STACK_OF(X509) * chain, STACK_OF(X509) * *untrusted)
+{
+	X509_STORE_CTX *ctx;
+
+	if ((*untrusted = sk_X509_dup(chain)) == NULL)
+		return NULL;
+	(void)sk_X509_shift(*untrusted); /* the leaf is the target */
+	if ((ctx = X509_STORE_CTX_new()) == NULL)
+		return NULL;
+	if (!X509_STORE_CTX_init(
+	        ctx, store, sk_X509_value(chain, 0), *untrusted) ||
+	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER)) {
+		X509_STORE_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
  * X509_verify_cert() with ta as the one trust anchor: a fresh store that
  * holds only ta (no default paths, no system CAs), PARTIAL_CHAIN so an
  * intermediate can anchor.  It checks signatures, dates, CA flags and
@@ -308,13 +334,7 @@ verify_to(STACK_OF(X509) * chain, X509 *ta, X509 *dateless, int *top, int *verr)
 	*verr = X509_V_ERR_OUT_OF_MEM;
 	if ((store = X509_STORE_new()) == NULL ||
 	    !X509_STORE_add_cert(store, ta) ||
-	    (untrusted = sk_X509_dup(chain)) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL)
-		goto out;
-	(void)sk_X509_shift(untrusted); /* the leaf is the target */
-	if (!X509_STORE_CTX_init(
-	        ctx, store, sk_X509_value(chain, 0), untrusted) ||
-	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
+	    (ctx = server_chain_ctx(store, chain, &untrusted)) == NULL)
 		goto out;
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
 	X509_STORE_CTX_set_verify_cb(ctx, anchor_dates_cb);

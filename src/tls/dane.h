@@ -43,6 +43,25 @@ size_t tlsa_select(struct tlsa *, size_t);
 int dane_verify(const char *, size_t, const struct tlsa *, size_t,
     const char *const *, size_t, int *, int *, const char **);
 
+/*
+ * The peer's chain from PEM text into chain (leaf first): 0, or -1 with
+ * *why.  want: how many certificates are needed, 0 for all (at most
+ * DANE_CHAIN_MAX).  For pkix.c too.
+ */
+struct stack_st_X509;
+int read_chain(
+    const char *, size_t, size_t, struct stack_st_X509 *, const char **);
+
+/*
+ * A libcrypto verification context for a server's chain (leaf first) in
+ * store; *untrusted is freed by the caller after the context.  For
+ * DANE-TA and pkix.c.
+ */
+struct x509_store_st;
+struct x509_store_ctx_st;
+struct x509_store_ctx_st *server_chain_ctx(
+    struct x509_store_st *, struct stack_st_X509 *, struct stack_st_X509 **);
+
 /* "3 1 1 0123456789abcdef..." (the first 8 octets) for progress output. */
 void tlsa_format(const struct tlsa *, char *, size_t);
 

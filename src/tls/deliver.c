@@ -69,6 +69,80 @@ host_usable(struct delivery *d, struct host *h)
 	return 0;
 }
 
+/*
+ * Y19 and --require-auth: a host an enforce policy leaves out is not
+ * tried, nor, with --require-auth, one that can reach no verified level
+ * (DANE after a signed MX, or an enforce policy).
+ */
+static int
+host_allowed(struct delivery *d, const struct host *h)
+{
+	const char *why = NULL;
+
+	if (h->sts == STS_HOST_SKIP)
+		why = "is not an MX host of the MTA-STS policy (TLS-RPT: "
+		      "validation-failure)";
+	else if ((d->job.j.flags & JOB_REQUIRE_AUTH) &&
+	    h->sts != STS_HOST_ENFORCE &&
+	    !(h->pol.policy == POLICY_DANE && (d->mxinfo.flags & MXI_SECURE)))
+		why = "--require-auth, and neither DANE after a signed MX nor "
+		      "an MTA-STS policy authenticates it";
+	if (why == NULL)
+		return 1;
+	d->transient = 1;
+	set_result(d->res, OUT_TEMPFAIL, "%s %s", h->mx->name, why);
+	log_info("%s", d->res->text);
+	return 0;
+}
+
+/* The TLSA records of a DANE host, in full, for TLS-RPT's policy-string. */
+static void
+tlsa_strings(const struct host *h, struct report_attempt *a)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < h->ntlsa; i++) {
+		const struct tlsa *t = &h->tlsa[i];
+
+		if (n + 16 + 2 * t->len >= sizeof(a->tlsa)) {
+			a->tlsa_cut =
+			    1; /* the report says so; nothing decides on it */
+			break;
+		}
+		n += snprintf(a->tlsa + n, sizeof(a->tlsa) - n, "%s%u %u %u ",
+		    n ? "\n" : "", t->usage, t->selector, t->mtype);
+		for (k = 0; k < t->len; k++)
+			n += snprintf(a->tlsa + n, sizeof(a->tlsa) - n, "%02X",
+			    t->data[k]);
+	}
+}
+
+/* One attempt for the report, with what TLS-RPT needs to know of it. */
+static void
+note_attempt(struct delivery *d, const struct host *h, const char *addr,
+    const char *security, const char *result)
+{
+	struct report_attempt *a = report_attempt(
+	    &d->rep, h->mx->name, addr, policy_name(h->pol.policy), result);
+
+	snprintf(a->security, sizeof(a->security), "%s", security);
+	tlsrpt_type(result, a->rpt_result, sizeof(a->rpt_result));
+	if (d->lfamily == 4 || d->lfamily == 6)
+		(void)inet_ntop(d->lfamily == 4 ? AF_INET : AF_INET6, d->laddr,
+		    a->sending, sizeof(a->sending));
+	if (h->pol.policy == POLICY_DANE) {
+		a->rpt_policy = RPT_TLSA;
+		snprintf(
+		    a->rpt_domain, sizeof(a->rpt_domain), "%s", h->pol.base);
+		tlsa_strings(h, a);
+	} else if (h->sts != STS_HOST_NONE) {
+		a->rpt_policy = RPT_STS;
+		snprintf(a->rpt_domain, sizeof(a->rpt_domain), "%s", d->domain);
+	} else
+		a->rpt_policy = RPT_NONE;
+	tlsrpt_send(d, a);
+}
+
 /* One address of host h: a connection from net, then a session. */
 static enum step
 try_address(struct delivery *d, const struct host *h, size_t i)
@@ -81,19 +155,18 @@ try_address(struct delivery *d, const struct host *h, size_t i)
 	addr_text(&h->addr[i], text, sizeof(text));
 	await_body(d); /* no connection before the message is complete */
 	log_info("connecting to %s [%s]:25", h->mx->name, text);
-	if ((fd = ask_connect(d, &h->addr[i], why, sizeof(why), &cflags)) ==
-	    -1) {
+	if ((fd = ask_connect(
+	         d, &h->addr[i], PORT_SMTP, why, sizeof(why), &cflags)) == -1) {
 		d->transient = 1;
 		set_result(d->res, OUT_TEMPFAIL, "%s [%s]: %s", h->mx->name,
 		    text, why);
 		log_info("%s", d->res->text);
-		report_attempt(&d->rep, h->mx->name, text,
-		    policy_name(h->pol.policy), d->res->text);
+		note_attempt(d, h, text, "", d->res->text);
 		/* the proxy itself failed: no address will do better */
 		return (cflags & CONN_PROXY_DOWN) ? STEP_FINAL : STEP_NEXT;
 	}
 	v = session(d, h, text, fd);
-	report_attempt(&d->rep, h->mx->name, text, policy_name(h->pol.policy),
+	note_attempt(d, h, text, d->rep.security,
 	    d->res->outcome == OUT_DELIVERED ? "delivered" : d->res->text);
 	if (v != STEP_FINAL)
 		log_info("%s", d->res->text);
@@ -111,15 +184,37 @@ try_host(struct delivery *d, const struct msg_mx_host *mx)
 	memset(&h, 0, sizeof(h));
 	h.mx = mx;
 	ask_host(d, &h);
-	if (!host_usable(d, &h)) {
-		report_attempt(&d->rep, mx->name, NULL,
-		    policy_name(h.pol.policy), d->res->text);
+	h.sts = sts_for_host(d, &h);
+	d->probe_hosts++;
+	d->probe_done = 0;
+	if (!host_usable(d, &h) || !host_allowed(d, &h)) {
+		note_attempt(d, &h, NULL, "", d->res->text);
 		h.naddr = 0;
 	}
-	for (i = 0; i < h.naddr && v != STEP_FINAL; i++)
+	/* --probe: one address that answers is enough for a host */
+	for (i = 0; i < h.naddr && v != STEP_FINAL && !d->probe_done; i++)
 		v = deadline_passed(d) ? STEP_FINAL : try_address(d, &h, i);
 	host_free(&h);
 	return v;
+}
+
+/*
+ * --probe: 0 when every MX host reached a verified level (DANE after a
+ * signed MX, or MTA-STS), else the last failure (75 for most).
+ */
+static void
+probe_outcome(struct delivery *d)
+{
+	if (d->probe_hosts > 0 && d->probe_verified == d->probe_hosts) {
+		set_result(d->res, OUT_DELIVERED,
+		    "probe: every MX host of %s (%zu) is verified", d->domain,
+		    d->probe_hosts);
+		return;
+	}
+	if (d->res->outcome == OUT_DELIVERED || d->res->outcome == OUT_TEMPFAIL)
+		set_result(d->res, OUT_TEMPFAIL,
+		    "probe: %zu of %zu MX hosts of %s verified",
+		    d->probe_verified, d->probe_hosts, d->domain);
 }
 
 /* The outcome when every host failed (README: exit status table). */
@@ -195,14 +290,25 @@ deliver(struct delivery *d)
 	if (d->job.j.flags & JOB_VERBOSE)
 		log_info(
 		    "dns: %u resolver round trips so far", d->mxinfo.waves);
+	sts_choose(d);
+	if (d->job.j.flags & JOB_STS_REFRESH) {
+		sts_refreshed(d);
+		return;
+	}
 	if (mx_usable(d, st) == -1)
 		return;
 	for (i = 0; i < n; i++)
 		log_info("MX %u %s%s (%s MX)", hosts[i].pref, hosts[i].name,
 		    hosts[i].flags & MX_IMPLICIT ? " (implicit)" : "",
 		    hosts[i].flags & MX_SECURE ? "secure" : "insecure");
+	sts_recheck(d, hosts, n);
+	sts_report(d);
+	log_info("MTA-STS: %s", d->sts.why);
 	for (i = 0; i < n; i++)
 		if (try_host(d, &hosts[i]) == STEP_FINAL)
 			return;
-	all_failed(d);
+	if (d->job.j.flags & JOB_PROBE)
+		probe_outcome(d);
+	else
+		all_failed(d);
 }

@@ -187,12 +187,30 @@ envelope_dialogue(struct session *s, struct envelope *e)
 	}
 }
 
+/* A13: what protected the delivery, in words: "verified by TLSA ...". */
+static const char *
+protection(const struct session *s, char *buf, size_t len)
+{
+	if (s->authenticated)
+		snprintf(buf, len, "%s by TLSA %s",
+		    (s->d->mxinfo.flags & MXI_SECURE) ? "verified"
+		                                      : "trusted (insecure MX)",
+		    s->match);
+	else if (s->sts_verified)
+		snprintf(buf, len, "verified by the MTA-STS policy of %s",
+		    s->d->domain);
+	else
+		snprintf(buf, len, "%s", security_level(s));
+	return buf;
+}
+
 /* The message and the reply to its final ".": status known or not. */
 static enum step
 data(struct session *s)
 {
 	struct delivery *d = s->d;
 	const char      *why;
+	char             how[300];
 
 	log_info(
 	    "(message: %llu octets)", (unsigned long long)d->job.body.size);
@@ -220,11 +238,10 @@ data(struct session *s)
 		return transaction_failed(s, 2, "end of data");
 	keep_decisive(s);
 	set_result(d->res, OUT_DELIVERED,
-	    "delivered: %s via %s, %s%s%s, %s%s%s: %s", d->job.rcpt, s->where,
+	    "delivered: %s via %s, %s%s%s, %s: %s", d->job.rcpt, s->where,
 	    s->tls ? tls_conn_version(s->conn.tls) : "no TLS",
 	    s->tls ? " " : "", s->tls ? tls_conn_cipher(s->conn.tls) : "",
-	    security_level(s), s->authenticated ? " by TLSA " : "", s->match,
-	    reply_first(s));
+	    protection(s, how, sizeof(how)), reply_first(s));
 	quit(s); /* RFC 5321 §4.1.1.10; its failure changes nothing */
 	return STEP_FINAL;
 }

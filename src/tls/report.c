@@ -9,12 +9,7 @@
 
 #include "report.h"
 
-struct out {
-	char  *buf;
-	size_t len, used;
-};
-
-static void
+void
 put(struct out *o, const char *s)
 {
 	size_t n = strlen(s);
@@ -26,7 +21,7 @@ put(struct out *o, const char *s)
 	o->buf[o->used] = '\0';
 }
 
-static void
+void
 put_str(struct out *o, const char *s)
 {
 	char c[3] = { 0 };
@@ -43,7 +38,7 @@ put_str(struct out *o, const char *s)
 }
 
 /* "name":"value" with a comma before all but the first member. */
-static void
+void
 member(struct out *o, const char *name, const char *value, int *first)
 {
 	if (!*first)
@@ -57,23 +52,106 @@ member(struct out *o, const char *name, const char *value, int *first)
 		put_str(o, value);
 }
 
-void
+struct report_attempt *
 report_attempt(struct report *r, const char *mx, const char *address,
     const char *policy, const char *result)
 {
-	struct report_attempt *a;
+	static struct report_attempt spare; /* past the last one kept */
+	struct report_attempt       *a;
 
-	if (r->nattempt == REPORT_ATTEMPTS)
-		return;
+	if (r->nattempt == REPORT_ATTEMPTS) {
+		memset(&spare, 0, sizeof(spare));
+		return &spare;
+	}
 	a = &r->attempt[r->nattempt++];
+	memset(a, 0, sizeof(*a));
 	snprintf(a->mx, sizeof(a->mx), "%s", mx);
 	snprintf(a->address, sizeof(a->address), "%s", address ? address : "");
 	snprintf(a->policy, sizeof(a->policy), "%s", policy);
 	snprintf(a->result, sizeof(a->result), "%s", result);
+	return a;
+}
+
+/* A JSON array of the lines of text (a policy, "\n" between records). */
+void
+put_lines(struct out *o, const char *text, size_t len)
+{
+	char   line[1024];
+	size_t i = 0, n;
+	int    first = 1;
+
+	put(o, "[");
+	while (text != NULL && i < len) {
+		n = strcspn(text + i, "\r\n");
+		if (n > len - i)
+			n = len - i;
+		if (n > 0 && n < sizeof(line)) {
+			memcpy(line, text + i, n);
+			line[n] = '\0';
+			put(o, first ? "" : ",");
+			put_str(o, line);
+			first = 0;
+		}
+		i += n;
+		while (i < len && (text[i] == '\r' || text[i] == '\n'))
+			i++;
+	}
+	put(o, "]");
+}
+
+static const char *const rpt_policy_names[] = {
+	[RPT_TLSA] = "tlsa", [RPT_STS] = "sts", [RPT_NONE] = "no-policy-found"
+};
+
+/* The TLS-RPT part of one attempt (RFC 8460 §4.4 names). */
+static void
+attempt_rpt(struct out *o, const struct report_attempt *a)
+{
+	int f = 1;
+
+	put(o, ",\"tlsrpt\":{");
+	member(o, "policy-type",
+	    a->rpt_policy ? rpt_policy_names[a->rpt_policy] : "no-policy-found",
+	    &f);
+	member(o, "policy-domain", a->rpt_domain, &f);
+	member(o, "result-type", a->rpt_result, &f);
+	member(o, "receiving-mx-hostname", a->mx, &f);
+	member(o, "receiving-ip", a->address, &f);
+	member(o, "sending-mta-ip", a->sending, &f);
+	if (a->rpt_policy == RPT_TLSA) {
+		put(o, ",\"policy-string\":");
+		put_lines(o, a->tlsa, strlen(a->tlsa));
+		if (a->tlsa_cut)
+			put(o, ",\"policy-string-truncated\":true");
+	}
+	put(o, "}");
+}
+
+/* The delivery's TLS-RPT view: the record, the MTA-STS policy in force. */
+static void
+delivery_rpt(struct out *o, const struct report *r)
+{
+	int f = 1;
+
+	put(o, ",\"tlsrpt\":{");
+	member(o, "record", r->rpt_record, &f);
+	put(o, ",\"sts\":");
+	if (r->sts_text == NULL && r->sts_failure[0] == '\0') {
+		put(o, "null}");
+		return;
+	}
+	f = 1;
+	put(o, "{");
+	member(o, "policy-domain", r->sts_domain, &f);
+	member(o, "result-type", r->sts_failure, &f);
+	member(o, "failure-reason", r->sts_reason, &f);
+	put(o, ",\"policy-string\":");
+	put_lines(o, r->sts_text, r->sts_len);
+	put(o, "}}");
 }
 
 /* The TLS-RPT result type (RFC 8460 §4.3) named in a reason, if any. */
-static void
+void
 tlsrpt_type(const char *reason, char *buf, size_t len)
 {
 	const char *p = reason ? strstr(reason, "TLS-RPT: ") : NULL;
@@ -114,6 +192,7 @@ report_json(const struct report *r, const char *rcpt, const char *reason,
 	member(&o, "enhanced_status", r->enhanced, &first);
 	member(&o, "reason", reason, &first);
 	member(&o, "tlsrpt_result_type", rpt, &first);
+	delivery_rpt(&o, r);
 	put(&o, ",\"attempts\":[");
 	for (i = 0; i < r->nattempt; i++) {
 		f = 1;
@@ -121,7 +200,9 @@ report_json(const struct report *r, const char *rcpt, const char *reason,
 		member(&o, "mx", r->attempt[i].mx, &f);
 		member(&o, "address", r->attempt[i].address, &f);
 		member(&o, "policy", r->attempt[i].policy, &f);
+		member(&o, "security", r->attempt[i].security, &f);
 		member(&o, "result", r->attempt[i].result, &f);
+		attempt_rpt(&o, &r->attempt[i]);
 		put(&o, "}");
 	}
 	put(&o, "]");

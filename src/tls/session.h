@@ -36,7 +36,9 @@ struct session {
 	struct reply       reply;
 	int                tls;           /* STARTTLS done */
 	int                authenticated; /* DANE matched */
+	int                sts_verified;  /* MTA-STS: WebPKI-valid for the MX */
 	char               match[120];    /* the TLSA record that matched */
+	char               rpt_type[40];  /* TLS-RPT result of a failure */
 	int                data_sent;     /* the final "." went out */
 	int                dot_announced; /* the parent knows it may */
 	int                dot_maybe;     /* a failed write may have sent it */
@@ -52,6 +54,7 @@ const char *reply_first(const struct session *);
 void        keep_decisive(struct session *);
 void        quit(struct session *);
 int         tls_required(const struct session *);
+const char *tls_required_by(const struct session *);
 enum step   io_failure(struct session *, enum rd, const char *, const char *);
 enum step   failed(struct session *, const char *, ...)
     __attribute__((format(printf, 2, 3)));

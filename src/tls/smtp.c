@@ -90,7 +90,16 @@ int
 tls_required(const struct session *s)
 {
 	return s->h->pol.policy == POLICY_DANE ||
-	    s->h->pol.policy == POLICY_TLS;
+	    s->h->pol.policy == POLICY_TLS || s->h->sts == STS_HOST_ENFORCE;
+}
+
+/* What makes TLS mandatory here, for messages. */
+const char *
+tls_required_by(const struct session *s)
+{
+	return s->h->pol.policy == POLICY_DANE || s->h->pol.policy == POLICY_TLS
+	    ? "TLSA records"
+	    : "an MTA-STS policy";
 }
 
 /* A reply that did not come: lost connection or broken protocol. */
@@ -253,8 +262,10 @@ security_level(const struct session *s)
 {
 	if (s->authenticated)
 		return (s->d->mxinfo.flags & MXI_SECURE)
-		    ? "verified"
+		    ? "verified (DANE)"
 		    : "trusted (insecure MX)";
+	if (s->sts_verified)
+		return "verified (MTA-STS)";
 	if (s->tls)
 		return "encrypted (server not authenticated)";
 	return "cleartext";
@@ -335,6 +346,30 @@ open_session(struct session *s)
 	return v;
 }
 
+/*
+ * --probe: the session got as far as a delivery would before MAIL: say
+ * what it reached, QUIT, and go on to the next MX host (never a MAIL).
+ */
+static enum step
+probed(struct session *s)
+{
+	struct delivery *d = s->d;
+	int verified = (s->authenticated && (d->mxinfo.flags & MXI_SECURE)) ||
+	    s->sts_verified;
+
+	d->probe_done = 1;
+	d->probe_verified += verified;
+	/* per host: its policy (DNS, MTA-STS), then the level it reached */
+	log_info("probe: %s: %s%s: %s%s%s", s->where,
+	    policy_name(s->h->pol.policy),
+	    s->h->sts == STS_HOST_ENFORCE   ? ", MTA-STS enforce"
+	    : s->h->sts == STS_HOST_TESTING ? ", MTA-STS testing"
+	                                    : "",
+	    security_level(s), s->authenticated ? " by TLSA " : "", s->match);
+	quit(s);
+	return STEP_NEXT;
+}
+
 /* One connection to one address of host h: STEP_NEXT or STEP_FINAL. */
 enum step
 session(struct delivery *d, const struct host *h, const char *addr, int fd)
@@ -350,7 +385,7 @@ session(struct delivery *d, const struct host *h, const char *addr, int fd)
 	snprintf(s.where, sizeof(s.where), "%s [%s]", s.host, addr);
 	helo_name(&s);
 	if ((v = open_session(&s)) == STEP_OK)
-		v = transaction(&s);
+		v = (d->job.j.flags & JOB_PROBE) ? probed(&s) : transaction(&s);
 	note_session(&s, addr);
 	conn_close(&s.conn);
 	return v;

@@ -10,6 +10,7 @@
 #include <tls.h>
 
 #include "log.h"
+#include "pkix.h"
 #include "session.h"
 
 /*
@@ -71,6 +72,44 @@ authenticate(struct session *s)
 	return STEP_OK;
 }
 
+/*
+ * MTA-STS (Y18): the chain must be WebPKI-valid for the MX host name,
+ * checked right after the handshake like DANE.  In testing mode a
+ * failure is reported and the delivery goes on (RFC 8461 §5).
+ */
+static enum step
+webpki(struct session *s)
+{
+	struct delivery *d = s->d;
+	const uint8_t   *pem;
+	const char      *why;
+	enum pkix_result r;
+	size_t           len;
+
+	if (d->ca_store == NULL)
+		d->ca_store = pkix_store(d->ca_pem, d->ca_len);
+	pem = tls_peer_cert_chain_pem(s->conn.tls, &len);
+	r = pkix_verify(d->ca_store, (const char *)pem, pem ? len : 0,
+	    s->h->mx->name, &why);
+	if (r == PKIX_OK) {
+		s->sts_verified = s->h->sts == STS_HOST_ENFORCE;
+		log_info(
+		    "MTA-STS: the certificate is valid for %s", s->h->mx->name);
+		return STEP_OK;
+	}
+	snprintf(s->rpt_type, sizeof(s->rpt_type), "%s", pkix_rpt_type(r));
+	if (s->h->sts == STS_HOST_TESTING) {
+		log_info(
+		    "MTA-STS (testing): not valid for %s: %s (TLS-RPT: %s); "
+		    "delivering anyway",
+		    s->h->mx->name, why, s->rpt_type);
+		return STEP_OK;
+	}
+	return failed(s,
+	    "MTA-STS: the certificate is not valid for %s: %s (TLS-RPT: %s)",
+	    s->h->mx->name, why, s->rpt_type);
+}
+
 /* The handshake, DANE where it applies, and EHLO again inside TLS. */
 static enum step
 start_tls(struct session *s)
@@ -84,11 +123,13 @@ start_tls(struct session *s)
 	s->tls = 1;
 	log_info("TLS started: %s %s", tls_conn_version(s->conn.tls),
 	    tls_conn_cipher(s->conn.tls));
-	if (s->h->pol.policy == POLICY_DANE && authenticate(s) != STEP_OK) {
+	if ((s->h->pol.policy == POLICY_DANE && authenticate(s) != STEP_OK) ||
+	    ((s->h->sts == STS_HOST_ENFORCE || s->h->sts == STS_HOST_TESTING) &&
+	        webpki(s) != STEP_OK)) {
 		quit(s); /* RFC 3207 §4.1, inside TLS */
 		return STEP_NEXT;
 	}
-	if (s->h->pol.policy != POLICY_DANE)
+	if (s->h->pol.policy != POLICY_DANE && s->h->sts == STS_HOST_NONE)
 		log_info("server certificate not checked (%s)",
 		    policy_name(s->h->pol.policy));
 	/* RFC 3207 §4.2: forget everything learned before TLS */
@@ -113,8 +154,8 @@ starttls(struct session *s)
 	if ((rc = reply_class(s->reply.code, 220)) != RC_OK &&
 	    tls_required(s)) {
 		v = failed(s,
-		    "TLS is required (TLSA records) but STARTTLS was refused: %s (TLS-RPT: starttls-not-supported)",
-		    reply_first(s));
+		    "TLS is required (%s) but STARTTLS was refused: %s (TLS-RPT: starttls-not-supported)",
+		    tls_required_by(s), reply_first(s));
 		if (rc != RC_CLOSING)
 			quit(s);
 		return v;

@@ -32,7 +32,7 @@
 #include "delivery.h"
 
 /* Wait for the answer to request `id' on a helper channel. */
-static void
+void
 wait_frame(struct chan *c, struct frame *f, uint32_t id, int timeout)
 {
 	int r;
@@ -109,6 +109,8 @@ parent_until(struct delivery *d, const struct msg_handler *h, size_t n,
 void
 await_body(struct delivery *d)
 {
+	if (d->job.j.flags & (JOB_PROBE | JOB_STS_REFRESH))
+		return; /* there is no message */
 	parent_until(d, body_handlers,
 	    sizeof(body_handlers) / sizeof(body_handlers[0]), MSG_BODY);
 }
@@ -131,7 +133,14 @@ body_read(struct delivery *d, uint64_t off, uint8_t *buf, size_t len)
 	return n;
 }
 
+static void
+on_cached(void *ctx, const struct frame *f)
+{
+	sts_cached(ctx, f);
+}
+
 static const struct msg_handler job_handlers[] = {
+	{ MSG_STS_CACHED, on_cached },
 	{ MSG_JOB_SENDER, on_part },
 	{ MSG_JOB_RCPT, on_part },
 	{ MSG_JOB_HELO, on_part },
@@ -181,6 +190,10 @@ ask_mx(struct delivery *d, const char *domain, struct msg_mx_host *hosts,
 			break;
 		if (f.type == MSG_MX_INFO) {
 			memcpy(&d->mxinfo, f.data, sizeof(d->mxinfo));
+			continue;
+		}
+		if (f.type == MSG_MX_STS) {
+			memcpy(&d->sts.txt, f.data, sizeof(d->sts.txt));
 			continue;
 		}
 		if (f.type != MSG_MX_HOST || n == MX_MAX)
@@ -275,8 +288,8 @@ ask_host(struct delivery *d, struct host *h)
  * with the reason in *why and CONN_* flags in *flags.
  */
 int
-ask_connect(struct delivery *d, const struct msg_host_addr *a, char *why,
-    size_t whylen, uint32_t *flags)
+ask_connect(struct delivery *d, const struct msg_host_addr *a, uint16_t port,
+    char *why, size_t whylen, uint32_t *flags)
 {
 	struct msg_connect_req req;
 	struct msg_connect_res res;
@@ -285,12 +298,12 @@ ask_connect(struct delivery *d, const struct msg_host_addr *a, char *why,
 
 	memset(&req, 0, sizeof(req));
 	req.family = a->family;
-	req.port = 25;
+	req.port = port;
 	memcpy(req.addr, a->addr, sizeof(req.addr));
 	if ((req.timeout = tmo(d, TO_CONNECT)) == 0)
 		req.timeout = 1;
 	/* through ssh, "connected" is known from the greeting's first octet */
-	if ((req.greeting = tmo(d, TO_GREETING)) == 0)
+	if ((req.greeting = tmo(d, TO_GREETING)) == 0 || port != PORT_SMTP)
 		req.greeting = 1;
 	if (chan_compose(&d->net, MSG_CONNECT_REQ, id, -1, &req, sizeof(req)) ==
 	    -1)
@@ -404,6 +417,7 @@ tls_main(const struct child_fds *fds, const struct child_cfg *cfg)
 	chan_init(&d.net, fds->net, PROC_TLS, PROC_NET, "net");
 	log_init(PROC_TLS, &d.parent, cfg->log_flags);
 	d.tlscfg = tls_setup();
+	sts_setup(&d, cfg->ca_file);
 
 	sandbox_lock(PROC_TLS, &cfg->sb);
 	hook_tls_locked(fds->parent);

@@ -24,6 +24,10 @@
 #   LAB_FIXTURE_ADDR=127.0.0.11 (mx.slow.example: for start_fixture)
 #   LAB_REFUSED_ADDR=127.0.0.12 (mx1.multi.example: connection refused)
 #   LAB_MAILDIR, LAB_RESOLV_CONF, LAB_TRUST_ANCHOR, LAB_MX_CERT, LAB_MX_TLSA
+#   MTA-STS: LAB_NGINX_ADDR=127.0.0.30 (nginx, the policy hosts; policies in
+#   LAB_STS_POLICY_DIR, LAB_NGINX_ACCESS_LOG), LAB_HTTPSD_ADDR=127.0.0.31
+#   (tests/fixtures/httpsd.py; LAB_HTTPSD_MODES, LAB_HTTPSD_LOG),
+#   LAB_CA_CERT (for --ca-file), LAB_STS_EXPIRED_CERT/_KEY (tests/lab/README.md)
 #
 # Results: pass/fail/skip print "PASS: name", "FAIL: name: reason",
 # "SKIP: name: reason". On exit the cleanup trap stops fixtures, runs

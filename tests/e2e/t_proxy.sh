@@ -91,6 +91,16 @@ grep -q 'connected to 127.0.0.10:25' "$PROXY_SOCKS_LOG" &&
 	pass "$T: X2 microsocks connected to the validated address" ||
 	fail "$T: X2 microsocks connected to the validated address" "$(tail -2 "$PROXY_SOCKS_LOG")"
 
+# MTA-STS through the proxy: the policy fetch (port 443) too (Y17)
+STS_D=sts-enforce.insecure.example
+send "X4 Y17 MTA-STS through SOCKS5: policy fetched through the proxy" 0 "$STS_D" \
+    --proxy "$SOCKS" --ca-file "$LAB_CA_CERT" --sts-cache none
+out_has "X4 Y18 MTA-STS through SOCKS5: verified" 'verified by the MTA-STS policy'
+arrived "X4 MTA-STS through SOCKS5: arrived"
+grep -q "connected to $LAB_NGINX_ADDR:443" "$PROXY_SOCKS_LOG" &&
+	pass "$T: X2 Y17 microsocks connected to the policy host" ||
+	fail "$T: X2 Y17 microsocks connected to the policy host" "$(tail -3 "$PROXY_SOCKS_LOG")"
+
 send "X4 RFC 1929 user/password (raw @ and : in the password)" 0 secure.example --proxy "$SOCKS_AUTH"
 out_has "X4 authenticated proxy: verified" ', verified by TLSA'
 arrived "X4 authenticated proxy: arrived"
@@ -103,7 +113,7 @@ fi
 
 send "X4 --json through the proxy" 0 secure.example --proxy "$SOCKS_AUTH" --json
 if python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
-sys.exit(not (d["exit"] == 0 and d["proxy"] == sys.argv[2] and d["security"] == "verified"))' \
+sys.exit(not (d["exit"] == 0 and d["proxy"] == sys.argv[2] and d["security"] == "verified (DANE)"))' \
     "$tmp/out" "socks5://$PROXY_SOCKS_USER@$PROXY_SOCKS_AUTH_ADDR:$PROXY_SOCKS_AUTH_PORT"; then
 	pass "$T: X4 the JSON report names the proxy, without the password"
 else
@@ -241,6 +251,10 @@ send "X5 delivery through ssh -W to a DANE MX" 0 secure.example --user "$PROXY_L
 out_has "X5 DANE authenticated through ssh" 'verified by TLSA 3 1 1'
 out_has "X5 the ssh proxy is named" "reached through $SSH:22"
 arrived "X5 through ssh: arrived"
+send "X5 Y17 MTA-STS through ssh -W: policy fetched through ssh" 0 "$STS_D" \
+    --user "$PROXY_LOCAL_USER" --proxy "$SSH" --ca-file "$LAB_CA_CERT" --sts-cache none
+out_has "X5 Y18 MTA-STS through ssh: verified" 'verified by the MTA-STS policy'
+arrived "X5 MTA-STS through ssh: arrived"
 grep -q 'Accepted publickey for root' "$PROXY_SSH_LOG" &&
 	pass "$T: X5 sshd saw a key login" || fail "$T: X5 sshd saw a key login" "$(tail -3 "$PROXY_SSH_LOG")"
 

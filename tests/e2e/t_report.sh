@@ -28,7 +28,7 @@ json() {
 run "--json delivery exits 0" 0 multi.example --json
 if json "$tmp/out" 'd["exit"], d["outcome"], d["security"], len(d["attempts"])' >"$tmp/j" 2>&1; then
 	expect_eq "$T: A13 --json: exit, outcome, security, both MX tried" \
-	    "(0, 'delivered', 'verified', 2)" "$(cat "$tmp/j")"
+	    "(0, 'delivered', 'verified (DANE)', 2)" "$(cat "$tmp/j")"
 	expect_eq "$T: --json: the final reply, not QUIT's" 250 \
 	    "$(json "$tmp/out" 'd["reply"][:3]')"
 	expect_eq "$T: --json: the first attempt names the refused MX" \

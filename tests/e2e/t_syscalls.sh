@@ -84,6 +84,13 @@ done
 kill -TERM "$(pgrep -P "$spid" -x mxclient)"
 wait "$spid"
 stop_fixture
+# MTA-STS: tls fetches a policy (net connects to 443, then narrows
+# Landlock to port 25), the parent writes it into the cache
+n=$((n + 1))
+make_message "$(new_id sys)" rcpt@sts-enforce.insecure.example >"$tmp/msg"
+strace -f -ff -qq -o "$tmp/tr.$n" "$MXCLIENT" "${RES[@]}" --sts-cache "$tmp/sts" \
+    --ca-file "$LAB_CA_CERT" -f a@example.org rcpt@sts-enforce.insecure.example \
+    <"$tmp/msg" >/dev/null 2>&1
 # and one through a SOCKS5 proxy (net's handshake: read, getsockname)
 "$PYTHON" tests/fixtures/socks5.py --listen 127.0.0.24 --port 1080 --mode relay \
     --ready-file "$tmp/socks.ready" --max-seconds 60 >/dev/null 2>&1 &

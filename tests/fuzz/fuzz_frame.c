@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -113,6 +114,18 @@ static const struct {
 	    sizeof(struct msg_result), T_STR, 4096, 1, 1, 0, 0 },
 	[MSG_REPORT] = { S(PROC_TLS), S(PROC_PARENT), 0, 0, T_STR, PAYLOAD_MAX,
 	    1, 0, 0, B(MSG_RESULT) },
+	[MSG_MX_STS] = { S(PROC_DNS), S(PROC_TLS), 0, sizeof(struct msg_mx_sts),
+	    T_NONE, 0, 1, 0, 0, B(MSG_MX_END) },
+	[MSG_ADDR_REQ] = { S(PROC_TLS), S(PROC_DNS), 0, 0, T_STR,
+	    NAME_MAX_LEN + 1, 0, 0, B(MSG_MX_REQ), 0 },
+	[MSG_STS_CACHED] = { S(PROC_PARENT), S(PROC_TLS), 0,
+	    sizeof(struct msg_sts), T_BLOB, STS_TEXT_MAX, 1, 0, 0,
+	    B(MSG_JOB_START) },
+	[MSG_STS_STORE] = { S(PROC_TLS), S(PROC_PARENT), 0,
+	    sizeof(struct msg_sts), T_BLOB, STS_TEXT_MAX, 0, 0, 0,
+	    B(MSG_RESULT) },
+	[MSG_TLSRPT] = { S(PROC_TLS), S(PROC_PARENT), 0, 0, T_STR, PAYLOAD_MAX,
+	    0, 0, 0, B(MSG_RESULT) },
 };
 
 static int devnull = -1;
@@ -145,6 +158,8 @@ check_values(const struct frame *f)
 		struct msg_connect_res cres;
 		struct msg_log         log;
 		struct msg_result      res;
+		struct msg_mx_sts      sts;
+		struct msg_sts         cache;
 	} u;
 	size_t i;
 
@@ -154,7 +169,8 @@ check_values(const struct frame *f)
 	case MSG_JOB_START:
 		for (i = 0; i < TO_COUNT; i++)
 			need(u.job.timeout[i] != 0);
-		need(!(u.job.flags & ~0x1bU)); /* JOB_8BIT is MSG_BODY's */
+		need(u.job.sts_timeout != 0 && u.job.sts_timeout <= 3600);
+		need(!(u.job.flags & ~0x1fbU)); /* JOB_8BIT is MSG_BODY's */
 		break;
 	case MSG_BODY:
 		need(u.body.size <= u.body.wire_size && u.body.wire_size >= 3);
@@ -196,7 +212,8 @@ check_values(const struct frame *f)
 	case MSG_CONNECT_REQ:
 	case MSG_SSH_REQ:
 		need(u.conn.family == 4 || u.conn.family == 6);
-		need(u.conn.port == 25 && u.conn.timeout != 0);
+		need(u.conn.port == 25 || u.conn.port == 443);
+		need(u.conn.timeout != 0);
 		need(u.conn.timeout <= 3600 && u.conn.greeting <= 3600);
 		break;
 	case MSG_CONNECT_OK:
@@ -215,6 +232,27 @@ check_values(const struct frame *f)
 		break;
 	case MSG_RESULT:
 		need(u.res.outcome < OUT_COUNT);
+		break;
+	case MSG_MX_STS:
+		need(u.sts.sts < TXT_COUNT && u.sts.rpt < TXT_COUNT);
+		check_cstr(u.sts.id, sizeof(u.sts.id));
+		check_cstr(u.sts.rpt_txt, sizeof(u.sts.rpt_txt));
+		check_cstr(u.sts.why, sizeof(u.sts.why));
+		need((u.sts.sts == TXT_FOUND) == (u.sts.id[0] != '\0'));
+		for (i = 0; u.sts.id[i] != '\0'; i++)
+			need(isalnum((unsigned char)u.sts.id[i]));
+		break;
+	case MSG_STS_CACHED:
+	case MSG_STS_STORE:
+		check_cstr(u.cache.id, sizeof(u.cache.id));
+		check_cstr(u.cache.domain, sizeof(u.cache.domain));
+		need(u.cache.domain[0] != '\0');
+		need(u.cache.fetched >= 0 && u.cache.failed >= 0);
+		need(u.cache.expires >= u.cache.fetched);
+		need(u.cache.fetched != 0 || u.cache.failed != 0);
+		/* a policy has its text and id; a failure record neither */
+		need((f->len > sizeof(u.cache)) == (u.cache.fetched != 0));
+		need((u.cache.id[0] != '\0') == (u.cache.fetched != 0));
 		break;
 	}
 }

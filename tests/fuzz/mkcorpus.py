@@ -66,7 +66,8 @@ def reply_seeds():
  MSG_HOST_ADDR, MSG_HOST_END, MSG_MX_INFO, MSG_HOST_TLSA, MSG_HOST_POLICY,
  MSG_CONNECT_REQ, MSG_CONNECT_OK, MSG_CONNECT_FAIL, MSG_SSH_REQ, MSG_SSH_OK,
  MSG_SSH_FAIL, MSG_LOG, MSG_SANDBOX_DEATH, MSG_DOT_SENT, MSG_RESULT,
- MSG_REPORT) = range(1, 26)
+ MSG_REPORT, MSG_MX_STS, MSG_ADDR_REQ, MSG_STS_CACHED, MSG_STS_STORE,
+ MSG_TLSRPT) = range(1, 31)
 PARENT, DNS, NET, TLS, SSH = range(5)
 # channel index in fuzz_frame.c: (receiver, sender)
 CHANS = [(PARENT, DNS), (PARENT, NET), (PARENT, TLS), (TLS, PARENT),
@@ -102,9 +103,9 @@ def frame_input(recv, sender, frames, sizes=()):
 
 
 def frame_seeds():
-    # struct msg_job: flags, timeouts, deadline
-    job = struct.pack("<I10II", 0x01,
-                      30, 300, 300, 300, 300, 300, 120, 180, 600, 300, 0)
+    # struct msg_job: flags, timeouts, deadline, sts_timeout
+    job = struct.pack("<I10III", 0x01,
+                      30, 300, 300, 300, 300, 300, 120, 180, 600, 300, 0, 20)
     # struct msg_body: size, wire_size, flags (padded to 24 octets)
     body = frame(MSG_BODY, PARENT, struct.pack("<QQI4x", 270, 275, 0x04),
                  flags=FRAME_F_FD)
@@ -118,7 +119,7 @@ def frame_seeds():
         frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
         frame(MSG_JOB_HELO, PARENT, cstr("")),
         frame(MSG_JOB_START, PARENT, job), body],
-        sizes=[127, 7, 0x80 | len(body)]))  # the job is 134 octets
+        sizes=[127, 11, 0x80 | len(body)]))  # the job is 138 octets
     write("frame", "tls-from-parent-body-no-fd", frame_input(TLS, PARENT, [
         frame(MSG_JOB_SENDER, PARENT, cstr("")),
         frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@secure.example")),
@@ -130,6 +131,32 @@ def frame_seeds():
         frame(MSG_MX_HOST, DNS, mx),
         frame(MSG_MX_INFO, DNS, info),
         frame(MSG_MX_END, DNS, struct.pack("<II", 0, 1))], sizes=[3]))
+    # struct msg_mx_sts: sts, rpt (enum txt_found), id, rpt_txt, why
+    sts = struct.pack("<II", 1, 1) + cstr("20261208T1", 33) + \
+        cstr("v=TLSRPTv1; rua=mailto:tlsrpt@example.com", 1024) + \
+        cstr("", 256) + b"\0" * 3
+    write("frame", "tls-from-dns-mx-sts", frame_input(TLS, DNS, [
+        frame(MSG_MX_HOST, DNS, mx),
+        frame(MSG_MX_INFO, DNS, info),
+        frame(MSG_MX_STS, DNS, sts),
+        frame(MSG_MX_END, DNS, struct.pack("<II", 0, 1))]))
+    # struct msg_sts: fetched, expires, failed, id, domain, pad + text
+    text = b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\n" \
+        b"max_age: 86400\r\n"
+    cached = struct.pack("<qqq", 1796000000, 1796086400, 0) + \
+        cstr("20261208T1", 33) + cstr("example.com", 256) + b"\0" * 7 + text
+    write("frame", "tls-from-parent-sts-cached", frame_input(TLS, PARENT, [
+        frame(MSG_JOB_SENDER, PARENT, cstr("demo@example.org")),
+        frame(MSG_JOB_RCPT, PARENT, cstr("rcpt@example.com")),
+        frame(MSG_JOB_HELO, PARENT, cstr("")),
+        frame(MSG_STS_CACHED, PARENT, cached),
+        frame(MSG_JOB_START, PARENT, job)]))
+    failed = struct.pack("<qqq", 0, 0, 1796000000) + cstr("", 33) + \
+        cstr("example.com", 256) + b"\0" * 7
+    write("frame", "parent-from-tls-sts-store", frame_input(PARENT, TLS, [
+        frame(MSG_STS_STORE, TLS, cached),
+        frame(MSG_STS_STORE, TLS, failed),
+        frame(MSG_TLSRPT, TLS, cstr('{"dpv":"1"}'))]))
     a4 = struct.pack("<BB", 4, 1) + bytes([192, 0, 2, 10]).ljust(16, b"\0")
     a6 = struct.pack("<BB", 6, 1) + bytes.fromhex(
         "20010db8000000000000000000000010")
@@ -451,6 +478,81 @@ def socks_seeds():
         write("socks", "url-%d" % i, b"\x80" + u.encode())
 
 
+# --- fuzz_sts: octet 0 % 5 picks the parser (see fuzz_sts.c) ---
+
+STS_POLICY = (b"version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
+              b"mx: *.example.net\r\nmax_age: 604800\r\n")
+
+
+def sts_cache_record(policy, fetched=1700000000, max_age=604800,
+                     rid=b"20240101T000000"):
+    head = b"mxclient-sts-cache 1\nfetched %d\nexpires %d\nfailed 0\n" \
+        b"used %d\nid %s\ntext %d\n" % (fetched, fetched + max_age,
+                                         fetched + 60, rid, len(policy))
+    return head + policy + b"\nend\n"
+
+
+def sts_seeds():
+    txt = {
+        "txt-rfc": b"v=STSv1; id=20160831085700Z;",
+        "txt-ext": b"v=STSv1 ;id=abc; x.y_z=!#$%&:<>?@;\t",
+        "txt-no-id": b"v=STSv1;",
+        "txt-two-ids": b"v=STSv1; id=1; id=2",
+        "txt-other": b"v=STSv10; id=1",
+    }
+    policy = {
+        "policy-rfc": STS_POLICY,
+        "policy-lf-none": b"version: STSv1\nmode: none\nmax_age: 86400\n\n",
+        "policy-testing-ext": b"mx:a.example\nmax_age:0\nmode:\ttesting \n"
+        b"version: STSv1\nfoo: caf\xc3\xa9 a=b;c",
+        "policy-dup-mode": b"version: STSv1\nmode: none\nmode: none\n",
+        "policy-bad-mx": b"version: STSv1\nmode: enforce\nmax_age: 1\n"
+        b"mx: a..example\n",
+    }
+    for name, data in txt.items():
+        write("sts", name, b"\x00" + data)
+    for name, data in policy.items():
+        write("sts", name, b"\x01" + data)
+    write("sts", "cache-policy", b"\x02" + sts_cache_record(STS_POLICY))
+    write("sts", "cache-failed", b"\x02mxclient-sts-cache 1\nfetched 0\n"
+          b"expires 0\nfailed 1700000300\nused 0\nid\ntext 0\n\nend\n")
+    write("sts", "match-wildcard", b"\x03" + STS_POLICY + b"\0MX1.Example.NET.")
+    write("sts", "match-exact", b"\x03" + STS_POLICY + b"\0mail.example.com")
+    write("sts", "name-upper", b"\x04Mail.EXAMPLE.com")
+    write("sts", "name-bad", b"\x04../etc")
+
+
+# --- fuzz_http: octet 0 picks the body limit and the pieces ---
+
+HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+
+
+def http_seeds():
+    seeds = {
+        "length": HTTP_OK + b"Content-Length: %d\r\n\r\n" % len(STS_POLICY)
+        + STS_POLICY,
+        "chunked": HTTP_OK + b"Transfer-Encoding: chunked\r\n\r\n"
+        b"10;x=y\r\nversion: STSv1\r\n\r\n5\r\nmode:\r\n0\r\n"
+        b"X-Trailer: 1\r\n\r\n",
+        "until-close": b"HTTP/1.0 200 OK\r\nContent-Type: TEXT/PLAIN\r\n"
+        b"Server: x\r\n\r\n" + STS_POLICY,
+        "redirect": b"HTTP/1.1 301 Moved Permanently\r\n"
+        b"Location: https://mta-sts.example.net/\r\n\r\n",
+        "not-found": b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html"
+        b"\r\nContent-Length: 9\r\n\r\nnot found",
+        "html": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>",
+        "cl-and-te": HTTP_OK + b"Content-Length: 3\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "obs-fold": HTTP_OK + b"X: a\r\n b\r\n\r\n",
+        "short-body": HTTP_OK + b"Content-Length: 100\r\n\r\nversion",
+        "continue": b"HTTP/1.1 100 Continue\r\n\r\n",
+    }
+    for i, (name, data) in enumerate(sorted(seeds.items())):
+        write("http", name, bytes([i * 4 & 0xff]) + data)
+    write("http", "small-limit", b"\x01" + HTTP_OK
+          + b"Content-Length: 17\r\n\r\n0123456789abcdefg")
+
+
 def main():
     leaf_pem, leaf_der = pem_der(os.path.join(HERE, "certs", "leaf.pem"))
     ca_pem, ca_der = pem_der(os.path.join(HERE, "certs", "ca.pem"))
@@ -461,6 +563,8 @@ def main():
     dns_seeds(leaf_der)
     dane_seeds(leaf_pem, leaf_der, ca_pem, ca_der)
     socks_seeds()
+    sts_seeds()
+    http_seeds()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-3}
 jobs=${JOBS:-2}
-targets="reply frame norm addr dane dns socks conf json spool addrlist"
+targets="reply frame norm addr dane dns socks conf json spool addrlist sts http"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # UBSan findings must stop the run like ASan's do.
@@ -18,10 +18,12 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 # Larger inputs only where the format needs them: a frame holds up to
-# 64 KiB (a whole TLSA record), a DNS answer over TCP as much.
+# 64 KiB (a whole TLSA record), a DNS answer over TCP as much, an
+# MTA-STS policy (and its cache record, and the HTTP response bringing
+# it) 64 KiB and more.
 max_len() {
 	case $1 in
-	frame) echo 70000 ;;
+	frame | sts | http) echo 70000 ;;
 	dns) echo 65536 ;;
 	*) echo 4096 ;;
 	esac

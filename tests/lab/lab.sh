@@ -21,7 +21,11 @@
 #   DIR/resolv-novalidate.conf  the same for 127.0.0.4
 #   DIR/tls/             ca.key, ca.crt (the lab CA), mx.key, mx.crt (signed
 #                        by the CA; CN mx.secure.example), mx-chain.crt
-#                        (mx.crt + ca.crt, what Postfix presents), mx.tlsa
+#                        (mx.crt + ca.crt, what Postfix presents), mx.tlsa;
+#                        MTA-STS: sts.key/.crt/-chain.crt (every policy
+#                        host), other.key/.crt/-chain.crt (another name:
+#                        mta-sts.elsewhere.example), expired.key/.crt
+#                        (mx.sts-expired.insecure.example, expired), ca-db/
 #   DIR/dns/             zone sources (*.zone), keys/, *.zone.signed, *.ds
 #   DIR/trust-anchor.ds  DS of the lab root KSK (Unbound's trust anchor);
 #   DIR/trust-anchor.dnskey  the root KSK itself
@@ -33,6 +37,11 @@
 #   DIR/postfix-queue/   Postfix queue_directory
 #   DIR/postfix-data/    Postfix data_directory
 #   DIR/mail/            Maildir (new/ cur/ tmp/) receiving all lab mail
+#   DIR/nginx/           nginx.conf, nginx.pid, access.log (one line per
+#                        request: host=, sni=), error.log, tmp/, and
+#                        policies/mta-sts.DOMAIN/mta-sts.txt (see lab_sts)
+#   DIR/httpsd/          httpsd.pid, modes (HOST=MODE, re-read per
+#                        connection)              log: DIR/httpsd/httpsd.log
 #
 # Addresses:
 #   127.0.0.1:53   Unbound, validating, trust anchor = lab root KSK
@@ -47,6 +56,10 @@
 #                  mail domain (LAB_MAIL_DOMAINS below)
 #   127.0.0.11     free for tests/fixtures/smtpd.py (mx.slow.example)
 #   127.0.0.12     nothing listens (mx1.multi.example: connection refused)
+#   127.0.0.30:443 nginx (Debian's), HTTPS: the MTA-STS policy hosts
+#                  mta-sts.DOMAIN of lab_sts, one server block (SNI) each
+#   127.0.0.31:443 tests/fixtures/httpsd.py: the hostile policy hosts of
+#                  lab_sts ("hostile" lines), one mode per host name
 #
 # The daemons outlive the caller: always run `stop` (e.g. from a trap).
 # LAB_TIMEOUT=SECONDS at start adds a watchdog that runs `stop` by itself
@@ -85,6 +98,8 @@ lab_zones() {
 	zone expired.example.   bogus.zone     expired
 	delegate brokentlsa.example. "$DNSD_ADDR"
 	badsig _25._tcp.mx.tlsa-bogus.example. TLSA
+	badsig _25._tcp.mx.sts-tlsafail.example. TLSA
+	badsig _mta-sts.sts-txtfail.example. TXT
 }
 
 # Domains that the Postfix MX accepts mail for (all into DIR/mail). Also the
@@ -108,9 +123,68 @@ LAB_MAIL_DOMAINS="secure.example nomx.example multi.example
 	silent-backup.example manymx.example longcname.example
 	tlsa-33.example tlsa-33-bad.example tlsa-bigcert.example
 	tlsa-bigcert-ok.example tlsa-full-bad.example tlsa-full-bad-ok.example
-	scripted.example"
+	scripted.example
+	sts-enforce.insecure.example sts-mismatch.insecure.example
+	sts-testing.insecure.example sts-none.insecure.example
+	sts-wild.insecure.example sts-badcert.insecure.example
+	sts-expired.insecure.example sts-nostarttls.insecure.example
+	sts-nopolicy.insecure.example sts-wrongname.insecure.example
+	sts-dane.example sts-tlsafail.example sts-txtfail.example
+	sts-hostile.insecure.example sts-h301.insecure.example
+	sts-h302.insecure.example sts-h404.insecure.example
+	sts-hbig.insecure.example sts-htype.insecure.example
+	sts-hslow.insecure.example sts-hother.insecure.example
+	sts-hok.insecure.example sts-hchunked.insecure.example
+	sts-hcrlf.insecure.example"
 # shellcheck disable=SC2086,SC2116 # one line, single spaces
 LAB_MAIL_DOMAINS=$(echo $LAB_MAIL_DOMAINS)
+
+# ---------------------------------------------------------------------------
+# MTA-STS (RFC 8461): the policy hosts mta-sts.DOMAIN. Their DNS records
+# (MX, _mta-sts TXT, mta-sts A, _smtp._tls TXT) are in the zone templates;
+# which MX names the Postfix certificate holds is MX_SANS_STS below.
+#   sts DOMAIN MODE MX...   nginx (127.0.0.30) serves mta-sts.DOMAIN with
+#                           the policy "version: STSv1", "mode: MODE", one
+#                           "mx:" line per MX pattern, "max_age: 86400"
+#                           (LF line ends) from the file
+#                           DIR/nginx/policies/mta-sts.DOMAIN/mta-sts.txt,
+#                           read for every request: a test may rewrite it
+#   sts DOMAIN -            a server block without a policy file: 404
+#   sts_wrongname DOMAIN MODE MX...
+#                           as sts, but with the certificate of another
+#                           name (other.crt: mta-sts.elsewhere.example)
+#   hostile DOMAIN MODE     tests/fixtures/httpsd.py (127.0.0.31) serves
+#                           mta-sts.DOMAIN in MODE (see its --list-modes);
+#                           the map is DIR/httpsd/modes, re-read for every
+#                           connection: a test may rewrite it
+# Every policy host except sts_wrongname's and httpsd.py's othername is
+# named by sts.crt (signed by the lab CA).
+# ---------------------------------------------------------------------------
+lab_sts() {
+	sts sts-enforce.insecure.example     enforce mx.sts-enforce.insecure.example
+	sts sts-mismatch.insecure.example    enforce mx.not-the-mx.insecure.example
+	sts sts-testing.insecure.example     testing mx.sts-testing.insecure.example
+	sts sts-none.insecure.example        none    mx.sts-none.insecure.example
+	sts sts-wild.insecure.example        enforce '*.sts-wild.insecure.example'
+	sts sts-badcert.insecure.example     enforce mx.sts-badcert.insecure.example
+	sts sts-expired.insecure.example     enforce mx.sts-expired.insecure.example
+	sts sts-nostarttls.insecure.example  enforce mx.sts-nostarttls.insecure.example
+	sts sts-nopolicy.insecure.example    -
+	sts_wrongname sts-wrongname.insecure.example enforce mx.sts-wrongname.insecure.example
+	sts sts-dane.example                 enforce mx.not-the-mx.example
+	sts sts-tlsafail.example             enforce mx.sts-tlsafail.example
+	hostile sts-hostile.insecure.example  ok
+	hostile sts-h301.insecure.example     redirect301
+	hostile sts-h302.insecure.example     redirect302
+	hostile sts-h404.insecure.example     notfound
+	hostile sts-hbig.insecure.example     big
+	hostile sts-htype.insecure.example    wrongtype
+	hostile sts-hslow.insecure.example    slowloris
+	hostile sts-hother.insecure.example   othername
+	hostile sts-hok.insecure.example      ok
+	hostile sts-hchunked.insecure.example chunked
+	hostile sts-hcrlf.insecure.example    crlf
+}
 
 NS_ADDR=127.0.0.2
 DNSD_ADDR=127.0.0.3
@@ -121,6 +195,8 @@ MX_ADDR=127.0.0.10
 MX_NAME=mx.secure.example
 FIXTURE_ADDR=127.0.0.11
 REFUSED_ADDR=127.0.0.12
+NGINX_ADDR=127.0.0.30
+HTTPSD_ADDR=127.0.0.31
 MAIL_UID=65534          # nobody: owner of the delivered mail files
 MAIL_GID=65534
 
@@ -152,6 +228,7 @@ check_namespace() {
 	ip link set lo up 2>/dev/null || true
 	# Postfix insists that inet_interfaces addresses exist on an interface
 	local a
+	# (nginx and httpsd.py bind theirs without: 127.0.0.0/8 is local)
 	for a in $NS_ADDR $DNSD_ADDR $NOVALIDATE_ADDR $DNSD_SILENT_ADDR $MX_ADDR $FIXTURE_ADDR; do
 		ip -4 addr show dev lo | grep -q "inet $a/" ||
 			ip addr add "$a/32" dev lo 2>/dev/null ||
@@ -162,10 +239,10 @@ check_namespace() {
 check_tools() {
 	local t missing=""
 	for t in openssl ldns-keygen ldns-signzone ldns-key2ds nsd unbound \
-		postfix postconf drill ip python3 setsid sha256sum; do
+		postfix postconf drill ip python3 setsid sha256sum nginx; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
-	[ -z "$missing" ] || die "missing tools:$missing (apt-get install nsd unbound postfix ldnsutils openssl iproute2)"
+	[ -z "$missing" ] || die "missing tools:$missing (apt-get install nsd unbound postfix ldnsutils openssl iproute2 nginx)"
 }
 
 # pid_alive PID
@@ -175,8 +252,8 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 read_pid() { [ -s "$1" ] && awk '{print $1; exit}' "$1" 2>/dev/null || true; }
 
 # lab_pids DIR -> pids of lab daemons belonging to DIR: an nsd/unbound/
-# Postfix binary whose cwd is inside DIR or whose command line names DIR,
-# and a python running dnsd.py whose command line names DIR.
+# nginx/Postfix binary whose cwd is inside DIR or whose command line names
+# DIR, and a python running dnsd.py or httpsd.py whose command line names DIR.
 lab_pids() {
 	local dir=$1 pid
 	find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name cwd \) \
@@ -191,7 +268,7 @@ lab_pids() {
 				e = exe[p]
 				if (p == self) continue
 				if (e ~ /\/python[0-9.]*$/) { print "!" p; continue }
-				if (e !~ /\/(nsd|unbound)$/ && index(e, pfx) != 1) continue
+				if (e !~ /\/(nsd|unbound|nginx)$/ && index(e, pfx) != 1) continue
 				c = cwd[p]
 				if (c == dir || index(c, dir "/") == 1) print p
 				else print "?" p
@@ -204,7 +281,7 @@ lab_pids() {
 				grep -qF -- "$dir/" && echo "$pid" ;;
 		!*)	pid=${pid#?}
 			tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
-				grep -F -- "$dir/" 2>/dev/null | grep -qF /dnsd.py && echo "$pid" ;;
+				grep -F -- "$dir/" 2>/dev/null | grep -qE '/(dnsd|httpsd)\.py' && echo "$pid" ;;
 		*)	echo "$pid" ;;
 		esac
 	done
@@ -214,7 +291,8 @@ lab_pids() {
 show_logs() {
 	local f
 	for f in "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/unbound-novalidate.log" \
-		"$DIR/dnsd.log" "$DIR/postfix.log" "$DIR/start.log"; do
+		"$DIR/dnsd.log" "$DIR/postfix.log" "$DIR/nginx/error.log" \
+		"$DIR/httpsd/httpsd.log" "$DIR/start.log"; do
 		[ -s "$f" ] || continue
 		echo "---- tail $f" >&2
 		tail -n 25 "$f" >&2
@@ -227,6 +305,20 @@ show_logs() {
 # ---------------------------------------------------------------------------
 # Subject alternative names of the MX certificate (DANE-TA name checks).
 MX_SANS="DNS:$MX_NAME,DNS:mx.dane-ta.example,DNS:mx.dane-ta-spki.example,DNS:*.dane-ta-wild.example,DNS:dane-ta-nexthop.example,DNS:mx.ta200.example"
+# ... and the MX hosts of MTA-STS domains that must pass PKIX (WebPKI name
+# checks against the lab CA); the others (mx.sts-testing, mx.sts-badcert,
+# mx.sts-none, mx.sts-nopolicy, mx.sts-wrongname, and the MX of every
+# hostile domain but sts-hok, sts-hchunked, sts-hcrlf) are deliberately
+# missing. mx.sts-expired and mx.sts-nostarttls are on 127.0.0.11: there a
+# smtpd.py with this certificate is the control that passes.
+MX_SANS_STS="DNS:mx.sts-enforce.insecure.example,DNS:mx.sts-mismatch.insecure.example"
+MX_SANS_STS+=",DNS:a.b.sts-wild.insecure.example,DNS:mx.sts-wild.insecure.example"
+MX_SANS_STS+=",DNS:mx.sts-expired.insecure.example,DNS:mx.sts-nostarttls.insecure.example"
+MX_SANS_STS+=",DNS:mx.sts-dane.example,DNS:mx.sts-tlsafail.example"
+MX_SANS_STS+=",DNS:mx.sts-txtfail.example"
+MX_SANS_STS+=",DNS:mx.sts-hok.insecure.example,DNS:mx.sts-hchunked.insecure.example"
+MX_SANS_STS+=",DNS:mx.sts-hcrlf.insecure.example"
+MX_SANS="$MX_SANS,$MX_SANS_STS"
 
 # sha256_hex < DER -> lower-case hex digest
 sha256_hex() { sha256sum | awk '{print $1}'; }
@@ -252,6 +344,8 @@ make_tls() {
 			-addext "extendedKeyUsage=serverAuth"
 	} >>"$DIR/start.log" 2>&1 || die "openssl failed to make the lab certificates (see $DIR/start.log)"
 	chmod 600 "$d/mx.key" "$d/ca.key"
+	# the MTA-STS certificates, while the digests below are computed
+	make_sts_tls & local sts_tls_pid=$!
 	cat "$d/mx.crt" "$d/ca.crt" > "$d/mx-chain.crt"
 	openssl pkey -in "$d/mx.key" -pubout -outform DER | sha256_hex > "$d/mx.tlsa"
 	read -r TLSA_HEX < "$d/mx.tlsa"
@@ -274,6 +368,107 @@ make_tls() {
 	BADTLSA_HEX=$(printf 'mxclient lab: a key that does not exist' | sha256_hex)
 	[ ${#TLSA_HEX} -eq 64 ] && [ ${#CA201_HEX} -eq 64 ] && [ ${#CA211_HEX} -eq 64 ] ||
 		die "could not compute TLSA digests"
+	wait "$sts_tls_pid" || die "openssl failed to make the MTA-STS certificates (see $DIR/start.log)"
+}
+
+# leaf_cert NAME CN SANS: a key (NAME.key) and a certificate (NAME.crt)
+# signed by the lab CA for the server names SANS, and NAME-chain.crt (leaf
+# + CA)
+leaf_cert() {
+	local d=$DIR/tls
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/$1.key" -out "$d/$1.crt" -days 3650 \
+		-CA "$d/ca.crt" -CAkey "$d/ca.key" -subj "/CN=$2" \
+		-addext "subjectAltName=$3" \
+		-addext "basicConstraints=critical,CA:FALSE" \
+		-addext "keyUsage=critical,digitalSignature" \
+		-addext "extendedKeyUsage=serverAuth" >>"$DIR/start.log" 2>&1 || return 1
+	chmod 600 "$d/$1.key"
+	cat "$d/$1.crt" "$d/ca.crt" > "$d/$1-chain.crt"
+}
+
+# make_sts_tls: sts.crt (every policy host but the wrong-name ones),
+# other.crt (mta-sts.elsewhere.example), and expired.crt for
+# mx.sts-expired.insecure.example: signed by the lab CA, valid from 37 to
+# 7 days ago (openssl ca: "req -x509" cannot date a certificate back)
+make_sts_tls() {
+	local d=$DIR/tls sans="" i pids=() p
+	read_sts
+	for i in "${!STS_DOMAINS[@]}"; do
+		[ "${STS_KINDS[$i]}" != wrongname ] || continue
+		[ "${STS_MODES[$i]}" != othername ] || continue
+		sans+=${sans:+,}DNS:mta-sts.${STS_DOMAINS[$i]}
+	done
+	leaf_cert sts "mta-sts.${STS_DOMAINS[0]}" "$sans" & pids+=($!)
+	leaf_cert other "$STS_OTHER_NAME" "DNS:$STS_OTHER_NAME" & pids+=($!)
+	mkdir -p "$d/ca-db"
+	: > "$d/ca-db/index.txt"
+	cat > "$d/ca-db/ca.cnf" <<-EOF
+	[ca]
+	default_ca = lab
+	[lab]
+	database = $d/ca-db/index.txt
+	new_certs_dir = $d/ca-db
+	serial = $d/ca-db/serial
+	rand_serial = yes
+	certificate = $d/ca.crt
+	private_key = $d/ca.key
+	default_md = sha256
+	policy = anything
+	unique_subject = no
+	copy_extensions = none
+	x509_extensions = leaf
+	[anything]
+	commonName = supplied
+	[leaf]
+	subjectAltName = DNS:$STS_EXPIRED_NAME
+	basicConstraints = critical,CA:FALSE
+	keyUsage = critical,digitalSignature
+	extendedKeyUsage = serverAuth
+	EOF
+	{
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/expired.key" -subj "/CN=$STS_EXPIRED_NAME" |
+		openssl ca -batch -notext -config "$d/ca-db/ca.cnf" -in /dev/stdin \
+			-out "$d/expired.crt" \
+			-startdate "$(date -u -d '-37 days' +%Y%m%d%H%M%SZ)" \
+			-enddate "$(date -u -d '-7 days' +%Y%m%d%H%M%SZ)"
+	} >>"$DIR/start.log" 2>&1 || return 1
+	chmod 600 "$d/expired.key"
+	cat "$d/expired.crt" "$d/ca.crt" > "$d/expired-chain.crt"
+	for p in "${pids[@]}"; do wait "$p" || return 1; done
+}
+
+# ---------------------------------------------------------------------------
+# MTA-STS tables (lab_sts) -> arrays, one entry per policy host
+# ---------------------------------------------------------------------------
+STS_OTHER_NAME=mta-sts.elsewhere.example     # other.crt's only name
+STS_EXPIRED_NAME=mx.sts-expired.insecure.example
+STS_DOMAINS=()          # DOMAIN (policy host mta-sts.DOMAIN)
+STS_KINDS=()            # nginx | wrongname | nopolicy | hostile
+STS_MODES=()            # policy mode (nginx), httpsd.py mode (hostile)
+STS_POLICIES=()         # the policy file's text (nginx)
+sts_add() {
+	local kind=$1 dom=$2 mode=$3 body="" mx
+	shift 3
+	if [ "$mode" = - ]; then
+		kind=nopolicy
+	else
+		body="version: STSv1"$'\n'"mode: $mode"$'\n'
+		for mx in "$@"; do body+="mx: $mx"$'\n'; done
+		body+="max_age: 86400"$'\n'
+	fi
+	STS_DOMAINS+=("$dom"); STS_KINDS+=("$kind"); STS_MODES+=("$mode")
+	STS_POLICIES+=("$body")
+}
+sts() { sts_add nginx "$@"; }
+sts_wrongname() { sts_add wrongname "$@"; }
+hostile() {
+	STS_DOMAINS+=("$1"); STS_KINDS+=(hostile); STS_MODES+=("$2"); STS_POLICIES+=("")
+}
+read_sts() {
+	STS_DOMAINS=(); STS_KINDS=(); STS_MODES=(); STS_POLICIES=()
+	lab_sts
 }
 
 # ---------------------------------------------------------------------------
@@ -692,6 +887,111 @@ start_postfix() {
 }
 
 # ---------------------------------------------------------------------------
+# MTA-STS policy hosts: nginx on 127.0.0.30:443 (Debian's nginx, a config
+# of its own: nothing of /etc/nginx is read) and httpsd.py on 127.0.0.31:443
+# ---------------------------------------------------------------------------
+write_nginx_config() {
+	local n=$DIR/nginx t=$DIR/tls i host cert dirs=()
+	read_sts
+	for i in "${!STS_DOMAINS[@]}"; do
+		[ "${STS_KINDS[$i]}" = hostile ] || dirs+=("$n/policies/mta-sts.${STS_DOMAINS[$i]}")
+	done
+	mkdir -p "$n/tmp" "${dirs[@]}"
+	{
+		cat <<-EOF
+		# generated by tests/lab/lab.sh - private nginx of the lab
+		# (workers run as root: tests write the policy files with any umask)
+		user root root;
+		worker_processes 1;
+		pid $n/nginx.pid;
+		error_log $n/error.log info;
+		events {
+		    worker_connections 256;
+		}
+		http {
+		    client_body_temp_path $n/tmp/body;
+		    proxy_temp_path $n/tmp/proxy;
+		    fastcgi_temp_path $n/tmp/fastcgi;
+		    uwsgi_temp_path $n/tmp/uwsgi;
+		    scgi_temp_path $n/tmp/scgi;
+		    # one line per request, written at once (no buffer)
+		    log_format sts '\$msec host=\$host sni=\$ssl_server_name addr=\$remote_addr '
+		                   '"\$request" \$status \$body_bytes_sent "\$sent_http_content_type"';
+		    access_log $n/access.log sts;
+		    server_tokens off;
+		    types { }
+		    default_type text/plain;
+		    keepalive_timeout 5s;
+		    ssl_protocols TLSv1.2 TLSv1.3;
+		    # no SNI, or a name no server block has: the other certificate, 404
+		    server {
+		        listen $NGINX_ADDR:443 ssl default_server;
+		        server_name _;
+		        ssl_certificate $t/other-chain.crt;
+		        ssl_certificate_key $t/other.key;
+		        location / { return 404; }
+		    }
+		EOF
+		# (printf, not a here-document: no fork per server block)
+		for i in "${!STS_DOMAINS[@]}"; do
+			host=mta-sts.${STS_DOMAINS[$i]} cert=sts
+			case "${STS_KINDS[$i]}" in
+			hostile) continue ;;
+			wrongname) cert=other ;;
+			esac
+			[ "${STS_KINDS[$i]}" = nopolicy ] ||
+				printf '%s' "${STS_POLICIES[$i]}" > "$n/policies/$host/mta-sts.txt"
+			printf '%s\n' "    server {" \
+				"        listen $NGINX_ADDR:443 ssl;" \
+				"        server_name $host;" \
+				"        ssl_certificate $t/$cert-chain.crt;" \
+				"        ssl_certificate_key $t/$cert.key;" \
+				"        location = /.well-known/mta-sts.txt {" \
+				"            alias $n/policies/$host/mta-sts.txt;" \
+				"        }" \
+				"        location / { return 404; }" \
+				"    }"
+		done
+		echo "}"
+	} > "$n/nginx.conf"
+}
+
+# In the background (it takes some 0.1 s, loading a certificate per server
+# block): cmd_start waits for its port. Started in DIR/nginx: its cwd (and
+# the workers') marks it as the lab's (lab_pids); -e: the log before the
+# config is read.
+start_nginx() {
+	write_nginx_config
+	(cd "$DIR/nginx" && exec nginx -p "$DIR/nginx/" -c "$DIR/nginx/nginx.conf" \
+		-e "$DIR/nginx/error.log") </dev/null >>"$DIR/start.log" 2>&1 &
+}
+
+# tests/fixtures/httpsd.py: the hostile policy hosts. It exits on SIGTERM
+# (lab.sh stop), when NSD (its pid file) is gone, or after LAB_TIMEOUT +
+# 10 s (a day without LAB_TIMEOUT).
+start_httpsd() {
+	local d=$DIR/httpsd py=python3 max=86400 i
+	[ ! -x /usr/bin/python3 ] || py=/usr/bin/python3
+	mkdir -p "$d"
+	read_sts
+	{
+		echo "# httpsd.py modes: HOST=MODE, re-read for every connection"
+		echo "# (write a new file and rename it over this one)"
+		for i in "${!STS_DOMAINS[@]}"; do
+			[ "${STS_KINDS[$i]}" = hostile ] || continue
+			echo "mta-sts.${STS_DOMAINS[$i]}=${STS_MODES[$i]}"
+		done
+	} > "$d/modes"
+	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then max=$((LAB_TIMEOUT + 10)); fi
+	setsid "$py" "$LAB_SRC/../fixtures/httpsd.py" --listen "$HTTPSD_ADDR" --port 443 \
+		--cert "$DIR/tls/sts-chain.crt" --key "$DIR/tls/sts.key" \
+		--other-cert "$DIR/tls/other-chain.crt" --other-key "$DIR/tls/other.key" \
+		--map-file "$d/modes" --log "$d/httpsd.log" --ready-file "$d/httpsd.pid" \
+		--watch-pidfile "$DIR/nsd/nsd.pid" --max-seconds "$max" \
+		</dev/null >>"$DIR/start.log" 2>&1 &
+}
+
+# ---------------------------------------------------------------------------
 # readiness
 # ---------------------------------------------------------------------------
 
@@ -711,6 +1011,7 @@ wait_until() {
 dns_answer() { drill -Q @"$1" "$2" "$3" 2>/dev/null | grep -q .; }
 dns_secure() { drill -D @"$RESOLVER_ADDR" "$1" "$2" 2>/dev/null | grep -q '^;; flags:.* ad[ ;]'; }
 dnsd_ready() { [ -s "$DIR/dnsd/dnsd.pid" ]; }
+httpsd_ready() { [ -s "$DIR/httpsd/httpsd.pid" ]; }
 
 # ---------------------------------------------------------------------------
 # commands
@@ -724,6 +1025,8 @@ cmd_start() {
 		pid_alive "$(read_pid "$DIR/unbound/unbound.pid")" ||
 		pid_alive "$(read_pid "$DIR/unbound-novalidate/unbound.pid")" ||
 		pid_alive "$(read_pid "$DIR/dnsd/dnsd.pid")" ||
+		pid_alive "$(read_pid "$DIR/nginx/nginx.pid")" ||
+		pid_alive "$(read_pid "$DIR/httpsd/httpsd.pid")" ||
 		pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")"; then
 		say "lab in $DIR is running; stopping it first"
 		cmd_stop
@@ -737,13 +1040,15 @@ cmd_start() {
 	fi
 	# a fresh state every time: nothing of a previous run in DIR survives
 	rm -rf "$DIR/tls" "$DIR/dns" "$DIR/nsd" "$DIR/unbound" "$DIR/unbound-novalidate" \
-		"$DIR/dnsd" "$DIR/postfix" "$DIR/postfix-queue" "$DIR/postfix-data" "$DIR/mail"
+		"$DIR/dnsd" "$DIR/postfix" "$DIR/postfix-queue" "$DIR/postfix-data" "$DIR/mail" \
+		"$DIR/nginx" "$DIR/httpsd"
 	rm -f "$DIR/start.log" "$DIR/nsd.log" "$DIR/unbound.log" "$DIR/postfix.log" \
 		"$DIR/unbound-novalidate.log" "$DIR/dnsd.log" "$DIR/lab.env" "$DIR/resolv.conf" \
 		"$DIR/resolv-novalidate.conf" "$DIR/trust-anchor.ds" "$DIR/trust-anchor.dnskey"
 	: > "$DIR/start.log"
 	local a
-	for a in "$RESOLVER_ADDR 53" "$NS_ADDR 53" "$DNSD_ADDR 53" "$DNSD_SILENT_ADDR 53" "$NOVALIDATE_ADDR 53" "$MX_ADDR 25"; do
+	for a in "$RESOLVER_ADDR 53" "$NS_ADDR 53" "$DNSD_ADDR 53" "$DNSD_SILENT_ADDR 53" \
+		"$NOVALIDATE_ADDR 53" "$MX_ADDR 25" "$NGINX_ADDR 443" "$HTTPSD_ADDR 443"; do
 		# shellcheck disable=SC2086 # "ADDR PORT"
 		! tcp_open $a || die "${a% *} port ${a#* } is in use (another lab in this namespace?)"
 	done
@@ -764,6 +1069,8 @@ cmd_start() {
 	start_unbound unbound "$RESOLVER_ADDR" validate; step unbound
 	start_unbound unbound-novalidate "$NOVALIDATE_ADDR" novalidate; step unbound-nv
 	start_postfix; step postfix
+	start_nginx; step nginx
+	start_httpsd; step httpsd
 
 	wait_until 10 "NSD on $NS_ADDR:53" dns_answer "$NS_ADDR" SOA .
 	step nsd-ready
@@ -775,7 +1082,11 @@ cmd_start() {
 	step dnsd-ready
 	wait_until 10 "Postfix on $MX_ADDR:25" tcp_open "$MX_ADDR" 25
 	step pf-ready
+	wait_until 10 "nginx on $NGINX_ADDR:443" tcp_open "$NGINX_ADDR" 443
+	wait_until 10 "httpsd.py on $HTTPSD_ADDR:443" httpsd_ready
+	step sts-ready
 
+	read_sts
 	cat > "$DIR/lab.env" <<-EOF
 	# generated by tests/lab/lab.sh; source it
 	LAB_DIR='$DIR'
@@ -807,6 +1118,28 @@ cmd_start() {
 	LAB_CA_SPKI_TLSA='2 1 1 $CA211_HEX'
 	# a TLSA record that matches no lab key
 	LAB_BAD_TLSA='3 1 1 $BADTLSA_HEX'
+	# MTA-STS: nginx serving the policy hosts mta-sts.DOMAIN (lab_sts);
+	# the policy of DOMAIN is \$LAB_STS_POLICY_DIR/mta-sts.DOMAIN/mta-sts.txt
+	LAB_NGINX_ADDR=$NGINX_ADDR
+	LAB_NGINX_DIR='$DIR/nginx'
+	LAB_STS_POLICY_DIR='$DIR/nginx/policies'
+	LAB_NGINX_ACCESS_LOG='$DIR/nginx/access.log'
+	LAB_NGINX_ERROR_LOG='$DIR/nginx/error.log'
+	# tests/fixtures/httpsd.py, the hostile policy hosts: HOST=MODE map, log
+	LAB_HTTPSD_ADDR=$HTTPSD_ADDR
+	LAB_HTTPSD_MODES='$DIR/httpsd/modes'
+	LAB_HTTPSD_LOG='$DIR/httpsd/httpsd.log'
+	# certificates (lab CA: LAB_CA_CERT): every policy host; another name
+	# (sts-wrongname, httpsd.py othername); mx.sts-expired.insecure.example,
+	# expired 7 days ago (for smtpd.py on 127.0.0.11)
+	LAB_STS_CERT='$DIR/tls/sts-chain.crt'
+	LAB_STS_KEY='$DIR/tls/sts.key'
+	LAB_STS_OTHER_CERT='$DIR/tls/other-chain.crt'
+	LAB_STS_OTHER_KEY='$DIR/tls/other.key'
+	LAB_STS_OTHER_NAME=$STS_OTHER_NAME
+	LAB_STS_EXPIRED_CERT='$DIR/tls/expired-chain.crt'
+	LAB_STS_EXPIRED_KEY='$DIR/tls/expired.key'
+	LAB_STS_DOMAINS='${STS_DOMAINS[*]}'
 	EOF
 
 	if [ "${LAB_TIMEOUT:-0}" -gt 0 ] 2>/dev/null; then
@@ -822,6 +1155,8 @@ cmd_start() {
 	say "  auth DNS  $DNSD_ADDR:53 dnsd.py, zone brokentlsa.example. (unsigned, broken TLSA)  log $DIR/dnsd.log"
 	say "  resolver  $NOVALIDATE_ADDR:53 unbound, NOT validating  log $DIR/unbound-novalidate.log"
 	say "  MX        $MX_ADDR:25 postfix ($MX_NAME, STARTTLS, TLSA 3 1 1 ${TLSA_HEX:0:16}...)  log $DIR/postfix.log"
+	say "  MTA-STS   $NGINX_ADDR:443 nginx  policies $DIR/nginx/policies  log $DIR/nginx/access.log"
+	say "  MTA-STS   $HTTPSD_ADDR:443 httpsd.py (hostile)  modes $DIR/httpsd/modes  log $DIR/httpsd/httpsd.log"
 	say "  maildir   $DIR/mail  resolv.conf $DIR/resolv.conf"
 }
 
@@ -839,7 +1174,8 @@ cmd_stop() {
 		postfix -c "$DIR/postfix" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
 	fi
 	for pid in "$(read_pid "$DIR/nsd/nsd.pid")" "$(read_pid "$DIR/unbound/unbound.pid")" \
-		"$(read_pid "$DIR/unbound-novalidate/unbound.pid")" "$(read_pid "$DIR/dnsd/dnsd.pid")"; do
+		"$(read_pid "$DIR/unbound-novalidate/unbound.pid")" "$(read_pid "$DIR/dnsd/dnsd.pid")" \
+		"$(read_pid "$DIR/nginx/nginx.pid")" "$(read_pid "$DIR/httpsd/httpsd.pid")"; do
 		pid_alive "$pid" && kill "$pid" 2>/dev/null || true
 	done
 	# wait for everything of this lab, then force
@@ -855,7 +1191,8 @@ cmd_stop() {
 		sleep 0.05
 	done
 	rm -f "$DIR/nsd/nsd.pid" "$DIR/unbound/unbound.pid" "$DIR/unbound-novalidate/unbound.pid" \
-		"$DIR/dnsd/dnsd.pid" "$DIR/postfix-queue/pid/master.pid"
+		"$DIR/dnsd/dnsd.pid" "$DIR/postfix-queue/pid/master.pid" "$DIR/nginx/nginx.pid" \
+		"$DIR/httpsd/httpsd.pid"
 	say "stopped ($DIR)"
 }
 
@@ -866,6 +1203,8 @@ cmd_status() {
 	pid_alive "$(read_pid "$DIR/unbound-novalidate/unbound.pid")" || { echo "unbound-novalidate: not running"; ok=1; }
 	pid_alive "$(read_pid "$DIR/dnsd/dnsd.pid")" || { echo "dnsd.py: not running"; ok=1; }
 	pid_alive "$(read_pid "$DIR/postfix-queue/pid/master.pid")" || { echo "postfix: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/nginx/nginx.pid")" || { echo "nginx: not running"; ok=1; }
+	pid_alive "$(read_pid "$DIR/httpsd/httpsd.pid")" || { echo "httpsd.py: not running"; ok=1; }
 	[ $ok -ne 0 ] || echo "lab in $DIR: running"
 	return $ok
 }

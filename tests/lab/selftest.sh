@@ -9,7 +9,9 @@
 # Postfix presents, every name of the case table in README.md (rcode, AD,
 # data), the broken-TLSA server dnsd.py directly and through Unbound, the
 # non-validating resolver, the DANE-TA chain (OpenSSL's DANE check), the
-# scripted SMTP fixtures and the e2e helpers; then stops the lab and checks
+# scripted SMTP fixtures and the e2e helpers, the MTA-STS parts (DNS,
+# certificate names, nginx's policy hosts, httpsd.py's modes); then stops
+# the lab and checks
 # that no lab process is left. Exit 0 = all passed; every check is named
 # "lab: ...", and the count comes last (tests/e2e/lib.sh).  make check
 # runs it (tests/run.sh): it proves, without mxclient, that the fixtures
@@ -371,7 +373,8 @@ dane_check dane-ta-nexthop-domain dane-ta-nexthop.example "$LAB_CA_TLSA" OK
 dane_check dane-ee-wrong mx.wrongtlsa.example "$LAB_BAD_TLSA" FAIL
 
 # (i) Postfix takes mail for the new domains too (and still relays nothing)
-for dom in trusted.insecure.example servfail.brokentlsa.example dane-ta.example; do
+for dom in trusted.insecure.example servfail.brokentlsa.example dane-ta.example \
+	sts-enforce.insecure.example; do
 	id=$(new_id "$dom")
 	make_message "$id" "user@$dom" > "$E2E_TMP/dom.eml"
 	if tls_send "$LAB_MX_ADDR" "user@$dom" "$E2E_TMP/dom.eml" >"$out" 2>&1 &&
@@ -449,6 +452,250 @@ sleep 1.6
 kill -0 "$p" 2>/dev/null && fail "fixture-max-seconds" "still running after 1.6 s" ||
 	pass "fixture-max-seconds"
 stop_fixtures
+
+# (j) MTA-STS: the DNS records of every STS domain, the Postfix
+# certificate's names (PKIX), nginx's policy hosts, the expired
+# certificate, tests/fixtures/httpsd.py's modes
+sts_policy_addr() {  # DOMAIN -> the address of mta-sts.DOMAIN
+	if grep -q "^mta-sts\.$1=" "$LAB_HTTPSD_MODES"; then echo "$LAB_HTTPSD_ADDR"; else echo "$LAB_NGINX_ADDR"; fi
+}
+n=0
+for dom in $LAB_STS_DOMAINS; do
+	n=$((n + 1))
+	case "$dom" in *.insecure.example) ad=- ;; *) ad=ad ;; esac
+	dns_check "_mta-sts.$dom" TXT NOERROR "$ad" 'TXT "v=STSv1; id=lab1;"' "1 RRs"
+	dns_check "_smtp._tls.$dom" TXT NOERROR "$ad" "TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$dom\""
+	dns_check "mta-sts.$dom" A NOERROR "$ad" "A $(sts_policy_addr "$dom")" "1 RRs"
+	case "$dom" in
+	sts-wild.*) dns_check "$dom" MX NOERROR - "MX 10 a.b.$dom." "MX 20 mx.$dom." "2 RRs" ;;
+	*) dns_check "$dom" MX NOERROR "$ad" "MX 10 mx.$dom." "1 RRs" ;;
+	esac
+	case "$dom" in
+	sts-expired.*|sts-nostarttls.*) dns_check "mx.$dom" A NOERROR - "A $LAB_FIXTURE_ADDR" ;;
+	sts-wild.*) dns_check "a.b.$dom" A NOERROR - "A $LAB_MX_ADDR"; dns_check "mx.$dom" A NOERROR - "A $LAB_MX_ADDR" ;;
+	*) dns_check "mx.$dom" A NOERROR "$ad" "A $LAB_MX_ADDR" ;;
+	esac
+	[[ " $LAB_MAIL_DOMAINS " == *" $dom "* ]] && pass "sts mail domain $dom" ||
+		fail "sts mail domain $dom" "not in LAB_MAIL_DOMAINS"
+done
+[ "$n" -ge 23 ] && pass "sts domains ($n)" || fail "sts domains" "only $n in LAB_STS_DOMAINS"
+dns_check _25._tcp.mx.sts-dane.example TLSA NOERROR ad "3 1 1 $ok" "1 RRs"
+dns_check _25._tcp.mx.sts-tlsafail.example TLSA SERVFAIL -
+
+# pkix_name NAME OK|FAIL: the Postfix certificate (signed by the lab CA)
+# names NAME or not
+pkix_name() {
+	local r=FAIL
+	openssl verify -CAfile "$LAB_CA_CERT" -verify_hostname "$1" "$LAB_MX_CERT" >/dev/null 2>&1 && r=OK
+	[ "$r" = "$2" ] && pass "pkix postfix cert $1: $r" || fail "pkix postfix cert $1" "$r, want $2"
+}
+for h in mx.sts-enforce mx.sts-mismatch a.b.sts-wild mx.sts-wild mx.sts-expired \
+	mx.sts-nostarttls mx.sts-hok mx.sts-hchunked mx.sts-hcrlf; do
+	pkix_name "$h.insecure.example" OK
+done
+pkix_name mx.sts-dane.example OK
+pkix_name mx.sts-tlsafail.example OK
+pkix_name "$LAB_MX_NAME" OK
+for h in mx.sts-testing mx.sts-badcert mx.sts-none mx.sts-nopolicy mx.sts-wrongname \
+	mx.sts-hostile mx.sts-h301 mx.sts-h302 mx.sts-h404 mx.sts-hbig mx.sts-htype \
+	mx.sts-hslow mx.sts-hother mx.not-the-mx x.mx.sts-wild; do
+	pkix_name "$h.insecure.example" FAIL
+done
+# ... and that is what Postfix presents (WebPKI check as a sender makes it)
+pkix_postfix() {
+	local r=FAIL
+	openssl s_client -starttls smtp -connect "$LAB_MX_ADDR:25" -servername "$1" \
+		-verify_hostname "$1" -CAfile "$LAB_CA_CERT" </dev/null 2>/dev/null |
+		grep -q '^Verification: OK' && r=OK
+	[ "$r" = "$2" ] && pass "pkix postfix presents $1: $r" || fail "pkix postfix presents $1" "$r, want $2"
+}
+pkix_postfix mx.sts-enforce.insecure.example OK
+pkix_postfix mx.sts-badcert.insecure.example FAIL
+
+# the expired certificate: signed by the lab CA, right name, only expired
+out_v=$(openssl verify -CAfile "$LAB_CA_CERT" "$LAB_STS_EXPIRED_CERT" 2>&1) || true
+grep -q 'certificate has expired' <<<"$out_v" && pass "sts expired cert: expired" ||
+	fail "sts expired cert: expired" "$(tr '\n' ' ' <<<"$out_v")"
+openssl verify -no_check_time -CAfile "$LAB_CA_CERT" -verify_hostname mx.sts-expired.insecure.example \
+	"$LAB_STS_EXPIRED_CERT" >/dev/null 2>&1 && pass "sts expired cert: CA-signed, names mx.sts-expired" ||
+	fail "sts expired cert: CA-signed, names mx.sts-expired" "openssl verify -no_check_time failed"
+# fixture_verify NAME -> the Verification line of smtpd.py on 127.0.0.11
+fixture_verify() {
+	openssl s_client -starttls smtp -connect "$LAB_FIXTURE_ADDR:25" -servername "$1" \
+		-verify_hostname "$1" -CAfile "$LAB_CA_CERT" </dev/null 2>&1 | grep -m1 '^Verification'
+}
+start_fixture starttls --tls-cert "$LAB_STS_EXPIRED_CERT" --tls-key "$LAB_STS_EXPIRED_KEY"
+v=$(fixture_verify mx.sts-expired.insecure.example) || true
+grep -q 'certificate has expired' <<<"$v" && pass "sts fixture with the expired cert" ||
+	fail "sts fixture with the expired cert" "'$v'"
+stop_fixture
+start_fixture starttls --tls-cert "$LAB_MX_CERT" --tls-key "$LAB_MX_KEY"
+v=$(fixture_verify mx.sts-expired.insecure.example) || true
+[ "$v" = "Verification: OK" ] && pass "sts fixture with the Postfix cert (control)" ||
+	fail "sts fixture with the Postfix cert (control)" "'$v'"
+stop_fixture
+
+# https_get ADDR HOST PATH [CURL ARGS...] -> "CODE TYPE OCTETS" of GET
+# https://HOST/PATH at ADDR (verified against the lab CA); head and body
+# in $E2E_TMP/h.head, h.body; curl's exit status
+https_get() {
+	local addr=$1 host=$2 path=$3
+	shift 3
+	rm -f "$E2E_TMP/h.head" "$E2E_TMP/h.body"
+	curl -sS --max-time 10 --cacert "$LAB_CA_CERT" --resolve "$host:443:$addr" \
+		-D "$E2E_TMP/h.head" -o "$E2E_TMP/h.body" -w '%{http_code} %{content_type} %{size_download}' \
+		"$@" "https://$host$path" 2>"$E2E_TMP/h.err"
+}
+# expect_get NAME WANT ADDR HOST [PATH [CURL ARGS]]: https_get prints WANT
+# (a regex over "CODE TYPE OCTETS", or "curl N" for curl's exit status N)
+expect_get() {
+	local name=$1 want=$2 addr=$3 host=$4 path=${5:-/.well-known/mta-sts.txt} got rc=0
+	shift 4; [ $# -eq 0 ] || shift
+	got=$(https_get "$addr" "$host" "$path" "$@") || rc=$?
+	[ "$rc" -eq 0 ] || got="curl $rc"
+	if grep -Eqx -- "$want" <<<"$got"; then
+		pass "$name ($got)"
+	else
+		fail "$name" "got '$got', want '$want': $(head -c 200 "$E2E_TMP/h.err" 2>/dev/null)"
+	fi
+}
+# body_has NAME FIXED-LINE...: the last body has each line exactly
+body_has() {
+	local name=$1 l why=""
+	shift
+	for l in "$@"; do grep -qxF -- "$l" "$E2E_TMP/h.body" || why="$why no '$l';"; done
+	[ -z "$why" ] && pass "$name" || fail "$name" "$why body: $(head -c 200 "$E2E_TMP/h.body" | tr '\n' '|')"
+}
+
+# nginx: every policy host of lab_sts
+for d in "$LAB_STS_POLICY_DIR"/*/; do
+	h=$(basename "$d")
+	if [ "$h" = mta-sts.sts-wrongname.insecure.example ]; then
+		expect_get "nginx $h: wrong name, verification fails" 'curl 60' "$LAB_NGINX_ADDR" "$h"
+		expect_get "nginx $h: served anyway (-k)" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" "$h" "" -k
+	elif [ -f "$d/mta-sts.txt" ]; then
+		expect_get "nginx $h" "200 text/plain $(wc -c <"$d/mta-sts.txt")" "$LAB_NGINX_ADDR" "$h"
+		cmp -s "$E2E_TMP/h.body" "$d/mta-sts.txt" && pass "nginx $h: the policy file" ||
+			fail "nginx $h: the policy file" "body differs from $d/mta-sts.txt"
+	else
+		expect_get "nginx $h: no policy file" '404 .*' "$LAB_NGINX_ADDR" "$h"
+	fi
+done
+expect_get "nginx sts-enforce" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-enforce.insecure.example
+body_has "nginx sts-enforce policy" "version: STSv1" "mode: enforce" \
+	"mx: mx.sts-enforce.insecure.example" "max_age: 86400"
+expect_get "nginx sts-mismatch" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-mismatch.insecure.example
+body_has "nginx sts-mismatch policy" "mode: enforce" "mx: mx.not-the-mx.insecure.example"
+expect_get "nginx sts-testing" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-testing.insecure.example
+body_has "nginx sts-testing policy" "mode: testing" "mx: mx.sts-testing.insecure.example"
+expect_get "nginx sts-none" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-none.insecure.example
+body_has "nginx sts-none policy" "mode: none"
+expect_get "nginx sts-wild" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-wild.insecure.example
+body_has "nginx sts-wild policy" "mode: enforce" "mx: *.sts-wild.insecure.example"
+expect_get "nginx sts-dane" '200 text/plain [0-9]+' "$LAB_NGINX_ADDR" mta-sts.sts-dane.example
+body_has "nginx sts-dane policy" "mode: enforce" "mx: mx.not-the-mx.example"
+openssl s_client -connect "$LAB_NGINX_ADDR:443" -servername mta-sts.sts-wrongname.insecure.example \
+	</dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null | grep -qF "CN = $LAB_STS_OTHER_NAME" &&
+	pass "nginx sts-wrongname presents $LAB_STS_OTHER_NAME" ||
+	fail "nginx sts-wrongname presents $LAB_STS_OTHER_NAME" "another subject"
+expect_get "nginx: other path 404" '404 .*' "$LAB_NGINX_ADDR" mta-sts.sts-enforce.insecure.example /index.html
+expect_get "nginx: unknown host" 'curl 60' "$LAB_NGINX_ADDR" mta-sts.unknown.insecure.example
+# a test rewrites a policy: the next request sees it
+h=mta-sts.sts-enforce.insecure.example
+f=$LAB_STS_POLICY_DIR/$h/mta-sts.txt
+cp "$f" "$E2E_TMP/policy.orig"
+printf 'version: STSv1\nmode: testing\nmx: rewritten.example\nmax_age: 60\n' > "$f.tmp"
+mv "$f.tmp" "$f"
+expect_get "nginx rewritten policy" "200 text/plain $(wc -c <"$f")" "$LAB_NGINX_ADDR" "$h"
+body_has "nginx rewritten policy body" "mx: rewritten.example"
+mv "$E2E_TMP/policy.orig" "$f"
+expect_get "nginx policy restored" "200 text/plain $(wc -c <"$f")" "$LAB_NGINX_ADDR" "$h"
+# the access log: one line per request, with the host name (4 above:
+# the loop, the policy check, rewritten, restored)
+c=$(grep -c " host=$h sni=$h .*\"GET /.well-known/mta-sts.txt HTTP/1.1\" 200 " "$LAB_NGINX_ACCESS_LOG") || true
+[ "$c" -eq 4 ] && pass "nginx access log counts the fetches of $h (4)" ||
+	fail "nginx access log counts the fetches of $h" "$c lines, want 4"
+
+# httpsd.py: each mode (tests/fixtures/httpsd.py --list-modes)
+H=$LAB_HTTPSD_ADDR
+hh() { echo "mta-sts.sts-$1.insecure.example"; }
+expect_get "httpsd ok" '200 text/plain [0-9]+' "$H" "$(hh hok)"
+body_has "httpsd ok policy" "version: STSv1" "mode: enforce" "mx: mx.sts-hok.insecure.example" "max_age: 86400"
+for m in 301 302; do
+	expect_get "httpsd redirect$m" "$m text/plain [0-9]+" "$H" "$(hh h$m)"
+	grep -qix "location: https://$(hh h$m)/redirect-target/mta-sts.txt"$'\r' "$E2E_TMP/h.head" &&
+		pass "httpsd redirect$m Location" || fail "httpsd redirect$m Location" "$(grep -i location "$E2E_TMP/h.head")"
+done
+expect_get "httpsd redirect target" '200 text/plain [0-9]+' "$H" "$(hh h301)" /redirect-target/mta-sts.txt
+body_has "httpsd redirect target policy" "mode: enforce" "mx: mx.sts-h301.insecure.example"
+expect_get "httpsd notfound" '404 text/plain [0-9]+' "$H" "$(hh h404)"
+expect_get "httpsd big" '200 text/plain 65537' "$H" "$(hh hbig)"
+body_has "httpsd big: a policy first" "version: STSv1" "mode: enforce"
+expect_get "httpsd wrongtype" '200 text/html [0-9]+' "$H" "$(hh htype)"
+body_has "httpsd wrongtype: a policy" "version: STSv1" "mode: enforce"
+expect_get "httpsd chunked" '200 text/plain [0-9]+' "$H" "$(hh hchunked)"
+body_has "httpsd chunked: the policy" "version: STSv1" "mode: enforce" \
+	"mx: mx.sts-hchunked.insecure.example" "max_age: 86400"
+grep -qix 'transfer-encoding: chunked'$'\r' "$E2E_TMP/h.head" && ! grep -qi '^content-length' "$E2E_TMP/h.head" &&
+	pass "httpsd chunked: Transfer-Encoding chunked, no Content-Length" ||
+	fail "httpsd chunked: Transfer-Encoding chunked, no Content-Length" "$(tr '\r\n' '  ' <"$E2E_TMP/h.head")"
+https_get "$H" "$(hh hchunked)" /.well-known/mta-sts.txt --raw >/dev/null || true
+# chunk-size lines: hex size, maybe an extension; every size odd
+sizes=$("$PYTHON" - "$E2E_TMP/h.body" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+out = []
+while d:
+    line, _, d = d.partition(b"\r\n")
+    size = int(line.split(b";")[0], 16)
+    out.append("%d%s" % (size, ";" if b";" in line else ""))
+    if size == 0:
+        break
+    d = d[size + 2:]
+print(" ".join(out))
+PY
+) || true
+odd=$(tr ' ' '\n' <<<"$sizes" | tr -d ';' | awk '$1 > 0 && $1 % 2 == 0' | wc -l) || true
+[[ "$sizes" == *";"* ]] && [ "$odd" -eq 0 ] && [[ "$sizes" == *" 0" ]] &&
+	pass "httpsd chunked: odd sizes, extensions ($sizes)" ||
+	fail "httpsd chunked: odd sizes, extensions" "chunks '$sizes'"
+expect_get "httpsd crlf" '200 text/plain [0-9]+' "$H" "$(hh hcrlf)"
+crlf=$(grep -c $'\r$' "$E2E_TMP/h.body") || true
+lf=$(grep -vc $'\r$' "$E2E_TMP/h.body") || true
+grep -q '^mode:  *enforce' "$E2E_TMP/h.body" && grep -q '^mx:  *mx.sts-hcrlf.insecure.example' "$E2E_TMP/h.body" &&
+	grep -q '^x-lab-unknown: ' "$E2E_TMP/h.body" && [ "$crlf" -ge 2 ] && [ "$lf" -ge 2 ] &&
+	pass "httpsd crlf: $crlf CRLF and $lf LF lines, spaces after colons, unknown keys" ||
+	fail "httpsd crlf" "$crlf CRLF, $lf LF: $(od -c "$E2E_TMP/h.body" | head -3 | tr '\n' ' ')"
+expect_get "httpsd othername: verification fails" 'curl 60' "$H" "$(hh hother)"
+expect_get "httpsd othername: served anyway (-k)" '200 text/plain [0-9]+' "$H" "$(hh hother)" "" -k
+openssl s_client -connect "$H:443" -servername "$(hh hother)" </dev/null 2>/dev/null |
+	openssl x509 -noout -subject 2>/dev/null | grep -qF "CN = $LAB_STS_OTHER_NAME" &&
+	pass "httpsd othername presents $LAB_STS_OTHER_NAME" ||
+	fail "httpsd othername presents $LAB_STS_OTHER_NAME" "another subject"
+s0=$EPOCHREALTIME
+got=$(https_get "$H" "$(hh hslow)" /.well-known/mta-sts.txt --max-time 1.7) && rc=0 || rc=$?
+el=$(awk -v a="$s0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+n=$(wc -c <"$E2E_TMP/h.body" 2>/dev/null || echo 0)
+[ "$rc" = 28 ] && grep -q '^HTTP/1.1 200' "$E2E_TMP/h.head" && [ "$n" -ge 1 ] && [ "$n" -le 2 ] &&
+	pass "httpsd slowloris: headers, $n octets in ${el} s, then curl's timeout" ||
+	fail "httpsd slowloris" "curl $rc, $n octets in $el s"
+# the map file: a test changes the mode of a host
+H1=$(hh hostile)
+expect_get "httpsd map: sts-hostile default ok" '200 text/plain [0-9]+' "$H" "$H1"
+cp "$LAB_HTTPSD_MODES" "$E2E_TMP/modes.orig"
+sed "s/^$H1=.*/$H1=notfound/" "$E2E_TMP/modes.orig" > "$LAB_HTTPSD_MODES.tmp"
+mv "$LAB_HTTPSD_MODES.tmp" "$LAB_HTTPSD_MODES"
+expect_get "httpsd map: sts-hostile rewritten to notfound" '404 text/plain [0-9]+' "$H" "$H1"
+mv "$E2E_TMP/modes.orig" "$LAB_HTTPSD_MODES"
+expect_get "httpsd map: sts-hostile restored" '200 text/plain [0-9]+' "$H" "$H1"
+c=$(grep -c "request GET /.well-known/mta-sts.txt HTTP/1.1 host=$H1 sni=$H1 " "$LAB_HTTPSD_LOG") || true
+[ "$c" -eq 3 ] && pass "httpsd log: one request line per fetch ($c)" ||
+	fail "httpsd log: one request line per fetch" "$c for $H1, want 3"
+"$PYTHON" "$E2E_FIXTURES/httpsd.py" --help 2>&1 | grep -q 'scripted hostile HTTPS server' &&
+	pass "httpsd --help" || fail "httpsd --help" "no description"
+m=$("$PYTHON" "$E2E_FIXTURES/httpsd.py" --list-modes | awk '{print $1}' | tr '\n' ' ') || true
+[ "$m" = "ok redirect301 redirect302 notfound big wrongtype chunked slowloris crlf othername " ] &&
+	pass "httpsd --list-modes" || fail "httpsd --list-modes" "'$m'"
 
 # stop the lab; nothing of it may be left in this network namespace
 "$HERE/lab.sh" stop "$LAB" >/dev/null

@@ -307,6 +307,7 @@ valid_job(void)
 	j.flags = JOB_VERBOSE;
 	for (size_t i = 0; i < TO_COUNT; i++)
 		j.timeout[i] = 300;
+	j.sts_timeout = STS_FETCH_TIMEOUT;
 	return j;
 }
 
@@ -810,6 +811,58 @@ check_senders_and_types(void)
 	    "LOG -> %s", msg_type_name(MSG_LOG));
 }
 
+/* Y16 Y20: the MTA-STS frames carry only what their checks allow. */
+static void
+check_sts_values(void)
+{
+	struct msg_mx_sts m;
+	struct msg_sts    c;
+	uint8_t           buf[sizeof(c) + 8];
+	struct raw        r;
+
+	memset(&m, 0, sizeof(m));
+	m.sts = TXT_FOUND;
+	snprintf(m.id, sizeof(m.id), "lab1");
+	r = (struct raw){ MSG_MX_STS, 0, 1, PROC_DNS, 0, &m, sizeof(m) };
+	check_accepted(
+	    "Y16 MSG_MX_STS with a found id accepted", PROC_TLS, PROC_DNS, &r);
+	m.id[1] = '-';
+	check_refused("Y16 MSG_MX_STS with a non-alphanumeric id refused",
+	    PROC_TLS, PROC_DNS, &r);
+	m.sts = TXT_NONE;
+	snprintf(m.id, sizeof(m.id), "lab1");
+	check_refused("Y16 MSG_MX_STS with an id but no record refused",
+	    PROC_TLS, PROC_DNS, &r);
+	m.sts = TXT_COUNT;
+	m.id[0] = '\0';
+	check_refused("Y16 MSG_MX_STS with an unknown state refused", PROC_TLS,
+	    PROC_DNS, &r);
+
+	memset(&c, 0, sizeof(c));
+	c.failed = 1796000000;
+	snprintf(c.domain, sizeof(c.domain), "example.com");
+	r = (struct raw){ MSG_STS_STORE, 0, 1, PROC_TLS, 0, &c, sizeof(c) };
+	check_accepted("Y20 MSG_STS_STORE of a failed fetch accepted",
+	    PROC_PARENT, PROC_TLS, &r);
+	memcpy(buf, &c, sizeof(c));
+	memcpy(buf + sizeof(c), "mode: x", 8);
+	r = (struct raw){ MSG_STS_STORE, 0, 1, PROC_TLS, 0, buf, sizeof(buf) };
+	check_refused("Y20 MSG_STS_STORE of a failure with a text refused",
+	    PROC_PARENT, PROC_TLS, &r);
+	c.fetched = 1796000000;
+	c.expires = c.fetched - 1;
+	snprintf(c.id, sizeof(c.id), "lab1");
+	memcpy(buf, &c, sizeof(c));
+	check_refused("Y20 MSG_STS_STORE that expires before it was fetched "
+	              "refused",
+	    PROC_PARENT, PROC_TLS, &r);
+	c.domain[0] = '\0';
+	c.expires = c.fetched;
+	memcpy(buf, &c, sizeof(c));
+	check_refused("Y20 MSG_STS_STORE without a domain refused", PROC_PARENT,
+	    PROC_TLS, &r);
+}
+
 static void
 check_values(void)
 {
@@ -910,9 +963,14 @@ check_values(void)
 	check_refused("MSG_JOB_START with data timeout 0 refused", PROC_TLS,
 	    PROC_PARENT, &r);
 	j = valid_job();
-	j.flags = 0x100;
+	j.flags = 0x200;
 	check_refused("MSG_JOB_START with an unknown flag refused", PROC_TLS,
 	    PROC_PARENT, &r);
+	j = valid_job();
+	j.sts_timeout = 0;
+	check_refused("MSG_JOB_START with an MTA-STS timeout of 0 refused",
+	    PROC_TLS, PROC_PARENT, &r);
+	check_sts_values();
 }
 
 static void
