@@ -12,7 +12,16 @@ CFLAGS ?=	-O2 -g
 # The one program the ssh process may execute (--proxy ssh://).
 SSH_PATH ?=	/usr/bin/ssh
 
-VERSION =	0.1
+# Hardening, on by default; set any of these empty (or to your own) to
+# change it.  Kept apart from CFLAGS/LDFLAGS so that flags given on the
+# command line (as dpkg-buildflags does) add to them, never replace them.
+HARDEN_CFLAGS ?=	-fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+HARDEN_LDFLAGS ?=	-pie -Wl,-z,relro,-z,now
+
+# Built from git: 0.1 and what git describe says (commit, dirty tree).
+VERSION_BASE =	0.1
+GIT_DESCRIBE !=	git describe --tags --always --dirty 2>/dev/null || true
+VERSION =	$(VERSION_BASE)$(if $(GIT_DESCRIBE),+git.$(GIT_DESCRIBE))
 OS !=		uname -s
 -include config.mak
 
@@ -26,17 +35,17 @@ LIBS_DEFAULT =	-ltls -lseccomp -lldns -lcrypto
 endif
 WARN =		-Wall -Wextra -Werror -Wstrict-prototypes \
 		-Wmissing-prototypes -Wshadow -Wpointer-arith
-CFLAGS +=	$(WARN)
-CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
+override CFLAGS +=	$(WARN) $(HARDEN_CFLAGS)
+override CPPFLAGS +=	-D_GNU_SOURCE -DMXCLIENT_VERSION='"$(VERSION)"' \
 		-DSSH_PATH='"$(SSH_PATH)"' \
 		-Isrc/common -Isrc/parent -Isrc/dns -Isrc/tls -Isrc/net \
 		-Isandbox \
 		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
+override LDLIBS +=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 		    echo $(LIBS_DEFAULT))
 # Full RELRO: every symbol is bound once, in the parent before it forks,
 # not again in each child (and the GOT is read-only from the start).
-LDFLAGS +=	-Wl,-z,relro,-z,now
+override LDFLAGS +=	$(HARDEN_LDFLAGS)
 
 COMMON_SRCS =	src/common/addr.c \
 		src/common/clock.c \
@@ -44,6 +53,7 @@ COMMON_SRCS =	src/common/addr.c \
 		src/common/fds.c \
 		src/common/frame.c \
 		src/common/hooks.c \
+		src/common/jsonw.c \
 		src/common/log.c \
 		src/common/msg.c \
 		src/common/slog.c \
@@ -51,6 +61,7 @@ COMMON_SRCS =	src/common/addr.c \
 		src/common/sts_cache.c \
 		src/common/tlsa.c
 PARENT_SRCS =	src/parent/children.c \
+		src/parent/exitreport.c \
 		src/parent/main.c \
 		src/parent/options.c \
 		src/parent/norm.c \
@@ -303,7 +314,11 @@ clean:
 	rm -f mxclient mxclient-sbtest $(UNIT_TESTS) $(ASAN_TESTS) \
 	    $(FUZZ_TARGETS) tests/proc/dnsdrv
 
-.PHONY: all check demo deps fuzz install clean test-programs
+# The version the binaries get (tests/build/flags.sh).
+version:
+	@echo $(VERSION)
+
+.PHONY: all check demo deps fuzz install clean test-programs version
 
 # --- runner self-test -------------------------------------------------
 # tests/unit/test_runner fails on purpose in every way tests/run.sh must

@@ -108,7 +108,7 @@ sb_ll_abi(enum proc_id proc)
 
 /*
  * What holds beyond seccomp depends on the kernel: say exactly that, and
- * no more (README "Design").  UDP is never covered by Landlock, so dns
+ * no more (doc/design.md).  UDP is never covered by Landlock, so dns
  * may send UDP to any address whatever the ABI.
  */
 const char *

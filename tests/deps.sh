@@ -7,8 +7,9 @@ set -eu
 
 PKGS="build-essential pkg-config libtls-dev libseccomp-dev libldns-dev
 libssl-dev ldnsutils nsd unbound postfix swaks mandoc python3 openssl
-iproute2 util-linux procps strace clang libclang-rt-14-dev valgrind
+iproute2 util-linux procps strace groff-base bsdextrautils clang libclang-rt-14-dev valgrind
 openssh-client openssh-server microsocks curl nginx
+debhelper lintian fakeroot dpkg-dev
 php-cli git-email libmailtools-perl bsd-mailx mutt"
 
 missing=""

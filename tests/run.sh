@@ -198,6 +198,7 @@ done
 run tests/fuzz/run.sh tests/fuzz/run.sh 3
 run tests/doc/check_docs.sh tests/doc/check_docs.sh
 run tests/build/openbsd_syntax.sh --count tests/build/openbsd_syntax.sh
+run tests/build/flags.sh --count tests/build/flags.sh
 run tests/doc/check_rules.sh --count tests/doc/check_rules.sh
 
 if [ "$(id -u)" != 0 ]; then

@@ -38,6 +38,7 @@ log_wanted(uint32_t level)
 {
 	switch (level) {
 	case LOGL_ERROR:
+	case LOGL_WARN:
 		return 1;
 	case LOGL_DEBUG:
 		return (log_flags & JOB_VERBOSE) != 0;
@@ -54,6 +55,8 @@ log_print(uint32_t level, const char *line)
 		return;
 	if (level == LOGL_ERROR)
 		fprintf(stderr, "mxclient: %s\n", line);
+	else if (level == LOGL_WARN)
+		fprintf(stderr, "mxclient: warning: %s\n", line);
 	else {
 		printf("%s\n", line);
 		fflush(stdout);

@@ -27,6 +27,8 @@ void fatal_err(int, const char *, ...)
 
 #define log_info(...)  log_at(LOGL_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOGL_DEBUG, __VA_ARGS__)
+/* what the user must see even with -q: stderr, "warning: " */
+#define log_warn(...) log_at(LOGL_WARN, __VA_ARGS__)
 /* fatal(): with errno's text; fatalx(): without */
 #define fatal(...)  fatal_err(errno, __VA_ARGS__)
 #define fatalx(...) fatal_err(0, __VA_ARGS__)

@@ -1,7 +1,7 @@
 /*
  * Every message that crosses a process boundary in mxclient.
  *
- * Topology (README.md "Design"):
+ * Topology (doc/design.md):
  *
  *   parent -> tls     MSG_JOB_SENDER, _RCPT, _HELO, _START (once each,
  *                     as soon as the children run), then MSG_BODY once
@@ -132,6 +132,7 @@ enum log_level {
 	LOGL_INFO = 0, /* progress, stdout, hidden by -q */
 	LOGL_DEBUG,    /* only with -v */
 	LOGL_ERROR,    /* stderr */
+	LOGL_WARN,     /* stderr, "warning: ", never hidden by -q */
 	LOGL_COUNT
 };
 

@@ -133,14 +133,19 @@ text_field(struct cur *k, struct sts_cache *c)
 }
 
 /*
- * The fields agree: no policy (fetched 0) has no text and no expiry;
- * a policy has an id, text that parses and expires = fetched + max_age.
+ * The fields agree: no policy (fetched 0) is a failure remembered, with
+ * no text, no expiry and no id; a policy has an id, text that parses
+ * and expires = fetched + max_age.  (What the parent sends tls from a
+ * file must be what tls accepts, or one bad file would fail every run.)
  */
 static int
 consistent(struct sts_cache *c)
 {
 	if (c->fetched == 0)
-		return c->textlen == 0 && c->expires == 0 ? 0 : -1;
+		return c->textlen == 0 && c->expires == 0 && c->id[0] == '\0' &&
+		        c->failed != 0
+		    ? 0
+		    : -1;
 	if (c->id[0] == '\0' ||
 	    sts_policy_parse(c->text, c->textlen, &c->pol) != STS_P_OK)
 		return -1;

@@ -36,8 +36,8 @@ note_probe(struct dns *d, const struct query *q)
 	d->probed = 1;
 	d->validating = probe_validated(q);
 	if (!d->validating)
-		log_info(
-		    "warning: DNSSEC validation may be unavailable: the probe for %s NS did not validate (%s); DANE cannot apply",
+		log_warn(
+		    "DNSSEC validation may be unavailable: the probe for %s NS did not validate (%s); DANE cannot apply",
 		    d->probe,
 		    q->ans.status == DNS_OK ? "no AD bit"
 		        : q->ans.why        ? q->ans.why

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -112,6 +113,59 @@ read_input(struct parent *p)
 		fatal("dup2");
 }
 
+/*
+ * The enhanced status code (RFC 3463) of the reply a summary quotes
+ * ("... RCPT: 550 5.1.1 <x>: ..."): the "5.1.1" after the first 5xx.
+ */
+static int
+quoted_esc(const char *t, char *esc, size_t len)
+{
+	size_t n;
+
+	for (; (t = strchr(t, ' ')) != NULL; t++) {
+		if (t[1] != '5' || !isdigit((unsigned char)t[2]) ||
+		    !isdigit((unsigned char)t[3]) || t[4] != ' ' ||
+		    t[5] != '5' || t[6] != '.')
+			continue;
+		n = 7 + strspn(t + 7, "0123456789");
+		if (n == 7 || t[n] != '.' || n > 10)
+			continue;
+		n += 1 + strspn(t + n + 1, "0123456789");
+		if (n - 5 >= len || !(t[n] == ' ' || t[n] == '\0'))
+			continue;
+		memcpy(esc, t + 5, n - 5);
+		esc[n - 5] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A permanent failure's line on stderr begins with an enhanced status
+ * code, the remote's or one for the outcome, because Postfix's pipe(8)
+ * and other callers take a leading X.Y.Z as the status of their bounce.
+ */
+static void
+print_failure(uint32_t outcome, const char *text)
+{
+	static const char *const by_outcome[OUT_COUNT] = {
+		[OUT_NOHOST] = "5.1.2",
+		[OUT_NOUSER] = "5.1.1",
+		[OUT_UNAVAILABLE] = "5.0.0",
+		[OUT_PROTOCOL] = "5.5.0",
+		[OUT_DATAERR] = "5.6.0",
+	};
+	char esc[16];
+
+	if (outcome >= OUT_COUNT || by_outcome[outcome] == NULL) {
+		log_print(LOGL_ERROR, text);
+		return;
+	}
+	if (!quoted_esc(text, esc, sizeof(esc)))
+		snprintf(esc, sizeof(esc), "%s", by_outcome[outcome]);
+	fprintf(stderr, "%s mxclient: %s\n", esc, text);
+}
+
 static void
 record_result(struct parent *p, const struct frame *f)
 {
@@ -121,8 +175,10 @@ record_result(struct parent *p, const struct frame *f)
 	p->have_result = 1;
 	p->outcome = r.outcome;
 	p->result_text = strdup(frame_str(f, sizeof(r)));
-	log_print(r.outcome == OUT_DELIVERED ? LOGL_INFO : LOGL_ERROR,
-	    frame_str(f, sizeof(r)));
+	if (r.outcome == OUT_DELIVERED)
+		log_print(LOGL_INFO, frame_str(f, sizeof(r)));
+	else
+		print_failure(r.outcome, frame_str(f, sizeof(r)));
 }
 
 static void
@@ -383,30 +439,18 @@ print_peak_rss(const struct parent *p)
 
 /* --json, --status-fd: one JSON object, with the exit status first. */
 static void
-write_report(int fd, const struct parent *p, int code)
+write_report(const struct parent *p, int code)
 {
-	char        head[80];
-	ssize_t     n;
-	size_t      i;
-	const char *part[3];
+	const char *why = NULL;
 
-	snprintf(head, sizeof(head),
-	    "{\"schema\":1,\"exit\":%d,\"outcome\":\"%s\"%s", code,
-	    outcome_name(final_outcome(p)), p->json ? "," : "");
-	part[0] = head;
-	part[1] = p->json ? p->json : "";
-	part[2] = "}\n";
-	fflush(stdout);
-	/* plain write(): stdio would lseek(), which the sandbox forbids */
-	for (i = 0; i < 3; i++) {
-		const char *q = part[i];
-		size_t      left = strlen(q);
-
-		while (left > 0 && (n = write(fd, q, left)) > 0) {
-			q += n;
-			left -= n;
-		}
-	}
+	/* tls's members have a "reason" of their own */
+	if (p->json != NULL)
+		why = NULL;
+	else if (p->input == INPUT_BAD || p->input == INPUT_IOERR)
+		why = p->input_why;
+	else
+		why = p->fault != NULL ? p->fault : "no result";
+	exit_report_write(code, outcome_name(final_outcome(p)), why, p->json);
 }
 
 static void
@@ -452,10 +496,8 @@ main(int argc, char **argv)
 	 * --status-fd and --lock-fd; the children get neither.
 	 */
 	if (keep_given_fds(&o) == -1) {
-		fprintf(stderr,
-		    "mxclient: cannot close inherited descriptors: %s\n",
+		config_exit(EX_OSERR, "cannot close inherited descriptors: %s",
 		    strerror(errno));
-		exit(EX_OSERR);
 	}
 	log_init(PROC_PARENT, NULL, o.flags);
 	stscache_open(&p.sts, &o, &cfg);
@@ -467,8 +509,7 @@ main(int argc, char **argv)
 		if (dup2(open_null(), STDIN_FILENO) == -1)
 			fatal("dup2");
 	} else if ((why = spool_open(&p.spool, STDIN_FILENO)) != NULL) {
-		fprintf(stderr, "mxclient: %s: %s\n", why, strerror(errno));
-		exit(EX_IOERR);
+		config_exit(EX_IOERR, "%s: %s", why, strerror(errno));
 	}
 	open_null(); /* for the end of the input, after lock-down */
 	if (o.syslog)
@@ -496,7 +537,6 @@ main(int argc, char **argv)
 		log_summary(&p, &o, code);
 	if (o.flags & JOB_VERBOSE)
 		print_peak_rss(&p);
-	if (o.status_fd != -1)
-		write_report(o.status_fd, &p, code);
+	write_report(&p, code);
 	return code;
 }

@@ -59,7 +59,7 @@ usage(int status)
 {
 	if (status != 0) {
 		fprintf(stderr, USAGE_LINE "try 'mxclient --help'\n");
-		exit(status);
+		report_exit(status);
 	}
 	printf(USAGE_LINE
 	    "  -f, -r sender    envelope sender (\"\" or \"<>\": the null sender)\n"
@@ -108,8 +108,7 @@ seconds(const char *opt, const char *arg)
 	long  v = strtol(arg, &end, 10);
 
 	if (*arg == '\0' || *end != '\0' || v < 1 || v > 3600) {
-		fprintf(stderr, "mxclient: %s: want 1 to 3600 seconds\n", opt);
-		exit(EX_USAGE);
+		config_exit(EX_USAGE, "%s: want 1 to 3600 seconds", opt);
 	}
 	return v;
 }
@@ -123,9 +122,8 @@ open_fd(const char *opt, const char *arg)
 
 	if (*arg == '\0' || *end != '\0' || fd < 1 || fd > INT_MAX ||
 	    fcntl(fd, F_GETFD) == -1) {
-		fprintf(stderr, "mxclient: %s %s: not an open descriptor\n",
-		    opt, arg);
-		exit(EX_USAGE);
+		config_exit(
+		    EX_USAGE, "%s %s: not an open descriptor", opt, arg);
 	}
 	return fd;
 }
@@ -149,7 +147,7 @@ set_timeout(struct options *o, const char *arg)
 	for (i = 0; i < TO_COUNT; i++)
 		fprintf(stderr, " %s", stages[i].name);
 	fprintf(stderr, "\n");
-	exit(EX_USAGE);
+	report_exit(EX_USAGE);
 }
 
 enum {
@@ -258,10 +256,9 @@ static void __attribute__((noreturn)) needs_queue(const char *what)
 	n = readlink("/usr/sbin/sendmail", buf, sizeof(buf) - 1);
 	if (n > 0 && (buf[n] = '\0', strstr(buf, "mxqueue") != NULL))
 		q = "sendmail";
-	fprintf(stderr,
-	    "mxclient: %s: mxclient sends one message to one recipient now; %s queues, takes recipients from the headers and retries\n",
+	config_exit(EX_USAGE,
+	    "%s: mxclient sends one message to one recipient now; %s queues, takes recipients from the headers and retries",
 	    what, q);
-	exit(EX_USAGE);
 }
 
 /* -b mode: -bm is a delivery (ignored); -bs, -bp and the others queue. */

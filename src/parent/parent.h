@@ -39,6 +39,15 @@ enum spool_state {
 const char      *spool_open(struct spool *, int);
 enum spool_state spool_step(struct spool *, const char **);
 
+/* exitreport.c: the JSON report of every exit (doc/json.md). */
+struct options;
+void exit_report_scan(int, char **);
+void exit_report_set(const struct options *);
+void exit_report_write(int, const char *, const char *, const char *);
+void config_exit(int, const char *, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+void report_exit(int) __attribute__((noreturn));
+
 /* stscache.c: the MTA-STS policy cache (Y20). */
 struct stscache {
 	int  dirfd;     /* the cache directory, or -1: no cache */

@@ -6,6 +6,9 @@
  * started as root.  Nothing here opens a socket.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -33,8 +36,7 @@ check_address(const char *what, const char *a, int nullok)
 	const char *why;
 
 	if ((why = addr_check(a, nullok)) != NULL) {
-		fprintf(stderr, "mxclient: bad %s address: %s\n", what, why);
-		exit(EX_USAGE);
+		config_exit(EX_USAGE, "bad %s address: %s", what, why);
 	}
 }
 
@@ -66,9 +68,8 @@ default_sender(struct options *o, const char *fqdn)
 	if (o->sender != NULL)
 		return;
 	if (*fqdn == '\0' || (pw = getpwuid(getuid())) == NULL) {
-		fprintf(stderr,
-		    "mxclient: no -f sender given and this host has no FQDN to build one\n");
-		exit(EX_USAGE);
+		config_exit(EX_USAGE,
+		    "no -f sender given and this host has no FQDN to build one");
 	}
 	snprintf(buf, sizeof(buf), "%s@%s", pw->pw_name, fqdn);
 	o->sender = buf;
@@ -89,22 +90,18 @@ setup_resolvers(const struct options *o, struct child_cfg *cfg)
 	if ((why = resolver_setup(o->resolver, NULL, &cfg->resolvers)) !=
 	    NULL) {
 		if (o->resolver != NULL)
-			fprintf(stderr, "mxclient: bad --resolver %s: %s\n",
+			config_exit(EX_CONFIG, "bad --resolver %s: %s",
 			    o->resolver, why);
-		else
-			fprintf(
-			    stderr, "mxclient: %s: no resolver to use\n", why);
-		exit(EX_CONFIG);
+		config_exit(EX_CONFIG, "%s: no resolver to use", why);
 	}
 	if ((remote = resolver_remote(&cfg->resolvers, text, sizeof(text))) ==
 	        NULL ||
 	    o->trust_remote)
 		return;
 	if (o->flags & JOB_DANE_ONLY) {
-		fprintf(stderr,
-		    "mxclient: --dane-only needs a validating resolver on this host, and %s is not: the DNSSEC answers would cross the network unauthenticated (--trust-remote-resolver if the path to it is protected)\n",
+		config_exit(EX_CONFIG,
+		    "--dane-only needs a validating resolver on this host, and %s is not: the DNSSEC answers would cross the network unauthenticated (--trust-remote-resolver if the path to it is protected)",
 		    remote);
-		exit(EX_CONFIG);
 	}
 	fprintf(stderr,
 	    "mxclient: warning: resolver %s is not on this host: its DNSSEC answers cross the network unauthenticated\n",
@@ -132,8 +129,7 @@ setup_proxy(struct options *o, struct child_cfg *cfg)
 	if ((why = proxy_parse(url, &cfg->proxy)) != NULL) {
 		if (o->proxy != NULL)
 			proxy_scrub(o->proxy);
-		fprintf(stderr, "mxclient: bad %s: %s\n", from, why);
-		exit(bad);
+		config_exit(bad, "bad %s: %s", from, why);
 	}
 	/* neither ps(1) nor /proc/PID/environ shows a password now */
 	if (o->proxy != NULL)
@@ -141,10 +137,47 @@ setup_proxy(struct options *o, struct child_cfg *cfg)
 	if (getenv("MXCLIENT_PROXY") != NULL)
 		proxy_scrub(getenv("MXCLIENT_PROXY"));
 	if ((why = proxy_resolve(&cfg->proxy)) != NULL) {
-		fprintf(
-		    stderr, "mxclient: proxy %s: %s\n", cfg->proxy.text, why);
-		exit(EX_TEMPFAIL);
+		config_exit(EX_TEMPFAIL, "proxy %s: %s", cfg->proxy.text, why);
 	}
+}
+
+/*
+ * --chroot: a directory the children can be locked into, checked now so
+ * that a wrong one is a configuration error (78), not a child dying in
+ * its sandbox (75, retried for ever): it must exist, be a directory
+ * owned by root that nobody else may write, and be empty (whatever is
+ * in it would be visible to every child).
+ */
+static void
+check_chroot(const char *dir)
+{
+	struct stat    st;
+	struct dirent *de;
+	const char    *why = NULL;
+	DIR           *d;
+
+	if (stat(dir, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (st.st_uid != 0)
+		why = "not owned by root";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by others than root";
+	else if ((d = opendir(dir)) == NULL)
+		why = strerror(errno);
+	else {
+		while (why == NULL && (de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				why = "not empty";
+		closedir(d);
+	}
+	if (why == NULL)
+		return;
+	config_exit(EX_CONFIG,
+	    "--chroot %s: %s (it must be an empty directory owned by root, writable by nobody else)",
+	    dir, why);
 }
 
 static void
@@ -152,16 +185,16 @@ setup_privdrop(const struct options *o, struct child_cfg *cfg)
 {
 	struct passwd *pw;
 
+	if (o->chroot_dir != NULL)
+		check_chroot(o->chroot_dir);
 	if (geteuid() != 0)
 		return;
 	if ((pw = getpwnam(o->user ? o->user : "nobody")) == NULL) {
-		fprintf(stderr, "mxclient: unknown user %s\n",
-		    o->user ? o->user : "nobody");
-		exit(EX_CONFIG);
+		config_exit(
+		    EX_CONFIG, "unknown user %s", o->user ? o->user : "nobody");
 	}
 	if (pw->pw_uid == 0) {
-		fprintf(stderr, "mxclient: --user must not be root\n");
-		exit(EX_CONFIG);
+		config_exit(EX_CONFIG, "--user must not be root");
 	}
 	cfg->sb.drop = 1;
 	cfg->sb.uid = pw->pw_uid;
@@ -178,15 +211,13 @@ check_ssh_proxy(const struct options *o, const struct child_cfg *cfg)
 	if (cfg->proxy.kind != PROXY_SSH)
 		return;
 	if (geteuid() == 0 && o->user == NULL) {
-		fprintf(stderr,
-		    "mxclient: as root, --proxy ssh:// needs --user NAME: the account whose ~/.ssh has the key (ssh never runs as root)\n");
-		exit(EX_CONFIG);
+		config_exit(EX_CONFIG,
+		    "as root, --proxy ssh:// needs --user NAME: the account whose ~/.ssh has the key (ssh never runs as root)");
 	}
 	if (o->helo[0] == '\0' && !proxy_numeric(&cfg->proxy)) {
-		fprintf(stderr,
-		    "mxclient: through ssh://%s the MX's view of our address is unknown and this host has no FQDN: give --helo NAME\n",
+		config_exit(EX_CONFIG,
+		    "through ssh://%s the MX's view of our address is unknown and this host has no FQDN: give --helo NAME",
 		    cfg->proxy.host);
-		exit(EX_CONFIG);
 	}
 }
 
@@ -203,8 +234,7 @@ read_config(struct options *o)
 
 	conf_init(&c);
 	if (conf_load(o->config, &c, err, sizeof(err)) != CONF_OK) {
-		fprintf(stderr, "mxclient: %s\n", err);
-		exit(EX_CONFIG);
+		config_exit(EX_CONFIG, "%s", err);
 	}
 	if (o->resolver == NULL && c.resolver[0] != '\0')
 		o->resolver = c.resolver;
@@ -231,9 +261,8 @@ setup_webpki(const struct options *o, struct child_cfg *cfg)
 	const char *f = o->ca_file ? o->ca_file : tls_default_ca_cert_file();
 
 	if (o->ca_file != NULL && access(o->ca_file, R_OK) == -1) {
-		fprintf(stderr, "mxclient: --ca-file %s: %s\n", o->ca_file,
-		    strerror(errno));
-		exit(EX_CONFIG);
+		config_exit(
+		    EX_CONFIG, "--ca-file %s: %s", o->ca_file, strerror(errno));
 	}
 	snprintf(cfg->ca_file, sizeof(cfg->ca_file), "%s", f);
 }
@@ -251,12 +280,13 @@ configure(int argc, char **argv, struct options *o, struct child_cfg *cfg)
 	o->status_fd = -1;
 	o->lock_fd = -1;
 	memset(cfg, 0, sizeof(*cfg));
+	exit_report_scan(argc, argv);
 	parse_args(argc, argv, o);
+	exit_report_set(o);
 	read_config(o);
 	check_address("recipient", o->rcpt, 0);
 	if (o->helo != NULL && (why = helo_check(o->helo)) != NULL) {
-		fprintf(stderr, "mxclient: bad --helo name: %s\n", why);
-		exit(EX_USAGE);
+		config_exit(EX_USAGE, "bad --helo name: %s", why);
 	}
 	default_helo(o->fqdn, sizeof(o->fqdn));
 	if (o->helo == NULL)

@@ -94,11 +94,11 @@ stscache_open(
 		return;
 	if (make_dir(dir, cfg->sb.uid, cfg->sb.gid, cfg->sb.drop) == -1 ||
 	    (c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "mxclient: %s: MTA-STS cache %s: %s\n",
-		    o->sts_cache != NULL ? "error" : "warning", dir,
-		    strerror(errno));
 		if (o->sts_cache != NULL)
-			exit(EX_CONFIG);
+			config_exit(EX_CONFIG, "MTA-STS cache %s: %s", dir,
+			    strerror(errno));
+		fprintf(stderr, "mxclient: warning: MTA-STS cache %s: %s\n",
+		    dir, strerror(errno));
 		return;
 	}
 }

@@ -17,7 +17,7 @@
  * the reason.  The socket goes to net, which hands it to tls.
  *
  * It keeps the identity it was started with, because ssh needs that
- * user's keys, agent and known_hosts (README: "Proxies").
+ * user's keys, agent and known_hosts (doc/proxies.md).
  */
 #include <sys/types.h>
 #ifdef __linux__

@@ -1,56 +1,12 @@
 /*
- * JSON for --json and --status-fd.  Every string that goes in was made
- * printable ASCII already (server text through printable()); here only
- * '"' and '\' need escaping, and anything else below 0x20 is dropped
- * defensively.
+ * JSON for --json and --status-fd: tls's members of the report (the
+ * writer is src/common/jsonw.c).  Every string that goes in was made
+ * printable ASCII already (server text through printable()).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "report.h"
-
-void
-put(struct out *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (o->used + n + 1 > o->len)
-		n = o->len > o->used + 1 ? o->len - o->used - 1 : 0;
-	memcpy(o->buf + o->used, s, n);
-	o->used += n;
-	o->buf[o->used] = '\0';
-}
-
-void
-put_str(struct out *o, const char *s)
-{
-	char c[3] = { 0 };
-
-	put(o, "\"");
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20)
-			continue;
-		c[0] = *s == '"' || *s == '\\' ? '\\' : *s;
-		c[1] = c[0] == '\\' ? *s : '\0';
-		put(o, c);
-	}
-	put(o, "\"");
-}
-
-/* "name":"value" with a comma before all but the first member. */
-void
-member(struct out *o, const char *name, const char *value, int *first)
-{
-	if (!*first)
-		put(o, ",");
-	*first = 0;
-	put_str(o, name);
-	put(o, ":");
-	if (value == NULL || *value == '\0')
-		put(o, "null");
-	else
-		put_str(o, value);
-}
 
 struct report_attempt *
 report_attempt(struct report *r, const char *mx, const char *address,
@@ -180,7 +136,7 @@ report_json(const struct report *r, const char *rcpt, const char *reason,
 
 	buf[0] = '\0';
 	tlsrpt_type(reason, rpt, sizeof(rpt));
-	member(&o, "recipient", rcpt, &first);
+	(void)rcpt; /* the parent's members name it */
 	member(&o, "proxy", r->proxy, &first);
 	member(&o, "mx", r->mx, &first);
 	member(&o, "address", r->address, &first);

@@ -29,15 +29,7 @@ struct report_attempt {
 #define RPT_STS  2
 #define RPT_NONE 9
 
-/* A JSON writer: put() raw text, put_str() an escaped string. */
-struct out {
-	char  *buf;
-	size_t len, used;
-};
-
-void put(struct out *, const char *);
-void put_str(struct out *, const char *);
-void member(struct out *, const char *, const char *, int *);
+#include "jsonw.h"
 
 struct report {
 	char                  proxy[600]; /* --proxy URL, no password, or "" */

@@ -146,6 +146,7 @@ refused(struct session *s, const char *step)
 
 	if (transient)
 		s->d->transient = 1;
+	keep_decisive(s);
 	set_result(s->d->res, transient ? OUT_TEMPFAIL : OUT_UNAVAILABLE,
 	    "%s: %s: %s", s->where, step, reply_first(s));
 	quit(s);
@@ -172,6 +173,7 @@ unexpected(struct session *s, const char *step, enum reply_class rc)
 {
 	if (rc == RC_CLOSING) {
 		s->d->transient = 1;
+		keep_decisive(s);
 		set_result(s->d->res, OUT_TEMPFAIL,
 		    "%s: %s: the server is closing the connection: %s",
 		    s->where, step, reply_first(s));
@@ -312,10 +314,10 @@ note_session(const struct session *s, const char *addr)
 		snprintf(r->enhanced, sizeof(r->enhanced), "%s", s->esc);
 		return;
 	}
-	snprintf(r->reply, sizeof(r->reply), "%s",
-	    s->reply.code ? reply_first(s) : "");
-	if (reply_enhanced(&s->reply, r->enhanced, sizeof(r->enhanced)) == NULL)
-		r->enhanced[0] = '\0';
+	/* no reply decided: the last one may be QUIT's 221, which says
+	 * nothing of the message (a DANE failure is not "221 Bye") */
+	r->reply[0] = '\0';
+	r->enhanced[0] = '\0';
 }
 
 /* The greeting, EHLO and STARTTLS (or not): a session to send on. */
@@ -362,9 +364,9 @@ probed(struct session *s)
 	/* per host: its policy (DNS, MTA-STS), then the level it reached */
 	log_info("probe: %s: %s%s: %s%s%s", s->where,
 	    policy_name(s->h->pol.policy),
-	    s->h->sts == STS_HOST_ENFORCE   ? ", MTA-STS enforce"
-	    : s->h->sts == STS_HOST_TESTING ? ", MTA-STS testing"
-	                                    : "",
+	    s->h->sts == STS_HOST_ENFORCE       ? ", MTA-STS enforce"
+	        : s->h->sts == STS_HOST_TESTING ? ", MTA-STS testing"
+	                                        : "",
 	    security_level(s), s->authenticated ? " by TLSA " : "", s->match);
 	quit(s);
 	return STEP_NEXT;

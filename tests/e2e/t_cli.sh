@@ -112,6 +112,27 @@ grep -q "bad.conf:2:" "$tmp/err" && pass "$T: Q21 the error names the file and l
 	fail "$T: Q21 the error names the file and line" "$(cat "$tmp/err")"
 "$MXCLIENT" --config "$tmp/none.conf" -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
 expect_eq "$T: Q21 --config naming a missing file exits 78" 78 "$?" "$tmp"
+# K6: a configuration file the user may not read is 78, not 75
+printf 'resolver = 127.0.0.1\n' >"$tmp/secret.conf"
+chmod 600 "$tmp/secret.conf"
+chmod 755 "$tmp"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$MXCLIENT" --config "$tmp/secret.conf" \
+    -f a@example.org a@secure.example <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: K6 an unreadable configuration file exits 78" 78 "$?" "$tmp"
+# K6: --chroot must be an empty root-owned directory nobody else writes
+mkdir -p "$tmp/root-ok" "$tmp/root-full" "$tmp/root-open"
+chmod 755 "$tmp/root-ok" "$tmp/root-full"
+chmod 777 "$tmp/root-open"
+: >"$tmp/root-full/file"
+run_nosend "K6 --chroot to a missing directory exits 78" 78 "$tmp/msg" --chroot "$tmp/root-none" -f a@example.org a@secure.example
+run_nosend "K6 --chroot to a file exits 78" 78 "$tmp/msg" --chroot "$tmp/msg" -f a@example.org a@secure.example
+run_nosend "K6 --chroot to a directory that is not empty exits 78" 78 "$tmp/msg" --chroot "$tmp/root-full" -f a@example.org a@secure.example
+run_nosend "K6 --chroot to a directory others may write exits 78" 78 "$tmp/msg" --chroot "$tmp/root-open" -f a@example.org a@secure.example
+grep -q 'writable by others' "$tmp/err" && pass "$T: K6 the --chroot error says why" ||
+	fail "$T: K6 the --chroot error says why" "$(cat "$tmp/err")"
+timeout 60 "$MXCLIENT" --resolver "$LAB_RESOLVER" --chroot "$tmp/root-ok" -f a@example.org rcpt@secure.example \
+    <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+expect_eq "$T: K2 K6 --chroot to an empty root-owned directory delivers" 0 "$?" "$tmp"
 run_nosend "bad --helo exits 64" 64 "$tmp/msg" --helo 'bad name' -f a@example.org a@secure.example
 run_nosend "--version exits 0" 0 /dev/null --version
 "$MXCLIENT" --version | grep -q '^mxclient [0-9]' && pass "$T: --version prints the version" ||

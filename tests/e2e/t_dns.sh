@@ -73,6 +73,15 @@ send "D6 --dane-only with a non-validating resolver exits 78" 78 secure.example 
 RES=(--resolver "$LAB_NOVALIDATE_RESOLVER")
 send "D6 non-validating resolver: delivered without DANE" 0 secure.example
 out_has "D6 non-validating resolver: never verified" 'encrypted \(server not authenticated\)'
+send "D6 -q with a non-validating resolver: delivered" 0 secure.example -q
+grep -q '^mxclient: warning: DNSSEC validation may be unavailable' "$tmp/err" &&
+	pass "$T: D6 -q never hides the warning (stderr)" ||
+	fail "$T: D6 -q never hides the warning (stderr)" "$(head -c 300 "$tmp/err")"
+RES=(--resolver 10.0.0.53 --dns-timeout 1)
+send "D6 -q with a resolver off this host (unreachable): 75" 75 secure.example -q
+grep -q '^mxclient: warning: resolver 10.0.0.53 is not on this host' "$tmp/err" &&
+	pass "$T: D6 -q never hides the remote-resolver warning" ||
+	fail "$T: D6 -q never hides the remote-resolver warning" "$(head -c 300 "$tmp/err")"
 RES=(--resolver "$LAB_RESOLVER")
 
 # D4: CNAME chains (the first link's security from a CNAME query)

@@ -5,7 +5,7 @@
 # scripted tests/fixtures/socks5.py for the faults and attacks a real
 # proxy does not make (refusals, hang-ups, a proxy that answers STARTTLS
 # itself, strips it, or flips a bit of the TLS stream).  Rule names:
-# X1-X9 in README "Proxies".
+# X1-X9 in doc/RULES.md and doc/proxies.md.
 . tests/e2e/lib.sh
 
 T=proxy

@@ -107,4 +107,79 @@ grep -Eq '^<19>.* exit=65 status=bounced: NUL octet' "$tmp/syslog" &&
 	pass "$T: Q10 a refused message logs mail.err and why" ||
 	fail "$T: Q10 a refused message logs mail.err and why" "$(tr '\n' '|' <"$tmp/syslog")"
 kill "$logpid" 2>/dev/null
+
+# --json for every exit (doc/json.md): usage errors, bad messages and
+# configuration errors too, each with the schema, the envelope, a UTC
+# timestamp and why
+cp "$tmp/msg.good" "$tmp/msg"
+jsonrun() { # NAME WANT ARGS...: --json on stdout, exit checked, kept as report.N
+	local name=$1 want=$2
+	shift 2
+	"$MXCLIENT" --json "$@" <"$tmp/msg" >"$tmp/out" 2>"$tmp/err"
+	expect_eq "$T: $name" "$want" "$?" "$tmp"
+	nrep=$((${nrep:-0} + 1))
+	cp "$tmp/out" "$tmp/report.$nrep"
+}
+early() { # the first members, as doc/json.md lists them
+	json "$tmp/out" 'd["schema"], d["exit"], d["outcome"], d["sender"], d["recipient"], bool(d["reason"]), __import__("re").fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["timestamp"]) is not None' 2>&1
+}
+jsonrun "--json: an unknown option exits 64" 64 --resolver "$LAB_RESOLVER" --no-such-option -f a@example.org rcpt@secure.example
+expect_eq "$T: --json on a usage error (64): schema, exit, envelope, timestamp" \
+    "(1, 64, 'usage error', 'a@example.org', 'rcpt@secure.example', True, True)" "$(early)"
+jsonrun "--json: --chroot that does not exist exits 78" 78 --resolver "$LAB_RESOLVER" --chroot "$tmp/none" -f a@example.org rcpt@secure.example
+expect_eq "$T: K6 --json on a configuration error (78)" \
+    "(1, 78, 'configuration error', 'a@example.org', 'rcpt@secure.example', True, True)" "$(early)"
+grep -q 'chroot' "$tmp/out" && pass "$T: K6 the 78 report says why" || fail "$T: K6 the 78 report says why" "$(cat "$tmp/out")"
+printf 'Subject: x\n\nbad\0line\n' >"$tmp/msg"
+jsonrun "--json: a message with a NUL exits 65" 65 --resolver "$LAB_RESOLVER" -f a@example.org rcpt@secure.example
+expect_eq "$T: --json on a refused message (65)" \
+    "(1, 65, 'data error', 'a@example.org', 'rcpt@secure.example', True, True)" "$(early)"
+cp "$tmp/msg.good" "$tmp/msg"
+# a failed delivery never reports QUIT's 221 as the reply
+jsonrun "--json: a DANE failure exits 75" 75 --resolver "$LAB_RESOLVER" -f a@example.org rcpt@wrongtlsa.example
+expect_eq "$T: A13 a DANE failure: no deciding reply (not QUIT's 221)" "(None, None)" \
+    "$(json "$tmp/out" 'd["reply"], d["enhanced_status"]' 2>&1)"
+jsonrun "--json: a delivery exits 0" 0 --resolver "$LAB_RESOLVER" -f a@example.org rcpt@secure.example
+# every member a report holds is documented, and the first table's all appear
+"$PYTHON" - "$tmp" "$nrep" doc/json.md >"$tmp/doccheck" 2>&1 <<'PY'
+import json, re, sys
+tmp, n, doc = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read()
+documented = set(re.findall(r"`([a-z_-]+)`", doc))
+first = re.search(r"## Members of the report\n(.*?)\n## ", doc, re.S).group(1)
+second = re.search(r"## Members of an attempted delivery\n(.*?)\n`tlsrpt`", doc, re.S).group(1)
+need = set(re.findall(r"^\| `([a-z_-]+)`", first, re.M))
+need_attempt = set(re.findall(r"^\| `([a-z_-]+)`", second, re.M))
+seen, top = set(), []
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            seen.add(k); walk(x)
+    elif isinstance(v, list):
+        for x in v: walk(x)
+for i in range(1, n + 1):
+    d = json.load(open("%s/report.%d" % (tmp, i)))
+    top.append(set(d)); walk(d)
+bad = sorted(seen - documented)
+missing = sorted(k for k in need if not all(k in t for t in top))
+full = [t for t in top if "attempts" in t]
+missing2 = sorted(k for k in need_attempt if not full or not all(k in t for t in full))
+print("undocumented:", bad, "missing:", missing, "missing-in-deliveries:", missing2)
+sys.exit(1 if bad or missing or missing2 else 0)
+PY
+expect_eq "$T: doc/json.md lists every member, and every report has the first table's" 0 "$?" "$tmp"
+[ "$(cat "$tmp/doccheck")" = "undocumented: [] missing: [] missing-in-deliveries: []" ] ||
+	cat "$tmp/doccheck"
+
+# a permanent failure's stderr line begins with the remote's enhanced
+# status code (pipe(8) takes it for the bounce)
+start_fixture reject-rcpt
+run "a 550 5.1.1 to RCPT exits 67" 67 slow.example
+tail -1 "$tmp/err" | grep -q '^5\.1\.1 mxclient: not delivered' &&
+	pass "$T: a permanent failure's last stderr line begins with 5.1.1" ||
+	fail "$T: a permanent failure's last stderr line begins with 5.1.1" "$(tail -1 "$tmp/err")"
+stop_fixture
+run "a domain that does not exist exits 68" 68 nonexistent.example
+tail -1 "$tmp/err" | grep -q '^5\.1\.2 mxclient: ' &&
+	pass "$T: no such domain: the stderr line begins with 5.1.2" ||
+	fail "$T: no such domain: the stderr line begins with 5.1.2" "$(tail -1 "$tmp/err")"
 rm -rf "$tmp"

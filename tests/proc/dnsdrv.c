@@ -38,7 +38,8 @@ drain_logs(void)
 
 	while (chan_read(&parent) == 1 && chan_get(&parent, &f) == 1) {
 		memcpy(&l, f.data, sizeof(l));
-		printf("log %s\n", frame_str(&f, sizeof(l)));
+		printf("log %s%s\n", l.level == LOGL_WARN ? "warning: " : "",
+		    frame_str(&f, sizeof(l)));
 	}
 }
 

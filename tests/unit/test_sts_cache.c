@@ -150,6 +150,15 @@ static const struct tamper tampers[] = {
 	    "fetched 1700000000\nexpires 1700086400\n"
 	    "failed 0\nused 1700000100\nid 20240101T000000\ntext 66\n" POLICY,
 	    "fetched 0\nexpires 5\nfailed 0\nused 0\nid\ntext 0\n" },
+	/* found by fuzz_sts: the parent would send tls what tls refuses */
+	{ "Y8 Y20 no policy but an id",
+	    "fetched 1700000000\nexpires 1700086400\n"
+	    "failed 0\nused 1700000100\nid 20240101T000000\ntext 66\n" POLICY,
+	    "fetched 0\nexpires 0\nfailed 1700000300\nused 0\nid 1\ntext 0\n" },
+	{ "Y8 Y20 no policy and no failure",
+	    "fetched 1700000000\nexpires 1700086400\n"
+	    "failed 0\nused 1700000100\nid 20240101T000000\ntext 66\n" POLICY,
+	    "fetched 0\nexpires 0\nfailed 0\nused 0\nid\ntext 0\n" },
 };
 
 static void
