@@ -86,18 +86,34 @@ grep -q '^id lab1$' "$cache/$D" && pass "$T: Y20 the corrupt entry was replaced"
 
 # a failed TXT lookup (SERVFAIL) leaves the cached policy in force: the
 # policy names the MX (delivered, verified), then another one (refused)
-cache_entry() { # DOMAIN POLICY-TEXT: an unexpired entry, fetched a minute ago
-	local now=$(($(date +%s) - 60))
+cache_entry() { # DOMAIN POLICY-TEXT [AGE]: an unexpired entry, fetched AGE s (60) ago
+	local now=$(($(date +%s) - ${3:-60}))
 	printf 'mxclient-sts-cache 1\nfetched %d\nexpires %d\nfailed 0\nused %d\nid lab1\ntext %d\n%s\nend\n' \
-	    "$now" $((now + 86400)) "$now" "${#2}" "$2" >"$cache/$1"
+	    "$now" $((now + 604800)) "$now" "${#2}" "$2" >"$cache/$1"
 }
-cache_entry sts-txtfail.example $'version: STSv1\nmode: enforce\nmx: mx.sts-txtfail.example\nmax_age: 86400\n'
+cache_entry sts-txtfail.example $'version: STSv1\nmode: enforce\nmx: mx.sts-txtfail.example\nmax_age: 604800\n'
 run "Y16 Y20 TXT SERVFAIL with a cached policy: it applies" 0 sts-txtfail.example --json
 expect_eq "$T: Y20 TXT SERVFAIL: verified by the cached policy" "verified (MTA-STS)" \
     "$(json "$tmp/out" 'd["security"]' 2>&1)"
-cache_entry sts-txtfail.example $'version: STSv1\nmode: enforce\nmx: mx.elsewhere.example\nmax_age: 86400\n'
+cache_entry sts-txtfail.example $'version: STSv1\nmode: enforce\nmx: mx.elsewhere.example\nmax_age: 604800\n'
 run "Y16 Y20 TXT SERVFAIL, the cached policy excludes the MX" 75 sts-txtfail.example
 not_arrived "Y20 TXT SERVFAIL, excluded"
+
+# "MX changed but the id did not": a cached enforce policy (same id as the
+# TXT record) that names no MX host is refetched once when older than a
+# day, and the fresh one decides; a younger one is believed
+stale=$'version: STSv1\nmode: enforce\nmx: mx.old-host.example\nmax_age: 604800\n'
+cache_entry "$D" "$stale" 172800
+n0=$(nginx_gets "$D")
+run "Y19 a two-day-old policy that names no MX host is refetched" 0 "$D" --json
+expect_eq "$T: Y19 the stale policy was fetched again once" 1 $(($(nginx_gets "$D") - n0))
+expect_eq "$T: Y19 after the refetch: verified by the fresh policy" "verified (MTA-STS)" \
+    "$(json "$tmp/out" 'd["security"]' 2>&1)"
+cache_entry "$D" "$stale" 3600
+n0=$(nginx_gets "$D")
+run "Y19 an hour-old policy that names no MX host is believed" 75 "$D"
+expect_eq "$T: Y19 no refetch within a day" 0 $(($(nginx_gets "$D") - n0))
+rm -f "$cache/$D"
 
 # --- enforce refusals: never 5xx, never a send ---------------------------
 run "Y19 Y7 enforce, no MX host matches the policy" 75 "sts-mismatch.$I"
