@@ -315,27 +315,44 @@ mode(const struct pline *f, struct sts_policy *pol)
 	return STS_P_OK;
 }
 
+const char *
+sts_mx(const struct sts_policy *pol, size_t i)
+{
+	return pol->mxtext + pol->mxoff[i];
+}
+
+int
+sts_mx_add(struct sts_policy *pol, const char *p, size_t len)
+{
+	size_t i;
+
+	if (pol->nmx == STS_MX_MAX ||
+	    len + 1 > sizeof(pol->mxtext) - pol->mxlen)
+		return -1;
+	pol->mxoff[pol->nmx++] = (uint32_t)pol->mxlen;
+	for (i = 0; i < len; i++)
+		pol->mxtext[pol->mxlen++] = lower((unsigned char)p[i]);
+	pol->mxtext[pol->mxlen++] = '\0';
+	return 0;
+}
+
 /*
  * mx: ["*."] Domain, kept lower-case.  Duplicates are kept: they match
- * nothing more.  The 65th makes the policy invalid, since a pattern
- * dropped could be the MX in use (Y5).
+ * nothing more.  Every pattern of a policy within STS_BODY_MAX fits;
+ * one that did not would make the policy invalid, never cut it short,
+ * since a pattern dropped could be the MX in use (Y5).
  */
 static enum sts_perr
 mx(const struct pline *f, struct sts_policy *pol)
 {
-	size_t skip = 0, i;
-	char  *out;
+	size_t skip = 0;
 
 	if (f->vallen >= 2 && f->val[0] == '*' && f->val[1] == '.')
 		skip = 2;
 	if (!ldh_domain((const char *)f->val + skip, f->vallen - skip, 1))
 		return STS_P_MX;
-	if (pol->nmx == STS_MX_MAX)
+	if (sts_mx_add(pol, (const char *)f->val, f->vallen) == -1)
 		return STS_P_TOO_MANY;
-	out = pol->mx[pol->nmx++];
-	for (i = 0; i < f->vallen; i++)
-		out[i] = lower(f->val[i]);
-	out[i] = '\0';
 	return STS_P_OK;
 }
 
@@ -486,7 +503,7 @@ sts_perr_text(enum sts_perr e)
 		[STS_P_NO_MX] = "policy has no mx line",
 		[STS_P_MX] = "policy mx is not a host name or *.name",
 		[STS_P_TOO_LARGE] = "policy is larger than 65536 octets",
-		[STS_P_TOO_MANY] = "policy has more than 64 mx lines",
+		[STS_P_TOO_MANY] = "policy has more mx lines than it can hold",
 		[STS_P_DUPLICATE] = "policy repeats its version, mode or "
 		                    "max_age line",
 	};
@@ -528,7 +545,7 @@ sts_mx_match(const struct sts_policy *pol, const char *name)
 	dot = memchr(name, '.', len);
 	first = dot == NULL ? len : (size_t)(dot - name);
 	for (i = 0; i < pol->nmx && i < STS_MX_MAX; i++) {
-		const char *p = pol->mx[i];
+		const char *p = sts_mx(pol, i);
 
 		if (p[0] == '*' && p[1] == '.') {
 			if (dot != NULL &&

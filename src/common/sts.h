@@ -10,9 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STS_ID_MAX      32
-#define STS_BODY_MAX    65536 /* RFC 8461 §3.3: policy body limit */
-#define STS_MX_MAX      64    /* more mx lines make a policy invalid */
+#define STS_ID_MAX   32
+#define STS_BODY_MAX 65536 /* RFC 8461 §3.3: policy body limit */
+/*
+ * As many mx patterns as a policy of STS_BODY_MAX octets can hold
+ * ("mx:a.b" and a line end, 7 octets, is the shortest line): no valid
+ * policy is ever refused or cut short for its number of patterns (Y5).
+ */
+#define STS_MX_MAX      (STS_BODY_MAX / 7 + 1)
 #define STS_NAME_MAX    255
 #define STS_MAX_AGE_MAX 31557600
 #define STS_LINE_MAX    1000 /* octets of a policy line, line end excluded */
@@ -37,8 +42,16 @@ struct sts_policy {
 	enum sts_mode mode;
 	uint32_t      max_age;
 	size_t        nmx;
-	char          mx[STS_MX_MAX][STS_NAME_MAX + 1]; /* lower-case */
+	size_t        mxlen;             /* octets of mxtext in use */
+	uint32_t      mxoff[STS_MX_MAX]; /* where pattern i starts in mxtext */
+	/* the patterns, lower-case, each with its NUL, in policy order:
+	 * never more octets than the policy text had, plus one */
+	char mxtext[STS_BODY_MAX + 2];
 };
+/* Pattern i (< nmx) of a policy. */
+const char *sts_mx(const struct sts_policy *, size_t i);
+/* Append a pattern of len octets, lower-cased: 0, or -1 if full. */
+int sts_mx_add(struct sts_policy *, const char *, size_t len);
 enum sts_perr {
 	STS_P_OK = 0,
 	STS_P_SYNTAX,

@@ -60,7 +60,7 @@ policy(struct out *o, const struct delivery *d, const struct report_attempt *a)
 	put(o, ",\"mx-host\":[");
 	for (i = 0; i < d->sts.pol.nmx && d->sts.mode != STS_MODE_NONE; i++) {
 		put(o, i ? "," : "");
-		put_str(o, d->sts.pol.mx[i]);
+		put_str(o, sts_mx(&d->sts.pol, i));
 	}
 	put(o, "]");
 }

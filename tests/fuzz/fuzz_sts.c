@@ -55,7 +55,7 @@ check_patterns(const struct sts_policy *p)
 	size_t i;
 
 	for (i = 0; i < p->nmx; i++) {
-		const char *m = p->mx[i];
+		const char *m = sts_mx(p, i);
 
 		need(m[0] != '\0');
 		for (size_t k = 0; m[k] != '\0'; k++)

@@ -327,7 +327,8 @@ join_mx(const struct sts_policy *p, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < p->nmx && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "", p->mx[i]);
+		n += snprintf(
+		    buf + n, len - n, "%s%s", i ? " " : "", sts_mx(p, i));
 }
 
 static int
@@ -402,28 +403,33 @@ check_limits(void)
 	static struct sts_policy pol;
 	static char              buf[STS_BODY_MAX + 2];
 	enum sts_perr            e;
-	size_t                   n;
+	size_t                   n, lines;
 
-	n = many_mx(buf, sizeof(buf), STS_MX_MAX);
+	/* as many mx lines as 64 KiB hold: all kept, the last one matches */
+	n = many_mx(buf, sizeof(buf), 3500);
 	e = sts_policy_parse(buf, n, &pol);
-	CHECK(e == STS_P_OK && pol.nmx == STS_MX_MAX &&
-	        strcmp(pol.mx[63], "h63.example") == 0,
-	    "Y5 64 mx lines are accepted", "got %d nmx %zu", e, pol.nmx);
-	n = many_mx(buf, sizeof(buf), STS_MX_MAX + 1);
-	e = sts_policy_parse(buf, n, &pol);
-	CHECK(e == STS_P_TOO_MANY && pol.nmx == 0,
-	    "Y5 65 mx lines make the policy invalid, not cut short",
+	CHECK(e == STS_P_OK && n <= STS_BODY_MAX && pol.nmx == 3500 &&
+	        strcmp(sts_mx(&pol, 3499), "h3499.example") == 0 &&
+	        sts_mx_match(&pol, "h3499.example"),
+	    "Y5 3500 mx lines (62 KiB) are all kept, none cut off",
 	    "got %d nmx %zu", e, pol.nmx);
-
+	n = snprintf(
+	    buf, sizeof(buf), "version:STSv1\nmode:enforce\nmax_age:1\n");
+	for (lines = 0; n + 7 <= STS_BODY_MAX; lines++)
+		n += snprintf(buf + n, sizeof(buf) - n, "mx:a.b\n");
+	e = sts_policy_parse(buf, n, &pol);
+	CHECK(e == STS_P_OK && pol.nmx == lines && pol.nmx <= STS_MX_MAX,
+	    "Y5 64 KiB of the shortest mx lines fit", "got %d nmx %zu", e,
+	    pol.nmx);
 	n = snprintf(buf, sizeof(buf), GOOD "mx: %.63s.%.63s.%.63s.%.61s\n",
 	    L63, L63, L63, L63);
 	e = sts_policy_parse(buf, n, &pol);
-	CHECK(e == STS_P_OK && strlen(pol.mx[0]) == 253,
+	CHECK(e == STS_P_OK && strlen(sts_mx(&pol, 0)) == 253,
 	    "Y5 an mx of 253 octets is accepted", "got %d", e);
 	n = snprintf(buf, sizeof(buf), GOOD "mx: *.%.63s.%.63s.%.63s.%.61s\n",
 	    L63, L63, L63, L63);
 	e = sts_policy_parse(buf, n, &pol);
-	CHECK(e == STS_P_OK && strlen(pol.mx[0]) == 255,
+	CHECK(e == STS_P_OK && strlen(sts_mx(&pol, 0)) == 255,
 	    "Y5 *. and 253 octets (255) is accepted", "got %d", e);
 	n = snprintf(buf, sizeof(buf), GOOD "mx: %.63s.%.63s.%.63s.%.62s\n",
 	    L63, L63, L63, L63);

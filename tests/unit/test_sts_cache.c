@@ -69,7 +69,7 @@ check_format(void)
 	        strcmp(d.id, c.id) == 0 && d.textlen == c.textlen &&
 	        strcmp(d.text, POLICY) == 0 && d.pol.mode == STS_MODE_ENFORCE &&
 	        d.pol.max_age == 86400 && d.pol.nmx == 1 &&
-	        strcmp(d.pol.mx[0], "*.example.net") == 0,
+	        strcmp(sts_mx(&d.pol, 0), "*.example.net") == 0,
 	    "Y8 the record reads back, CRLFs and parsed policy included",
 	    "fetched %lld textlen %zu", (long long)d.fetched, d.textlen);
 	for (i = 0; i <= n; i++)
@@ -318,20 +318,21 @@ add_line(char *text, size_t *off, const char *name, const char *val)
 static size_t
 build(char *text, struct sts_policy *want)
 {
-	char   lines[80][320], val[300], tmp[320];
+	char   lines[80][320], val[300], tmp[320], low[300];
 	size_t nlines = 0, off = 0, i, j, nmx;
 
 	memset(want, 0, sizeof(*want));
 	want->mode = rnd(3);
 	want->max_age = rnd(STS_MAX_AGE_MAX + 1);
-	nmx = want->mode == STS_MODE_NONE ? rnd(4) : 1 + rnd(STS_MX_MAX);
+	nmx = want->mode == STS_MODE_NONE ? rnd(4) : 1 + rnd(64);
 	snprintf(lines[nlines++], sizeof(lines[0]), "version\001STSv1");
 	snprintf(
 	    lines[nlines++], sizeof(lines[0]), "mode\001%s", modes[want->mode]);
 	snprintf(lines[nlines++], sizeof(lines[0]), "max_age\001%0*u",
 	    1 + (int)rnd(10), want->max_age);
 	for (i = 0; i < nmx; i++) {
-		pattern(val, want->mx[want->nmx++]);
+		pattern(val, low);
+		(void)sts_mx_add(want, low, strlen(low));
 		snprintf(lines[nlines++], sizeof(lines[0]), "mx\001%s", val);
 	}
 	for (i = rnd(4); i > 0; i--)
