@@ -226,11 +226,11 @@ static const struct sb_call net_calls[] = {
 	{ "connect",		"the MX on port 25, a policy host on 443 "
 				"(MTA-STS), or the SOCKS5 proxy (Landlock "
 				"allows those ports)" },
-	{ "landlock_create_ruleset", "https_allowed(): the layer that "
-				"closes port 443 at the first SMTP connection "
-				"(Landlock ABI 4+)" },
-	{ "landlock_add_rule",	"https_allowed(): port 25 in that layer" },
-	{ "landlock_restrict_self", "https_allowed(): that layer" },
+	{ "landlock_create_ruleset", RARE("https_allowed(): the layer "
+				"that closes port 443 at the first SMTP "
+				"connection, on Landlock ABI 4+ without a proxy") },
+	{ "landlock_add_rule",	RARE("https_allowed(): port 25 in that layer") },
+	{ "landlock_restrict_self", RARE("https_allowed(): that layer") },
 	{ "close",		"our copy of the socket after the "
 				"hand-off, or a failed attempt" },
 	{ "clock_gettime",	RARE("connect deadlines; vDSO fallback (see "
