@@ -112,7 +112,14 @@ wait_for_mail "$id" 10 >/dev/null && [ "$(grep -lF "$id" "$LAB_MAILDIR"/new/* | 
 start_fixture tempfail-rcpt
 inject a@relay.test later@slow.example
 status later@slow.example deferred "deferred: a 450 to RCPT is exit 75, the relay keeps it"
-grep -q 'dsn=4\.' <<<"$line" && pass "$T: deferred with a 4.x.x status" || fail "$T: deferred with a 4.x.x status" "$line"
+# mxclient's own words, with the server's 450: not pipe failing to run it
+grep -q 'dsn=4\.' <<<"$line" && grep -q '450 4\.2\.0' <<<"$line" &&
+	pass "$T: deferred with the server's 450 4.2.0 in the status" ||
+	fail "$T: deferred with the server's 450 4.2.0 in the status" "$line"
+settle
+grep -q 'C: RCPT TO:<later@slow.example>' "$FIXTURE_TRANSCRIPT" &&
+	pass "$T: mxclient reached the server for the deferred message" ||
+	fail "$T: mxclient reached the server for the deferred message" "$(grep 'C:' "$FIXTURE_TRANSCRIPT" | tr '\n' '|')"
 postqueue -c "$c" -p | grep -q 'later@slow.example' && pass "$T: the deferred message is still queued" ||
 	fail "$T: the deferred message is still queued" "$(postqueue -c "$c" -p | tail -3)"
 stop_fixture
