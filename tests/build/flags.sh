@@ -12,8 +12,8 @@ ok() { echo "PASS: $T: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $T: $1: $2"; fail=$((fail + 1)); }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# the tree as committed plus the working copy's changes, without builds
-git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$tmp"
+# the tree as a fresh build sees it (copy_tree.sh)
+tests/build/copy_tree.sh "$tmp"
 F=(CPPFLAGS="$(dpkg-buildflags --get CPPFLAGS 2>/dev/null || echo -D_FORTIFY_SOURCE=2)"
    CFLAGS="$(dpkg-buildflags --get CFLAGS 2>/dev/null || echo -O2 -g)"
    LDFLAGS="$(dpkg-buildflags --get LDFLAGS 2>/dev/null || echo -Wl,-z,relro)")

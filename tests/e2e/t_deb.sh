@@ -11,8 +11,7 @@
 T=deb
 b=$E2E_TMP/build
 mkdir -p "$b/src"
-git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$b/src"
-rm -f "$b/src/mxclient" "$b/src/mxqueue" "$b/src/mxclient-sbtest"
+tests/build/copy_tree.sh "$b/src"
 if (cd "$b/src" && dpkg-buildpackage -us -uc -b) >"$b/build.log" 2>&1; then
 	pass "$T: dpkg-buildpackage -us -uc -b builds the packages"
 else
